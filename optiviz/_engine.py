@@ -1,0 +1,314 @@
+"""simulate(): validated scenarios in, numpy arrays out."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+import surfaces
+from surfaces import Surface
+
+from . import _optimizers
+from ._kernel import ESCAPED, NON_FINITE, simulate_kernel
+
+MAX_STEPS = 100_000
+
+
+class RunSpec:
+    """One optimizer with its hyperparameters, validated as torch.optim validates them.
+
+    ``RunSpec("adam", lr=1e-2, betas=(0.9, 0.999))``: unspecified hyperparameters take
+    torch's defaults; a bad value raises ``ValueError`` with torch's message. Immutable
+    and hashable (usable as a cache key); ``hyper`` is the complete settings dict.
+    """
+
+    __slots__ = ("optimizer", "_items")
+
+    def __init__(self, optimizer: str, **hyper: Any) -> None:
+        spec = _optimizers.get(optimizer)
+        values = spec.resolve(hyper)
+        object.__setattr__(self, "optimizer", spec.name)
+        object.__setattr__(self, "_items", tuple(values.items()))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("RunSpec is immutable; use .replace(...)")
+
+    @property
+    def spec(self) -> _optimizers.OptimizerSpec:
+        return _optimizers.OPTIMIZERS[self.optimizer]
+
+    @property
+    def hyper(self) -> dict[str, Any]:
+        """Every hyperparameter (defaults included), in torch's order."""
+        return dict(self._items)
+
+    @property
+    def lr(self) -> float:
+        return self.hyper["lr"]
+
+    def replace(self, **changes: Any) -> RunSpec:
+        """A copy with some hyperparameters changed (validated again)."""
+        return RunSpec(self.optimizer, **{**self.hyper, **changes})
+
+    def changed(self) -> dict[str, Any]:
+        """The hyperparameters that differ from torch's defaults."""
+        defaults = self.spec.defaults
+        return {k: v for k, v in self._items if v != defaults[k]}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunSpec) and (self.optimizer, self._items) == (other.optimizer, other._items)
+
+    def __hash__(self) -> int:
+        return hash((self.optimizer, self._items))
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self._items)
+        return f"RunSpec({self.optimizer!r}{args})"
+
+
+def _finite_pair(name: str, value: Any) -> tuple[float, float]:
+    try:
+        x, y = value
+        x, y = float(x), float(y)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be two finite numbers (x, y), got {value!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"{name} must be two finite numbers (x, y), got ({x}, {y})")
+    return x, y
+
+
+def _steps(value: Any) -> int:
+    whole = (
+        isinstance(value, numbers.Real) and not isinstance(value, bool)
+        and math.isfinite(value) and value == int(value)
+    )
+    if not (whole and 1 <= int(value) <= MAX_STEPS):
+        raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS:,}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated, hashable description of a simulation.
+
+    Build one with :meth:`create` (which validates and fills defaults); ``noise`` is
+    the gradient-noise sigma actually used (the surface's default when not given).
+    """
+
+    surface: Surface
+    runs: tuple[RunSpec, ...]
+    start: tuple[float, float]
+    steps: int
+    noise: float
+    seed: int
+
+    @classmethod
+    def create(
+        cls,
+        surface: str | Surface,
+        runs: Iterable[RunSpec],
+        start: Sequence[float] | None = None,
+        steps: int = 500,
+        noise: float | None = None,
+        seed: int = 0,
+    ) -> Scenario:
+        surf = surfaces.get(surface)
+        runs = tuple(runs)
+        if not runs:
+            raise ValueError("runs must contain at least one RunSpec")
+        for run in runs:
+            if not isinstance(run, RunSpec):
+                raise ValueError(f"runs must be RunSpec objects, got {run!r}")
+        start = surf.start if start is None else _finite_pair("start", start)
+        if noise is None:
+            noise = surf.noise
+        if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (
+            math.isfinite(noise) and noise >= 0
+        ):
+            raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+        return cls(surf, runs, start, _steps(steps), float(noise), int(seed))
+
+    def noise_array(self) -> np.ndarray:
+        """sigma * xi with xi ~ N(0, I) of shape (steps, 2) from ``default_rng(seed)``; (0, 2) without noise."""
+        if self.noise == 0.0:
+            return np.zeros((0, 2))
+        xi = np.random.default_rng(self.seed).standard_normal((self.steps, 2))
+        return self.noise * xi
+
+
+class Run:
+    """The record of one optimizer's run: every position, loss, gradient and state buffer.
+
+    Recorded by the kernel: ``path`` (n+1, 2), ``loss`` (n+1,), ``grad`` (n, 2) and
+    ``state`` (torch's buffer names -> (n+1, 2), row 0 the initial state). Derived
+    here from those, exactly as the optimizer computes them: ``update``,
+    ``bias_corrected`` and ``effective_lr`` (each (n, 2), row i describing step i+1).
+    """
+
+    def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason):
+        self.spec = spec
+        self.path: np.ndarray = path
+        self.loss: np.ndarray = loss
+        self.grad: np.ndarray = grad
+        self.state: dict[str, np.ndarray] = state
+        self.diverged_at: int | None = diverged_at
+        #: None, "non-finite" (overflow to inf/NaN) or "escaped" (left the escape box).
+        self.diverged_reason: str | None = diverged_reason
+
+    @property
+    def optimizer(self) -> str:
+        return self.spec.optimizer
+
+    @property
+    def steps_done(self) -> int:
+        return self.grad.shape[0]
+
+    @cached_property
+    def update(self) -> np.ndarray:
+        """The change of position made by each step: ``path[t] - path[t-1]``."""
+        return np.diff(self.path, axis=0)
+
+    def _t(self) -> np.ndarray:
+        return np.arange(1, self.steps_done + 1, dtype=np.float64)[:, None]
+
+    @cached_property
+    def bias_corrected(self) -> dict[str, np.ndarray]:
+        """Adam/AdamW only: ``exp_avg / (1 - beta1^t)`` and ``exp_avg_sq / (1 - beta2^t)`` (and the
+        AMSGrad maximum), keyed ``m_hat``, ``v_hat`` (and ``v_hat_max``); empty for other optimizers."""
+        if self.spec.spec.oid != _optimizers.ADAM:
+            return {}
+        beta1, beta2 = self.spec.hyper["betas"]
+        t = self._t()
+        out = {
+            "m_hat": self.state["exp_avg"][1:] / (1.0 - beta1**t),
+            "v_hat": self.state["exp_avg_sq"][1:] / (1.0 - beta2**t),
+        }
+        if "max_exp_avg_sq" in self.state:
+            out["v_hat_max"] = self.state["max_exp_avg_sq"][1:] / (1.0 - beta2**t)
+        return out
+
+    @cached_property
+    def effective_lr(self) -> np.ndarray:
+        """The per-coordinate step size the optimizer applied at each step: what multiplies the
+        (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)``;
+        RMSProp: ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad:
+        ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) + eps)``; SGD: ``lr``."""
+        h = self.spec.hyper
+        oid = self.spec.spec.oid
+        lr = h["lr"]
+        n = self.steps_done
+        with np.errstate(all="ignore"):
+            if oid == _optimizers.ADAM:
+                v = self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:]
+                bc2_sqrt = (1.0 - h["betas"][1] ** self._t()) ** 0.5
+                return lr / (np.sqrt(v) / bc2_sqrt + h["eps"])
+            if oid == _optimizers.RMSPROP:
+                sq = self.state["square_avg"][1:]
+                if h["centered"]:
+                    ga = self.state["grad_avg"][1:]
+                    sq = sq - ga * ga
+                return lr / (np.sqrt(sq) + h["eps"])
+            if oid == _optimizers.ADAGRAD:
+                clr = lr / (1.0 + (self._t() - 1.0) * h["lr_decay"])
+                return clr / (np.sqrt(self.state["sum"][1:]) + h["eps"])
+            return np.full((n, 2), lr)
+
+    def distance_to(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
+        """Euclidean distance from every position to the nearest of ``points`` ((n+1,), NaN if none)."""
+        if not points:
+            return np.full(self.path.shape[0], np.nan)
+        pts = np.asarray(points, dtype=np.float64)
+        d = np.linalg.norm(self.path[:, None, :] - pts[None, :, :], axis=2)
+        return d.min(axis=1)
+
+    def __repr__(self) -> str:
+        end = "" if self.diverged_at is None else f", diverged_at={self.diverged_at} ({self.diverged_reason})"
+        return f"Run({self.spec!r}, steps_done={self.steps_done}{end})"
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The result of :func:`simulate`: the scenario and one :class:`Run` per RunSpec, in order."""
+
+    scenario: Scenario
+    runs: tuple[Run, ...]
+
+    @property
+    def surface(self) -> Surface:
+        return self.scenario.surface
+
+
+def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
+    surf = scenario.surface
+    steps = scenario.steps
+    opt = spec.spec
+    hyper = spec.hyper
+    path = np.empty((steps + 1, 2))
+    loss = np.empty(steps + 1)
+    grads = np.empty((steps, 2))
+    state = np.empty((_optimizers.STATE_SLOTS, steps + 1, 2))
+    n, status = simulate_kernel(
+        np.int64(surf.sid), surf.param_array, np.int64(opt.oid), opt.hp_array(hyper),
+        float(scenario.start[0]), float(scenario.start[1]), noise, np.int64(steps),
+        np.array(surf.escape_box, dtype=np.float64), path, loss, grads, state,
+    )
+    n = int(n)
+    # Copies, so that a diverged run does not pin its full-length buffers in memory.
+    trim = (lambda a: a[: n + 1].copy()) if n < steps else (lambda a: a)
+    return Run(
+        spec,
+        trim(path),
+        trim(loss),
+        grads[:n].copy() if n < steps else grads,
+        {name: trim(state[slot]) for slot, name in opt.state_names(hyper)},
+        None if status == 0 else n + 1,
+        {0: None, NON_FINITE: "non-finite", ESCAPED: "escaped"}[int(status)],
+    )
+
+
+def run_scenario(scenario: Scenario) -> Simulation:
+    """Run every RunSpec of ``scenario`` (one shared noise sequence) and return the records."""
+    noise = np.ascontiguousarray(scenario.noise_array(), dtype=np.float64)
+    return Simulation(scenario, tuple(_run_one(scenario, spec, noise) for spec in scenario.runs))
+
+
+def simulate(
+    surface: str | Surface,
+    runs: Iterable[RunSpec],
+    start: Sequence[float] | None = None,
+    steps: int = 500,
+    noise: float | None = None,
+    seed: int = 0,
+) -> Simulation:
+    """Run optimizers side by side on a surface from the same start.
+
+    ``surface``: a name from ``surfaces.names()`` or a surface object. ``start``: (x, y),
+    the surface's default start when None. ``steps``: 1..100,000. ``noise``: sigma of the
+    Gaussian gradient noise (None: the surface's default, non-zero only for
+    ``noisy_saddle``), drawn once from ``numpy.random.default_rng(seed)`` and shared by
+    every run. A run that produces a non-finite value or leaves the escape box (the
+    domain scaled 100 times about its centre) stops there: its ``diverged_at`` is the
+    step that failed and its arrays end at the step before.
+    """
+    return run_scenario(Scenario.create(surface, runs, start, steps, noise, seed))
+
+
+def default_runs(surface: str | Surface, optimizers: Iterable[str] = ("adam", "rmsprop", "adagrad", "sgd")):
+    """RunSpecs for ``optimizers`` with the surface's recommended learning rates (torch defaults otherwise)."""
+    surf = surfaces.get(surface)
+    return tuple(RunSpec(name, lr=surf.lr[name]) for name in optimizers)
+
+
+def warmup() -> None:
+    """Compile (or load from the on-disk cache) every kernel signature the app uses."""
+    sim = simulate("rosenbrock", default_runs("rosenbrock") + (RunSpec("adamw"),), steps=2, noise=0.1)
+    sim.surface.values(np.linspace(-1.0, 1.0, 3), np.linspace(-1.0, 1.0, 3))
+    sim.surface.value(0.0, 0.0)
+    sim.surface.grad(0.0, 0.0)

@@ -1,0 +1,11 @@
+"""Loss surfaces for optiviz: values, analytic gradients and what is known about their minima.
+
+>>> import surfaces
+>>> s = surfaces.get("rosenbrock")
+>>> s.value(1.0, 1.0), s.grad(1.0, 1.0)
+(0.0, (-0.0, 0.0))
+"""
+
+from ._registry import ESCAPE_FACTOR, QUADRATIC_DEFAULTS, Surface, get, names
+
+__all__ = ["ESCAPE_FACTOR", "QUADRATIC_DEFAULTS", "Surface", "get", "names"]

@@ -1,0 +1,226 @@
+"""The registered loss surfaces: metadata around the compiled kernels in ``_kernels``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from . import _kernels as K
+
+Point = tuple[float, float]
+Domain = tuple[tuple[float, float], tuple[float, float]]
+
+#: How far outside its domain a run may go before it counts as escaped: the
+#: escape box is the domain scaled by this factor about its centre.
+ESCAPE_FACTOR = 100.0
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A two-dimensional loss surface f(x, y) with an analytic gradient.
+
+    ``value`` and ``grad`` evaluate the compiled kernels; ``sid`` and ``params``
+    are what the optimizer kernel receives (the surface's integer id and its
+    parameter vector). ``lr`` maps each optimizer to a learning rate that draws a
+    readable picture from ``start`` in about a thousand steps; ``noise`` is the
+    gradient-noise sigma used when a simulation does not set one.
+    """
+
+    name: str
+    title: str
+    latex: str
+    domain: Domain
+    minima: tuple[Point, ...]
+    min_value: float | None
+    start: Point
+    lr: Mapping[str, float]
+    sid: int
+    params: tuple[float, ...] = (0.0, 0.0, 0.0)
+    noise: float = 0.0
+    description: str = ""
+    parameters: Mapping[str, float] = field(default_factory=dict)
+
+    def value(self, x: float, y: float) -> float:
+        """f(x, y)."""
+        return K.value(self.sid, float(x), float(y), self.param_array)
+
+    def grad(self, x: float, y: float) -> tuple[float, float]:
+        """(df/dx, df/dy) at (x, y), analytic."""
+        return K.grad(self.sid, float(x), float(y), self.param_array)
+
+    def values(self, xs, ys) -> np.ndarray:
+        """f on the grid ``xs`` x ``ys`` as a ``(len(ys), len(xs))`` array (rows are y)."""
+        xs = np.ascontiguousarray(xs, dtype=np.float64)
+        ys = np.ascontiguousarray(ys, dtype=np.float64)
+        out = np.empty((ys.shape[0], xs.shape[0]), dtype=np.float64)
+        K.value_grid(self.sid, xs, ys, self.param_array, out)
+        return out
+
+    @property
+    def param_array(self) -> np.ndarray:
+        return np.array(self.params, dtype=np.float64)
+
+    @property
+    def escape_box(self) -> tuple[float, float, float, float]:
+        """(x_min, x_max, y_min, y_max) of the domain scaled by ``ESCAPE_FACTOR`` about its centre."""
+        (x0, x1), (y0, y1) = self.domain
+        cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
+        hx, hy = ESCAPE_FACTOR * 0.5 * (x1 - x0), ESCAPE_FACTOR * 0.5 * (y1 - y0)
+        return (cx - hx, cx + hx, cy - hy, cy + hy)
+
+
+def _lr(adam, rmsprop, adagrad, sgd, adamw=None):
+    return MappingProxyType(
+        {"adam": adam, "adamw": adam if adamw is None else adamw, "rmsprop": rmsprop, "adagrad": adagrad, "sgd": sgd}
+    )
+
+
+_HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+
+_SURFACES: dict[str, Surface] = {}
+
+
+def _register(surface: Surface) -> None:
+    _SURFACES[surface.name] = surface
+
+
+_register(Surface(
+    "rosenbrock", "Rosenbrock", r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2",
+    ((-2.0, 2.0), (-1.0, 3.0)), ((1.0, 1.0),), 0.0, (-1.5, 2.0), _lr(0.05, 5e-3, 1.0, 1e-3), K.ROSENBROCK,
+    description="A long, curved, flat-bottomed valley: easy to find, hard to follow to (1, 1).",
+))
+_register(Surface(
+    "beale", "Beale", r"f(x,y) = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2",
+    ((-4.5, 4.5), (-4.5, 4.5)), ((3.0, 0.5),), 0.0, (1.0, 1.5), _lr(0.1, 5e-3, 1.0, 1e-2), K.BEALE,
+    description="Flat plateaus and steep walls: gradients range over six decades.",
+))
+_register(Surface(
+    "himmelblau", "Himmelblau", r"f(x,y) = (x^2+y-11)^2 + (x+y^2-7)^2",
+    ((-5.0, 5.0), (-5.0, 5.0)), _HIMMELBLAU_MINIMA, 0.0, (0.0, 0.0), _lr(0.1, 0.05, 1.0, 5e-3), K.HIMMELBLAU,
+    description="Four equal minima: which one an optimizer picks depends on its path.",
+))
+_register(Surface(
+    "rastrigin", "Rastrigin", r"f(x,y) = 20 + \sum_{i} \left(x_i^2 - 10\cos(2\pi x_i)\right)",
+    ((-5.12, 5.12), (-5.12, 5.12)), ((0.0, 0.0),), 0.0, (3.3, -2.6), _lr(0.1, 0.05, 1.0, 2e-3), K.RASTRIGIN,
+    description="A bowl covered in local minima: most optimizers stop in the nearest one.",
+))
+_register(Surface(
+    "ackley", "Ackley",
+    r"f(x,y) = -20e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2} + e + 20",
+    ((-5.0, 5.0), (-5.0, 5.0)), ((0.0, 0.0),), 0.0, (3.2, 2.4), _lr(0.1, 0.05, 1.0, 0.05), K.ACKLEY,
+    description="A nearly flat, rippled plain with one deep funnel at the origin.",
+))
+_register(Surface(
+    "booth", "Booth", r"f(x,y) = (x+2y-7)^2 + (2x+y-5)^2",
+    ((-10.0, 10.0), (-10.0, 10.0)), ((1.0, 3.0),), 0.0, (-8.0, -8.0), _lr(0.2, 0.05, 3.0, 0.02), K.BOOTH,
+    description="A plain quadratic bowl, tilted: every method should get there.",
+))
+_register(Surface(
+    "matyas", "Matyas", r"f(x,y) = 0.26\,(x^2+y^2) - 0.48\,xy",
+    ((-10.0, 10.0), (-10.0, 10.0)), ((0.0, 0.0),), 0.0, (8.0, -6.0), _lr(0.2, 0.05, 3.0, 0.5), K.MATYAS,
+    description="A shallow bowl with a diagonal valley (condition number 25).",
+))
+_register(Surface(
+    "goldstein_price", "Goldstein-Price",
+    r"f(x,y) = \left[1+(x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)\right]"
+    r"\left[30+(2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)\right]",
+    ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, -1.0),), 3.0, (-1.0, 1.5), _lr(0.02, 5e-3, 0.3, 1e-5), K.GOLDSTEIN_PRICE,
+    description="Values from 3 to a million: gradient descent needs a tiny step, Adam does not.",
+))
+_register(Surface(
+    "three_hump_camel", "Three-hump camel", r"f(x,y) = 2x^2 - 1.05x^4 + \tfrac{x^6}{6} + xy + y^2",
+    ((-5.0, 5.0), (-5.0, 5.0)), ((0.0, 0.0),), 0.0, (-3.5, 4.0), _lr(0.1, 0.05, 1.0, 2e-3), K.THREE_HUMP_CAMEL,
+    description="One global and two local minima in a steep sextic bowl.",
+))
+_register(Surface(
+    "six_hump_camel", "Six-hump camel",
+    r"f(x,y) = \left(4-2.1x^2+\tfrac{x^4}{3}\right)x^2 + xy + (-4+4y^2)\,y^2",
+    ((-3.0, 3.0), (-2.0, 2.0)), ((0.0898420, -0.7126564), (-0.0898420, 0.7126564)), -1.0316285, (-2.5, 1.5),
+    _lr(0.05, 0.02, 0.5, 2e-3), K.SIX_HUMP_CAMEL,
+    description="Six local minima, two of them global.",
+))
+_register(Surface(
+    "styblinski_tang", "Styblinski-Tang", r"f(x,y) = \tfrac{1}{2}\sum_{i}\left(x_i^4 - 16x_i^2 + 5x_i\right)",
+    ((-5.0, 5.0), (-5.0, 5.0)), ((-2.903534, -2.903534),), -78.332331, (-0.5, 4.5), _lr(0.1, 0.05, 1.0, 5e-3),
+    K.STYBLINSKI_TANG,
+    description="Four basins of different depth: only one is the global minimum.",
+))
+_register(Surface(
+    "levi", "Lévi N.13",
+    r"f(x,y) = \sin^2 3\pi x + (x-1)^2\left(1+\sin^2 3\pi y\right) + (y-1)^2\left(1+\sin^2 2\pi y\right)",
+    ((-10.0, 10.0), (-10.0, 10.0)), ((1.0, 1.0),), 0.0, (-4.0, 6.0), _lr(0.1, 0.05, 1.0, 2e-3), K.LEVI,
+    description="A valley lined with ripples that trap plain gradient descent.",
+))
+_register(Surface(
+    "saddle", "Saddle", r"f(x,y) = x^2 - y^2",
+    ((-2.0, 2.0), (-2.0, 2.0)), (), None, (-1.8, 1e-3), _lr(0.01, 0.01, 0.1, 0.01), K.SADDLE,
+    description="A saddle point at the origin: from near the x-axis, who escapes first?",
+))
+_register(Surface(
+    "monkey_saddle", "Monkey saddle", r"f(x,y) = x^3 - 3xy^2",
+    ((-2.0, 2.0), (-2.0, 2.0)), (), None, (1.5, 0.3), _lr(0.01, 0.01, 0.1, 0.01), K.MONKEY_SADDLE,
+    description="A degenerate saddle (zero Hessian at the origin) with three ways down.",
+))
+_register(Surface(
+    "noisy_saddle", "Noisy saddle", r"f(x,y) = x^2 - y^2,\quad g = \nabla f + \sigma\,\xi,\ \xi\sim\mathcal{N}(0, I)",
+    ((-2.0, 2.0), (-2.0, 2.0)), (), None, (-1.8, 0.0), _lr(0.01, 0.01, 0.1, 0.01), K.SADDLE, noise=0.1,
+    description="The saddle with gradient noise: noise is what pushes a run off the ridge.",
+))
+
+QUADRATIC_DEFAULTS = MappingProxyType({"kappa": 20.0, "angle": 0.0})
+_QUADRATIC_LAMBDA_MIN = 0.2  # f = 0.1 u^2 + 2 v^2 at kappa = 20 (REFERENCE.md's bowl)
+
+
+def _quadratic(kappa: float = 20.0, angle: float = 0.0) -> Surface:
+    """0.5 (lam_min u^2 + kappa lam_min v^2) with (u, v) the coordinates rotated by ``angle`` degrees."""
+    kappa, angle = float(kappa), float(angle)
+    if not (math.isfinite(kappa) and 1.0 <= kappa <= 1e6):
+        raise ValueError(f"quadratic: kappa must be a number in [1, 1e6], got {kappa}")
+    if not (math.isfinite(angle) and -180.0 <= angle <= 180.0):
+        raise ValueError(f"quadratic: angle must be in degrees within [-180, 180], got {angle}")
+    l1, l2 = _QUADRATIC_LAMBDA_MIN, _QUADRATIC_LAMBDA_MIN * kappa
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    # H = R diag(l1, l2) R^T with u along (c, s) and v along (-s, c).
+    h11 = l1 * c * c + l2 * s * s
+    h12 = (l1 - l2) * c * s
+    h22 = l1 * s * s + l2 * c * c
+    return Surface(
+        "quadratic", "Quadratic bowl",
+        rf"f = \tfrac12\left(\lambda u^2 + \kappa\lambda v^2\right),\ \kappa={kappa:g},\ "
+        rf"\text{{rotated }}{angle:g}^\circ",
+        ((-6.0, 6.0), (-6.0, 6.0)), ((0.0, 0.0),), 0.0, (-5.0, -2.0), _lr(0.1, 0.05, 1.0, 0.4 * 20.0 / kappa),
+        K.QUADRATIC, params=(h11, h12, h22),
+        description="An ill-conditioned bowl: gradient descent is stable only for lr < 2/(kappa*lambda).",
+        parameters=MappingProxyType({"kappa": kappa, "angle": angle}),
+    )
+
+
+_PARAMETRIC = {"quadratic": _quadratic}
+
+
+def names() -> list[str]:
+    """The registered surface names, in display order."""
+    order = list(_SURFACES)
+    order.insert(order.index("saddle"), "quadratic")
+    return order
+
+
+def get(name: str | Surface, **params: float) -> Surface:
+    """The surface called ``name``; ``quadratic`` takes ``kappa`` (condition number) and ``angle`` (degrees)."""
+    if isinstance(name, Surface):
+        return name
+    if name in _PARAMETRIC:
+        factory = _PARAMETRIC[name]
+        unknown = set(params) - set(QUADRATIC_DEFAULTS)
+        if unknown:
+            raise ValueError(f"{name}: unknown parameter(s) {sorted(unknown)}; valid: {sorted(QUADRATIC_DEFAULTS)}")
+        return factory(**params)
+    if name not in _SURFACES:
+        raise ValueError(f"Unknown surface {name!r}; valid surfaces: {', '.join(names())}")
+    if params:
+        raise ValueError(f"{name} takes no parameters, got {sorted(params)}")
+    return _SURFACES[name]
