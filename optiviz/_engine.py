@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class RunSpec:
     and hashable (usable as a cache key); ``hyper`` is the complete settings dict.
     """
 
-    __slots__ = ("optimizer", "_items")
+    __slots__ = ("_items", "optimizer")
 
     def __init__(self, optimizer: str, **hyper: Any) -> None:
         spec = _optimizers.get(optimizer)
@@ -308,7 +309,7 @@ def default_runs(surface: str | Surface, optimizers: Iterable[str] = ("adam", "r
 
 def warmup() -> None:
     """Compile (or load from the on-disk cache) every kernel signature the app uses."""
-    sim = simulate("rosenbrock", default_runs("rosenbrock") + (RunSpec("adamw"),), steps=2, noise=0.1)
+    sim = simulate("rosenbrock", (*default_runs("rosenbrock"), RunSpec("adamw")), steps=2, noise=0.1)
     sim.surface.values(np.linspace(-1.0, 1.0, 3), np.linspace(-1.0, 1.0, 3))
     sim.surface.value(0.0, 0.0)
     sim.surface.grad(0.0, 0.0)

@@ -1,0 +1,81 @@
+"""``python -m optiviz``: simulate from the command line and write the records to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import surfaces
+
+from . import export
+from ._engine import MAX_STEPS, simulate, warmup
+from ._optimizers import OPTIMIZERS
+from ._text import parse_run, parse_surface
+
+_RUN_HELP = (
+    "a run, as OPTIMIZER:KEY=VALUE,...; repeat for several runs (the same optimizer twice is fine). "
+    f"Optimizers: {', '.join(OPTIMIZERS)}. Keys are torch.optim's: "
+    + "; ".join(f"{name}: {', '.join(spec.defaults)}" for name, spec in OPTIMIZERS.items())
+    + ". Pairs use '/', booleans true/false: "
+    + '"adam:lr=0.01,betas=0.9/0.999", "sgd:lr=1e-4,momentum=0.9,nesterov=true"'
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit code 2
+        self.exit(2, f"optiviz: error: {message}\n")
+
+
+def _pair(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected X,Y (two numbers), got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y (two numbers), got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m optiviz", description="Optimizer trajectories on 2-D loss surfaces.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sim = sub.add_parser(
+        "simulate",
+        help="run optimizers side by side and write paths, losses, gradients and states",
+        description="Run optimizers side by side from the same start and write every recorded array to stdout.",
+        epilog='example: python -m optiviz simulate --surface rosenbrock --run "adam:lr=0.01,betas=0.9/0.999" '
+        '--run "sgd:lr=1e-4,momentum=0.9" --start=-1.5,2 --steps 500 --format csv',
+    )
+    sim.add_argument("--surface", required=True, metavar="NAME",
+                     help=f"the loss surface: {', '.join(surfaces.names())}; quadratic takes parameters, "
+                     "e.g. quadratic:kappa=50,angle=30")
+    sim.add_argument("--run", action="append", required=True, metavar="SPEC", help=_RUN_HELP)
+    sim.add_argument("--start", type=_pair, metavar="X,Y",
+                     help="start point (default: the surface's); write --start=-1.5,2 when X is negative")
+    sim.add_argument("--steps", type=int, default=500, help=f"optimizer steps, 1..{MAX_STEPS:,} (default 500)")
+    sim.add_argument("--noise", type=float, default=None, metavar="SIGMA",
+                     help="gradient noise sigma (default: the surface's, 0 except noisy_saddle)")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the noise generator (default 0)")
+    sim.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    sub.add_parser("warmup", help="compile (or load from Numba's cache) every kernel the app uses",
+                   description="Compile every kernel signature the app uses into Numba's cache.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "warmup":
+        warmup()
+        return 0
+    try:
+        name, params = parse_surface(args.surface)
+        sim = simulate(
+            surfaces.get(name, **params), [parse_run(r) for r in args.run],
+            start=args.start, steps=args.steps, noise=args.noise, seed=args.seed,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    out = export.to_json(sim) if args.format == "json" else export.to_csv(sim)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0

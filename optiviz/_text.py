@@ -1,0 +1,89 @@
+"""Text forms of runs and surfaces, shared by the command line and (later) shareable links.
+
+A run is written ``optimizer:key=value,key=value`` (``adam:lr=0.01,betas=0.9/0.999``,
+``sgd:lr=1e-4,momentum=0.9,nesterov=true``); a surface ``name`` or
+``name:key=value`` (``quadratic:kappa=50,angle=30``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._engine import RunSpec
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _parse_value(key: str, text: str, default: Any) -> Any:
+    text = text.strip()
+    if isinstance(default, bool):
+        low = text.lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ValueError(f"{key} must be true or false, got {text!r}")
+    if isinstance(default, tuple):
+        parts = text.split("/")
+        if len(parts) != len(default):
+            raise ValueError(f"{key} must be {len(default)} numbers separated by '/', got {text!r}")
+        return tuple(_parse_number(key, p) for p in parts)
+    return _parse_number(key, text)
+
+
+def _parse_number(key: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{key} must be a number, got {text.strip()!r}") from None
+
+
+def parse_assignments(text: str, defaults: dict[str, Any], what: str) -> dict[str, Any]:
+    """``"a=1,b=2/3"`` -> typed values (types taken from ``defaults``)."""
+    values: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ValueError(f"{what}: expected key=value, got {item!r}")
+        if key not in defaults:
+            raise ValueError(f"{what} got an unexpected hyperparameter {key!r}; valid: {', '.join(defaults)}")
+        values[key] = _parse_value(key, raw, defaults[key])
+    return values
+
+
+def parse_run(text: str) -> RunSpec:
+    """``"adam:lr=0.01,betas=0.9/0.999"`` -> ``RunSpec("adam", lr=0.01, betas=(0.9, 0.999))``."""
+    from ._optimizers import get
+
+    name, _, rest = text.strip().partition(":")
+    spec = get(name.strip().lower())
+    return RunSpec(spec.name, **parse_assignments(rest, dict(spec.defaults), spec.name))
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "/".join(_format_value(v) for v in value)
+    return repr(value)
+
+
+def format_run(spec: RunSpec, full: bool = False) -> str:
+    """The text form of a run: only what differs from torch's defaults unless ``full``."""
+    items = spec.hyper if full else spec.changed()
+    body = ",".join(f"{k}={_format_value(v)}" for k, v in items.items())
+    return f"{spec.optimizer}:{body}" if body else spec.optimizer
+
+
+def parse_surface(text: str) -> tuple[str, dict[str, float]]:
+    """``"quadratic:kappa=50"`` -> ``("quadratic", {"kappa": 50.0})``."""
+    import surfaces
+
+    name, _, rest = text.strip().partition(":")
+    name = name.strip().lower()
+    if name not in surfaces.names():
+        raise ValueError(f"Unknown surface {name!r}; valid surfaces: {', '.join(surfaces.names())}")
+    defaults = dict(surfaces.QUADRATIC_DEFAULTS) if name == "quadratic" else {}
+    return name, parse_assignments(rest, defaults, name) if rest else {}
