@@ -39,6 +39,9 @@ class RunSpec:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("RunSpec is immutable; use .replace(...)")
 
+    def __reduce__(self):
+        return (_runspec, (self.optimizer, self._items))
+
     @property
     def spec(self) -> _optimizers.OptimizerSpec:
         return _optimizers.OPTIMIZERS[self.optimizer]
@@ -70,6 +73,10 @@ class RunSpec:
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self._items)
         return f"RunSpec({self.optimizer!r}{args})"
+
+
+def _runspec(optimizer: str, items: tuple) -> RunSpec:
+    return RunSpec(optimizer, **dict(items))
 
 
 def _finite_pair(name: str, value: Any) -> tuple[float, float]:
@@ -135,6 +142,12 @@ class Scenario:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
         return cls(surf, runs, start, _steps(steps), float(noise), int(seed))
+
+    @property
+    def key(self) -> tuple:
+        """Everything that determines the result, as plain hashable values (a cache key)."""
+        runs = tuple((r.optimizer, r._items) for r in self.runs)
+        return (self.surface.name, self.surface.params, runs, self.start, self.steps, self.noise, self.seed)
 
     def noise_array(self) -> np.ndarray:
         """sigma * xi with xi ~ N(0, I) of shape (steps, 2) from ``default_rng(seed)``; (0, 2) without noise."""

@@ -19,7 +19,7 @@ Domain = tuple[tuple[float, float], tuple[float, float]]
 ESCAPE_FACTOR = 100.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Surface:
     """A two-dimensional loss surface f(x, y) with an analytic gradient.
 
@@ -43,6 +43,17 @@ class Surface:
     noise: float = 0.0
     description: str = ""
     parameters: Mapping[str, float] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Surface) and (self.name, self.params) == (other.name, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.params))
+
+    def __reduce__(self):
+        # By name (and parameters): the registry rebuilds the same surface on unpickling.
+        return (get, (self.name,), None, None, None) if not self.parameters else (_rebuild, (self.name,
+                                                                                           dict(self.parameters)))
 
     def value(self, x: float, y: float) -> float:
         """f(x, y)."""
@@ -128,7 +139,7 @@ _register(Surface(
     "goldstein_price", "Goldstein-Price",
     r"f(x,y) = \left[1+(x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)\right]"
     r"\left[30+(2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)\right]",
-    ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, -1.0),), 3.0, (-1.0, 1.5), _lr(0.02, 5e-3, 0.3, 1e-5), K.GOLDSTEIN_PRICE,
+    ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, -1.0),), 3.0, (-1.5, -1.5), _lr(0.02, 5e-3, 0.3, 1e-5), K.GOLDSTEIN_PRICE,
     description="Values from 3 to a million: gradient descent needs a tiny step, Adam does not.",
 ))
 _register(Surface(
@@ -145,7 +156,7 @@ _register(Surface(
 ))
 _register(Surface(
     "styblinski_tang", "Styblinski-Tang", r"f(x,y) = \tfrac{1}{2}\sum_{i}\left(x_i^4 - 16x_i^2 + 5x_i\right)",
-    ((-5.0, 5.0), (-5.0, 5.0)), ((-2.903534, -2.903534),), -78.332331, (-0.5, 4.5), _lr(0.1, 0.05, 1.0, 5e-3),
+    ((-5.0, 5.0), (-5.0, 5.0)), ((-2.903534, -2.903534),), -78.332331, (4.5, 4.5), _lr(0.1, 0.05, 1.0, 5e-3),
     K.STYBLINSKI_TANG,
     description="Four basins of different depth: only one is the global minimum.",
 ))
@@ -200,6 +211,10 @@ def _quadratic(kappa: float = 20.0, angle: float = 0.0) -> Surface:
 
 
 _PARAMETRIC = {"quadratic": _quadratic}
+
+
+def _rebuild(name: str, params: dict[str, float]) -> Surface:
+    return get(name, **params)
 
 
 def names() -> list[str]:

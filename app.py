@@ -1,0 +1,64 @@
+"""optiviz: watch Adam, RMSProp, AdaGrad and SGD minimise a 2-D surface, side by side.
+
+Run with ``streamlit run app.py``. This file only places things: the controls and caches
+are in ``optiviz.ui``, the figures in ``optiviz.figures``, the math in ``optiviz``.
+"""
+
+import streamlit as st
+
+from optiviz import figures, ui
+from optiviz.summary import summarize
+
+st.set_page_config(page_title="optiviz: optimizer trajectories", page_icon="📉", layout="wide")
+
+ui.init_state()
+ui.ensure_compiled()
+settings = ui.sidebar()
+
+st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+notice = st.session_state.pop("notice", None)
+if notice:
+    st.toast(notice)
+for message in settings.skipped:
+    st.warning(f"{message} — fix it in the sidebar; the other runs go on.")
+
+if settings.scenario is None:
+    st.info("There are no runs to show. Add one in the sidebar (＋ Add run), or bring back the default four.")
+    st.button("↺ Default runs", on_click=ui._reset_runs)
+    st.stop()
+
+sim = ui.simulate_cached(settings.scenario)
+colors = [figures.color(i) for i in settings.run_indices]
+labels = list(settings.labels)
+grid = ui.surface_grid_cached(sim.surface)
+
+for label, run in zip(labels, sim.runs, strict=True):
+    if run.diverged_at is not None:
+        why = ("left the plotting region far behind (more than 100× the domain)"
+               if run.diverged_reason == "escaped" else "overflowed to infinity/NaN")
+        st.warning(f"**{label}** {why} at step {run.diverged_at} and was stopped there; try a smaller learning rate.")
+
+c1, c2, c3, _ = st.columns([1, 1, 1, 3])
+show_moments = c1.toggle("Moment panels", value=True, key="show_moments",
+                         help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
+show_arrows = c2.toggle("Arrows", value=False, key="show_arrows",
+                        help="At each run's current position: −gradient, −momentum and the actual update.")
+show_3d = c3.toggle("3D view", value=False, key="show_3d", help="The surface in 3D with the paths on it.")
+
+fig = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=show_arrows,
+                                       moments=show_moments)
+st.plotly_chart(fig, key="trajectory_chart", on_select=ui.set_start_from_click, selection_mode="points",
+                config={"displaylogo": False, "scrollZoom": False})
+st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click a point on the "
+           "contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
+
+st.plotly_chart(figures.create_loss_figure(sim, labels=labels, colors=colors), key="loss_chart",
+                config={"displaylogo": False})
+tol = st.session_state.get("tolerance", 1e-2)
+st.dataframe(summarize(sim, labels, tol), hide_index=True, width="stretch")
+st.number_input("tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2,
+                format="%g", key="tolerance", help="Euclidean distance to the nearest global minimum.")
+
+if show_3d:
+    st.plotly_chart(figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid), key="surface3d",
+                    config={"displaylogo": False})

@@ -1,0 +1,53 @@
+"""Value grids for the app's sliders (no Streamlit here, so they are testable on their own).
+
+Learning rate and epsilon move on logarithmic grids; beta1/beta2 on a grid that gets finer
+towards 1 (so 0.999 and 0.9999 can be set); values from elsewhere (a link, the defaults of a
+surface) snap to the nearest grid value.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+
+def _log_grid(lo_exp: int, hi_exp: int, mantissas: tuple[float, ...]) -> tuple[float, ...]:
+    values = {float(f"{m}e{e}") for e in range(lo_exp, hi_exp + 1) for m in mantissas}
+    return tuple(sorted(v for v in values if 10.0**lo_exp <= v <= 10.0**hi_exp))
+
+
+#: eta: 1e-5 .. 10, ten values per decade (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8).
+LR_GRID = _log_grid(-5, 1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
+#: epsilon: 1e-12 .. 1, three values per decade (1, 2, 5).
+EPS_GRID = _log_grid(-12, 0, (1, 2, 5))
+#: beta / alpha / momentum in [0, 1): coarse below 0.9, then 0.01, 0.001, 0.0001 steps towards 1.
+BETA_GRID = tuple(sorted({
+    *(round(0.1 * i, 10) for i in range(9)),
+    *(round(0.9 + 0.01 * i, 10) for i in range(10)),
+    *(round(0.99 + 0.001 * i, 10) for i in range(10)),
+    *(round(0.999 + 0.0001 * i, 10) for i in range(10)),
+    0.99999,
+}))
+#: kappa of the quadratic bowl: 1 .. 1000.
+KAPPA_GRID = _log_grid(0, 3, (1, 1.5, 2, 3, 5, 7))
+
+
+def snap(value: float, grid: tuple[float, ...], log: bool = False) -> float:
+    """The grid value nearest to ``value`` (in log distance for log grids)."""
+    if not math.isfinite(value):
+        return grid[0]
+    i = bisect.bisect_left(grid, value)
+    candidates = grid[max(0, i - 1) : i + 1] or grid[-1:]
+    if log and value > 0:
+        return min(candidates, key=lambda g: abs(math.log(g) - math.log(value)))
+    return min(candidates, key=lambda g: abs(g - value))
+
+
+def fmt_number(value: float) -> str:
+    """Compact display of a slider value: 0.001 -> "1e-3", 0.05 -> "0.05", 0.9999 -> "0.9999"."""
+    if value == 0:
+        return "0"
+    if abs(value) < 1e-3 or abs(value) >= 1e4:
+        mant, exp = f"{value:.3g}".split("e") if "e" in f"{value:.3g}" else (f"{value:.3g}", "0")
+        return f"{mant}e{int(exp)}"
+    return f"{value:.6g}"

@@ -1,0 +1,528 @@
+"""Plotly figures of a :class:`~optiviz.Simulation`: arrays in, figure out (never runs an optimizer).
+
+The builders assemble plain, JSON-ready figure dicts and wrap them in :class:`SpecFigure`,
+a ``go.Figure`` that hands that dict over as it is. Building hundreds of animation frames
+through plotly's validating objects costs over a second per redraw; the dicts cost a few
+milliseconds, and the tests validate every spec with plotly's own classes
+(:meth:`SpecFigure.validated`).
+
+The animated figure keeps its payload small: the contour and every full series are sent
+once; the frames update only what moves (the runs' heads and short trails, the step
+cursors, optional arrows) with ``redraw: false``; arrays are float32 and long runs strided.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import math
+import struct
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
+from plotly.subplots import make_subplots
+
+from ._engine import Run, Simulation
+
+#: One colour per run, used in every panel.
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
+           "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
+CONTOUR_SCALE = [[0.0, "#fffbeb"], [0.2, "#e0f2fe"], [0.5, "#cbd5e1"], [1.0, "#8190a5"]]
+MAX_FRAMES = 200
+MAX_SERIES_POINTS = 1000
+MAX_PATH_POINTS = 4000
+TRAIL_FRAMES = 6
+_FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+_ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
+
+
+class SpecFigure(go.Figure):
+    """A ``go.Figure`` carrying a prebuilt, JSON-ready figure dict (``spec``).
+
+    ``to_dict()``/``to_plotly_json()`` return the spec itself (``st.plotly_chart``,
+    ``plotly.io.to_json`` and ``write_html`` all go through them); :meth:`validated`
+    builds the equivalent fully validated ``go.Figure``.
+    """
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__()
+        convert_to_base64(spec)
+        self._spec = spec
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self._spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self._spec
+
+    def validated(self) -> go.Figure:
+        """The same figure through plotly's validators (raises on any invalid property)."""
+        return go.Figure(copy.deepcopy(self._spec))
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _colors(sim: Simulation, colors: Sequence[str] | None) -> list[str]:
+    if colors is None:
+        return [color(i) for i in range(len(sim.runs))]
+    if len(colors) != len(sim.runs):
+        raise ValueError(f"colors: expected {len(sim.runs)}, got {len(colors)}")
+    return list(colors)
+
+
+def default_labels(sim: Simulation) -> list[str]:
+    """"Adam", "RMSProp", ... with "#2", "#3" for repeated optimizers."""
+    seen: dict[str, int] = {}
+    labels = []
+    for run in sim.runs:
+        title = run.spec.spec.title
+        seen[title] = seen.get(title, 0) + 1
+        labels.append(title if seen[title] == 1 else f"{title} #{seen[title]}")
+    return labels
+
+
+@dataclass(frozen=True, eq=False)
+class SurfaceGrid:
+    """A surface sampled for drawing: the values on a fine grid (``z``, log10(f − f_min + d) when
+    ``log_scaled``), that grid rendered as a PNG with contour lines (``png``, a data URI), and a
+    coarse grid of points (``hx``, ``hy``, raw values ``hf``) for hover values and clicks."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray
+    log_scaled: bool
+    png: str
+    hx: np.ndarray
+    hy: np.ndarray
+    hf: np.ndarray
+
+
+def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9) -> SurfaceGrid:
+    """Sample ``surface`` over its domain. Values are drawn on log levels when they span several
+    decades (Rosenbrock, Beale, Goldstein-Price, three-hump camel), linearly otherwise.
+
+    The surface is an image, not a contour trace: plotly.js hides contour and heatmap traces
+    during ``redraw: false`` animations (plotly.js#4491), which the paths need to play smoothly.
+    """
+    (x0, x1), (y0, y1) = surface.domain
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    raw = surface.values(xs, ys)
+    lo = float(np.nanmin(raw))
+    p10, p99 = np.nanpercentile(raw - lo, [10, 99])
+    log_scaled = bool(surface.min_value is not None and p10 > 0 and p99 / p10 > 100)
+    z = np.log10(raw - lo + max(p99 * 1e-6, 1e-12)) if log_scaled else raw
+    hs = slice(None, None, hover_step)
+    hx, hy = np.meshgrid(xs[hs], ys[hs])
+    return SurfaceGrid(xs, ys, z, log_scaled, _contour_png(z, levels), hx.ravel(), hy.ravel(), raw[hs, hs].ravel())
+
+
+def _contour_png(z: np.ndarray, levels: int) -> str:
+    """``z`` (rows = y ascending) coloured with CONTOUR_SCALE, darker where it crosses one of
+    ``levels`` evenly spaced levels, as a PNG data URI (top row = largest y)."""
+    zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
+    t = np.clip((z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+    t = np.where(np.isfinite(t), t, 1.0)
+    stops = np.array([s for s, _ in CONTOUR_SCALE])
+    rgb_stops = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], dtype=float)
+    rgb = np.stack([np.interp(t, stops, rgb_stops[:, k]) for k in range(3)], axis=-1)
+    band = np.minimum((t * levels).astype(int), levels - 1)
+    edge = np.zeros(band.shape, dtype=bool)
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    rgb[edge] *= 0.82
+    img = np.ascontiguousarray(rgb[::-1].round().astype(np.uint8))
+    h, w, _ = img.shape
+
+    def chunk(tag: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
+
+    raw = b"".join(b"\x00" + img[row].tobytes() for row in range(h))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _f32(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _short(values) -> list:
+    """Small arrays for frames: plain numbers with 6 significant digits (shorter than base64)."""
+    return [None if not math.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, dtype=float).ravel()]
+
+
+def _stride(n: int, limit: int) -> int:
+    return max(1, math.ceil(n / limit))
+
+
+def _strided_rows(a: np.ndarray, limit: int) -> np.ndarray:
+    """Every k-th row so that at most ~limit remain, always keeping the last one."""
+    k = _stride(a.shape[0], limit)
+    if k == 1:
+        return a
+    out = a[::k]
+    return out if (a.shape[0] - 1) % k == 0 else np.concatenate([out, a[-1:]])
+
+
+def frame_steps(sim: Simulation, max_frames: int = MAX_FRAMES) -> np.ndarray:
+    """The steps the animation shows: at most ``max_frames``, evenly spread, first and last included."""
+    longest = max(r.steps_done for r in sim.runs)
+    return np.unique(np.round(np.linspace(0, longest, min(max_frames, longest + 1))).astype(int))
+
+
+def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
+    """For the three panel rows (first moment, second moment, effective step size): a list of
+    (name, (n, 2) series, dash) with row i of a series describing step i + 1."""
+    st = run.state
+    if "exp_avg" in st:
+        first = [("m_t (exp_avg)", st["exp_avg"][1:], "solid"),
+                 ("m̂_t (bias-corrected)", run.bias_corrected["m_hat"], "dot")]
+    else:
+        first = [(name, st[name][1:], dash) for name, dash in (("momentum_buffer", "solid"), ("grad_avg", "dash"))
+                 if name in st] or [("g_t (gradient; no first moment kept)", run.grad, "dot")]
+    if "exp_avg_sq" in st:
+        second = [("v_t (exp_avg_sq)", st["exp_avg_sq"][1:], "solid"),
+                  ("v̂_t (bias-corrected)", run.bias_corrected["v_hat"], "dot")]
+        if "max_exp_avg_sq" in st:
+            second.append(("max_exp_avg_sq (AMSGrad)", st["max_exp_avg_sq"][1:], "dash"))
+    else:
+        second = [(name, st[name][1:], "solid") for name in ("square_avg", "sum") if name in st]
+    return [first, second, [("effective step size", run.effective_lr, "solid")]]
+
+
+@lru_cache(maxsize=4)
+def _template(moments: bool) -> tuple[dict, tuple]:
+    """Layout (axes and titles) of the subplot grid, and each panel's axis references; built once."""
+    if moments:
+        fig = make_subplots(
+            rows=3, cols=3, column_widths=[0.52, 0.24, 0.24], horizontal_spacing=0.065, vertical_spacing=0.09,
+            specs=[[{"rowspan": 3}, {}, {}], [None, {}, {}], [None, {}, {}]],
+            subplot_titles=("", *(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))),
+        )
+        refs = tuple(tuple(fig._grid_ref[r][c][0].trace_kwargs for c in (1, 2)) for r in range(3))
+    else:
+        fig = make_subplots(rows=1, cols=1)
+        refs = ()
+    layout = fig.to_dict()["layout"]
+    layout.pop("template", None)  # Streamlit's theme (or plotly's default) styles the figure
+    for ann in layout.get("annotations", []):
+        ann["font"] = {"size": 11}
+    return layout, refs
+
+
+def _arrow_segments(run: Run, steps: np.ndarray, span: float) -> dict[str, list[tuple[list, list]]]:
+    """Per kind (−gradient, −momentum, update), per frame: a segment from the head of ``span`` length."""
+    n = run.steps_done
+    first = moment_series(run)[0]
+    momentum = None if first[0][0].startswith("g_t") else first[-1][1]
+    out: dict[str, list[tuple[list, list]]] = {"−∇f": [], "−momentum": [], "update": []}
+    for s in steps:
+        s = min(int(s), n)
+        hx, hy = run.path[s]
+        vecs = {
+            "−∇f": -run.grad[s] if s < n else None,
+            "−momentum": -momentum[s] if (momentum is not None and s < n) else None,
+            "update": run.update[s] if s < n else None,
+        }
+        for kind, v in vecs.items():
+            norm = float(np.hypot(*v)) if v is not None else 0.0
+            if v is None or not math.isfinite(norm) or norm == 0.0:
+                out[kind].append(([None, None], [None, None]))
+            else:
+                out[kind].append((_short([hx, hx + span * v[0] / norm]), _short([hy, hy + span * v[1] / norm])))
+    return out
+
+
+_ARROW_DASH = {"−∇f": "dot", "−momentum": "dash", "update": "solid"}
+
+
+def create_trajectory_figure(
+    sim: Simulation,
+    *,
+    labels: Sequence[str] | None = None,
+    colors: Sequence[str] | None = None,
+    grid=None,
+    arrows: bool = False,
+    moments: bool = True,
+    max_frames: int = MAX_FRAMES,
+    height: int = 720,
+    frame_ms: int = 40,
+) -> SpecFigure:
+    """The contour with every run's path, animated, and (``moments``) the state panels in sync.
+
+    Left: the surface's contour (log levels where values span decades), its global minima, the
+    start, each run's full path (faint) with an animated head and trail, and a cross where a run
+    stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
+    and effective step size against the step, with a cursor at the animated step. ``arrows`` adds,
+    at each head, the directions of the negative gradient, of the negative momentum and of the
+    actual update (unit length; their sizes are in the hover text). ``grid`` is
+    :func:`surface_grid`'s result, to reuse across redraws.
+    """
+    labels = list(labels) if labels is not None else default_labels(sim)
+    colors = _colors(sim, colors)
+    if len(labels) != len(sim.runs):
+        raise ValueError(f"labels: expected {len(sim.runs)}, got {len(labels)}")
+    surface = sim.surface
+    grid = grid if grid is not None else surface_grid(surface)
+    (x0, x1), (y0, y1) = surface.domain
+    layout_template, refs = _template(moments)
+    layout = copy.deepcopy(layout_template)
+    steps = frame_steps(sim, max_frames)
+
+    layout["images"] = [{
+        "source": grid.png, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
+        "sizing": "stretch", "layer": "below",
+    }]
+    data: list[dict] = [{
+        "type": "scatter", "x": _f32(grid.hx), "y": _f32(grid.hy), "customdata": _f32(grid.hf), "mode": "markers",
+        "marker": {"size": 14, "opacity": 0}, "name": "surface", "showlegend": False,
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{customdata:.4g}<br><i>click to start here</i><extra></extra>",
+    }]
+    if surface.minima:
+        mx, my = zip(*surface.minima, strict=True)
+        data.append({
+            "type": "scatter", "x": list(mx), "y": list(my), "mode": "markers", "name": "global minimum",
+            "marker": {"symbol": "star", "size": 15, "color": "#facc15", "line": {"color": "#1e293b", "width": 1}},
+            "hovertemplate": f"global minimum (%{{x:.4g}}, %{{y:.4g}})<br>f = {surface.min_value:.6g}<extra></extra>",
+        })
+    sx, sy = sim.scenario.start
+    data.append({
+        "type": "scatter", "x": [sx], "y": [sy], "mode": "markers", "name": "start", "showlegend": False,
+        "marker": {"symbol": "circle-open", "size": 13, "color": "#0f172a", "line": {"width": 2}},
+        "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+    })
+
+    animated: list[int] = []
+    frame_data: list[list[dict]] = [[] for _ in steps]
+
+    def add_animated(trace: dict, per_frame: list[dict]) -> None:
+        data.append(trace)
+        animated.append(len(data) - 1)
+        for k, upd in enumerate(per_frame):
+            frame_data[k].append(upd)
+
+    span = 0.08 * max(x1 - x0, y1 - y0)
+    for i, run in enumerate(sim.runs):
+        c, label, n = colors[i], labels[i], run.steps_done
+        p = _strided_rows(run.path, MAX_PATH_POINTS)
+        data.append({
+            "type": "scatter", "x": _f32(p[:, 0]), "y": _f32(p[:, 1]), "mode": "lines", "name": label,
+            "legendgroup": f"run{i}", "line": {"color": c, "width": 1.5}, "opacity": 0.45,
+            "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        })
+        if run.diverged_at is not None:
+            why = "left the escape box" if run.diverged_reason == "escaped" else "overflowed to inf/NaN"
+            data.append({
+                "type": "scatter", "x": [float(run.path[-1, 0])], "y": [float(run.path[-1, 1])],
+                "mode": "markers+text", "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} stopped",
+                "marker": {"symbol": "x-thin", "size": 16, "line": {"color": c, "width": 3}},
+                "text": [f"{label}: stopped at step {run.diverged_at}"], "textposition": "top center",
+                "textfont": {"color": c, "size": 11},
+                "hovertemplate": f"{label} {why} at step {run.diverged_at}<extra></extra>",
+            })
+        shown = np.minimum(steps, n)
+        trails, heads = [], []
+        for k, s in enumerate(shown):
+            lo = shown[max(0, k - TRAIL_FRAMES)]
+            seg = _strided_rows(run.path[lo : s + 1], TRAIL_FRAMES + 2)
+            trails.append({"x": _short(seg[:, 0]), "y": _short(seg[:, 1])})
+            heads.append({"x": _short(run.path[s, :1]), "y": _short(run.path[s, 1:]),
+                          "customdata": [[int(s), _short([run.loss[s]])[0]]]})
+        add_animated({
+            "type": "scatter", "mode": "lines", "line": {"color": c, "width": 3}, "legendgroup": f"run{i}",
+            "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", **trails[0],
+        }, trails)
+        add_animated({
+            "type": "scatter", "mode": "markers", "legendgroup": f"run{i}", "showlegend": False,
+            "name": f"{label} now", "marker": {"size": 11, "color": c, "line": {"color": "white", "width": 1.5}},
+            "hovertemplate": f"{label}<br>step %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})<br>"
+            "loss %{customdata[1]:.4g}<extra></extra>", **heads[0],
+        }, heads)
+        if arrows:
+            for kind, segs in _arrow_segments(run, shown, span).items():
+                per_frame = [{"x": sx_, "y": sy_} for sx_, sy_ in segs]
+                add_animated({
+                    "type": "scatter", "mode": "lines+markers", "legendgroup": f"run{i}", "showlegend": False,
+                    "name": f"{label} {kind}", "hoverinfo": "skip",
+                    "line": {"color": c, "width": 2, "dash": _ARROW_DASH[kind]},
+                    "marker": {"symbol": ["circle", "arrow"], "size": [1, 12], "angleref": "previous", "color": c},
+                    **per_frame[0],
+                }, per_frame)
+
+    if moments:
+        _add_moment_panels(data, layout, refs, sim, labels, colors, steps, add_animated)
+
+    layout["xaxis"].update(range=[x0, x1], autorange=False, title={"text": "x"}, showgrid=False, zeroline=False)
+    layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False)
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    play = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True,
+            "mode": "immediate"}
+    layout.update(
+        height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
+        hovermode="closest", clickmode="event+select", dragmode="zoom",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
+        updatemenus=[{
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.03,
+            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 28},
+            "buttons": [
+                {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
+            ],
+        }],
+        sliders=[{
+            "active": 0, "x": 0.17, "len": 0.35 if moments else 0.83, "y": -0.03, "yanchor": "top",
+            "pad": {"t": 28}, "currentvalue": {"prefix": "step ", "font": {"size": 12}},
+            "transition": {"duration": 0},
+            "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]} for s in steps],
+        }],
+    )
+    frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
+    return SpecFigure({"data": data, "layout": layout, "frames": frames})
+
+
+def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, steps, add_animated) -> None:
+    seen: dict[tuple[int, int], list[np.ndarray]] = {}
+    for i, run in enumerate(sim.runs):
+        c, label, n = colors[i], labels[i], run.steps_done
+        if n == 0:
+            continue
+        k = _stride(n, MAX_SERIES_POINTS)
+        for r, series in enumerate(moment_series(run)):
+            for name, arr, dash in series:
+                for j in range(2):
+                    values = arr[::k, j]
+                    if r > 0:  # log axes: non-positive values are not drawn
+                        values = np.where(values > 0, values, np.nan)
+                    seen.setdefault((r, j), []).append(values[np.isfinite(values)])
+                    data.append({
+                        "type": "scatter", "x0": 1, "dx": k, "y": _f32(values), "mode": "lines",
+                        "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} {name}",
+                        "line": {"color": c, "width": 1.6 if dash == "solid" else 1.2, "dash": dash},
+                        "hovertemplate": f"{label}<br>{name} ({'xy'[j]})<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+                        **refs[r][j],
+                    })
+    for r in range(3):
+        for j in range(2):
+            ref = refs[r][j]
+            xa = layout["xaxis" + ref["xaxis"][1:]]
+            ya = layout["yaxis" + ref["yaxis"][1:]]
+            lo, hi = _panel_range(seen.get((r, j), []), robust=r == 0)
+            if r > 0 and lo > 0:
+                pad = 0.05 * (math.log10(hi) - math.log10(lo)) + 0.05
+                y_lo, y_hi = 10 ** (math.log10(lo) - pad), 10 ** (math.log10(hi) + pad)
+                ya.update(type="log", range=[math.log10(y_lo), math.log10(y_hi)], autorange=False,
+                          exponentformat="power")
+            else:
+                if r > 0 or lo == hi:
+                    lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)
+                pad = 0.05 * (hi - lo)
+                y_lo, y_hi = lo - pad, hi + pad
+                ya.update(range=[y_lo, y_hi], autorange=False)
+            xa.update(range=[0, max(1, int(steps[-1]))], autorange=False, showticklabels=r == 2)
+            if r == 2:
+                xa["title"] = {"text": "step"}
+            add_animated({
+                "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
+                "showlegend": False, "hoverinfo": "skip", "name": "current step",
+                "x": [0, 0], "y": [y_lo, y_hi], **ref,
+            }, [{"x": [int(s), int(s)]} for s in steps])
+
+
+def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
+    """The y-range of a panel: all values, or (``robust``) the 1st to 99th percentile, so that the first
+    steps' transients (a huge first gradient, say) do not flatten everything after them."""
+    values = np.concatenate(chunks) if chunks else np.empty(0)
+    if values.size == 0:
+        return (0.0, 1.0)
+    if robust:
+        lo, hi = np.percentile(values, [1, 99])
+        return float(min(lo, 0.0)), float(max(hi, 0.0))
+    return float(values.min()), float(values.max())
+
+
+def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
+                       colors: Sequence[str] | None = None, height: int = 330) -> SpecFigure:
+    """Loss against step (log scale of f − f* where the minimum is known) and distance to the nearest minimum."""
+    labels = list(labels) if labels is not None else default_labels(sim)
+    colors = _colors(sim, colors)
+    surface = sim.surface
+    has_min = surface.min_value is not None
+    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=(
+        ("f(x_t) − f* against step (log)" if has_min else "f(x_t) against step"),
+        *(("distance to the nearest global minimum (log)",) if has_min else ()),
+    ))
+    layout = fig.to_dict()["layout"]
+    layout.pop("template", None)
+    data = []
+    for i, run in enumerate(sim.runs):
+        k = _stride(run.steps_done + 1, 2 * MAX_SERIES_POINTS)
+        loss = run.loss[::k]
+        if has_min:
+            gap = loss - surface.min_value
+            loss = np.where(gap > 0, gap, np.nan)
+        common = {"type": "scatter", "x0": 0, "dx": k, "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
+                  "line": {"color": colors[i], "width": 1.8},
+                  "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
+        data.append({**common, "y": _f32(loss)})
+        if has_min:
+            data.append({**common, "y": _f32(run.distance_to(surface.minima)[::k]), "showlegend": False,
+                         "xaxis": "x2", "yaxis": "y2"})
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        if key.startswith("xaxis"):
+            layout[key]["title"] = {"text": "step"}
+        elif has_min:
+            layout[key].update(type="log", exponentformat="power")
+    layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
+                  legend={"orientation": "h", "y": -0.3})
+    return SpecFigure({"data": data, "layout": layout})
+
+
+def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
+                            colors: Sequence[str] | None = None, grid=None, height: int = 600) -> SpecFigure:
+    """The surface in 3D with every run's path on it (log-scaled height where the contour is)."""
+    labels = list(labels) if labels is not None else default_labels(sim)
+    colors = _colors(sim, colors)
+    surface = sim.surface
+    grid = grid if grid is not None else surface_grid(surface, 81)
+    xs, ys, z, log_scaled = grid.xs, grid.ys, grid.z, grid.log_scaled
+    k = _stride(len(xs), 80)
+    (x0, x1), (y0, y1) = surface.domain
+    data: list[dict] = [{
+        "type": "surface", "x": _f32(xs[::k]), "y": _f32(ys[::k]), "z": _f32(z[::k, ::k]),
+        "colorscale": CONTOUR_SCALE, "showscale": False, "opacity": 0.92, "name": "surface",
+        "hovertemplate": "x=%{x:.3f}<br>y=%{y:.3f}<br>z=%{z:.3g}<extra></extra>",
+    }]
+    zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
+    lo = float(np.nanmin(surface.values(xs[::k], ys[::k])))
+    shift = 10**zmin if log_scaled else 0.0
+    for i, run in enumerate(sim.runs):
+        p = _strided_rows(run.path, 2000)
+        zz = _strided_rows(run.loss, 2000).copy()
+        if log_scaled:
+            with np.errstate(all="ignore"):
+                zz = np.log10(np.maximum(zz - lo, 0.0) + shift)
+        inside = (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
+        zz = np.where(inside, np.clip(zz, zmin, zmax), np.nan)
+        data.append({"type": "scatter3d", "x": _f32(p[:, 0]), "y": _f32(p[:, 1]), "z": _f32(zz), "mode": "lines",
+                     "name": labels[i], "line": {"color": colors[i], "width": 5}})
+    layout = {
+        "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "font": _FONT,
+        "scene": {"xaxis": {"title": {"text": "x"}, "range": [x0, x1]},
+                  "yaxis": {"title": {"text": "y"}, "range": [y0, y1]},
+                  "zaxis": {"title": {"text": "log₁₀(f − f_min)" if log_scaled else "f"}}},
+        "legend": {"orientation": "h", "y": 1.0},
+    }
+    return SpecFigure({"data": data, "layout": layout})

@@ -1,0 +1,34 @@
+"""The summary table of a simulation: plain rows, no Streamlit, no Plotly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._engine import Simulation
+
+
+def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list[dict]:
+    """One row per run: final and best loss, the first step within ``tol`` (Euclidean distance) of a
+    global minimum, and where the run stopped early (the step, and why)."""
+    surface = sim.surface
+    rows = []
+    for label, run in zip(labels, sim.runs, strict=True):
+        dist = run.distance_to(surface.minima)
+        within = np.flatnonzero(dist <= tol) if surface.minima else np.array([], dtype=int)
+        if run.diverged_at is None:
+            stopped = "—"
+        else:
+            why = "left the escape box" if run.diverged_reason == "escaped" else "inf/NaN"
+            stopped = f"step {run.diverged_at} ({why})"
+        rows.append({
+            "run": label,
+            "final loss": float(run.loss[-1]),
+            "best loss": float(run.loss.min()),
+            "best at step": int(run.loss.argmin()),
+            f"steps to within {tol:g} of a minimum": int(within[0]) if within.size else None,
+            "final position": f"({run.path[-1, 0]:.4g}, {run.path[-1, 1]:.4g})",
+            "stopped early": stopped,
+        })
+    return rows

@@ -1,0 +1,333 @@
+"""The app's Streamlit layer: session state, sidebar controls, cached computations.
+
+``app.py`` calls these and places the figures; everything below ``optiviz.ui`` is
+Streamlit-free. Settings live in ``st.session_state`` under stable keys (``surface``,
+``start_x``, ``r<id>.<hyperparameter>`` ...), so no interaction loses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import surfaces
+
+from . import controls as C
+from . import figures
+from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
+from ._optimizers import OPTIMIZERS
+
+MAX_RUNS = 8
+DEFAULT_STEPS = 1000
+_SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
+          "lr_decay": "lr_decay", "initial_accumulator_value": "acc₀", "amsgrad": "AMSGrad", "centered": "centered",
+          "nesterov": "Nesterov"}
+
+
+# ---------------------------------------------------------------- cached computations
+
+@st.cache_resource(show_spinner="Compiling the optimizer kernels (first start only, about a minute)…")
+def ensure_compiled() -> bool:
+    """Compile or load Numba's kernels once per process, with a message instead of a blank page."""
+    warmup()
+    return True
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+def simulate_cached(scenario: Scenario) -> Simulation:
+    return run_scenario(scenario)
+
+
+@st.cache_data(max_entries=32, show_spinner=False,
+               hash_funcs={surfaces.Surface: lambda s: (s.name, s.params)})
+def surface_grid_cached(surface: surfaces.Surface) -> figures.SurfaceGrid:
+    return figures.surface_grid(surface)
+
+
+# ---------------------------------------------------------------- session state
+
+def _surface() -> surfaces.Surface:
+    name = st.session_state["surface"]
+    if name == "quadratic":
+        return surfaces.get(name, kappa=st.session_state["kappa"], angle=st.session_state["angle"])
+    return surfaces.get(name)
+
+
+def _run_key(rid: int, name: str) -> str:
+    return f"r{rid}.{name}"
+
+
+def _store_run(rid: int, spec: RunSpec) -> None:
+    """Write a RunSpec's values into the widget keys of run ``rid``."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
+        del ss[key]
+    ss[_run_key(rid, "optimizer")] = spec.optimizer
+    for name, value in spec.hyper.items():
+        if name == "betas":
+            ss[_run_key(rid, "beta1")], ss[_run_key(rid, "beta2")] = value
+        else:
+            ss[_run_key(rid, name)] = value
+    _snap_run(rid)
+
+
+def _snap_run(rid: int) -> None:
+    """Put slider values on their grids (values from defaults or elsewhere may fall between)."""
+    ss = st.session_state
+    for name, grid, log in (("lr", C.LR_GRID, True), ("eps", C.EPS_GRID, True), ("beta1", C.BETA_GRID, False),
+                            ("beta2", C.BETA_GRID, False), ("alpha", C.BETA_GRID, False),
+                            ("momentum", C.BETA_GRID, False)):
+        key = _run_key(rid, name)
+        if key in ss and isinstance(ss[key], float):
+            ss[key] = C.snap(ss[key], grid, log)
+
+
+def _add_run(spec: RunSpec) -> None:
+    ss = st.session_state
+    if len(ss["run_ids"]) >= MAX_RUNS:
+        return
+    rid = ss["next_run_id"]
+    ss["next_run_id"] = rid + 1
+    ss["run_ids"] = [*ss["run_ids"], rid]
+    _store_run(rid, spec)
+
+
+def _reset_runs() -> None:
+    ss = st.session_state
+    for rid in ss.get("run_ids", []):
+        for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
+            del ss[key]
+    ss["run_ids"] = []
+    for spec in default_runs(_surface()):
+        _add_run(spec)
+
+
+def init_state() -> None:
+    """Defaults for a new session: Rosenbrock, its start, and the four default runs."""
+    ss = st.session_state
+    if "run_ids" in ss:
+        return
+    ss.setdefault("surface", "rosenbrock")
+    ss.setdefault("kappa", 20.0)
+    ss.setdefault("angle", 0.0)
+    surf = _surface()
+    ss.setdefault("start_x", float(surf.start[0]))
+    ss.setdefault("start_y", float(surf.start[1]))
+    ss.setdefault("steps", DEFAULT_STEPS)
+    ss.setdefault("noise", float(surf.noise))
+    ss.setdefault("seed", 0)
+    ss["next_run_id"] = 0
+    ss["run_ids"] = []
+    for spec in default_runs(surf):
+        _add_run(spec)
+
+
+def _on_surface_change() -> None:
+    """A new surface: its start, its noise default, and its recommended learning rate for every run."""
+    ss = st.session_state
+    surf = _surface()
+    ss["start_x"], ss["start_y"] = float(surf.start[0]), float(surf.start[1])
+    ss["noise"] = float(surf.noise)
+    for rid in ss["run_ids"]:
+        opt = ss[_run_key(rid, "optimizer")]
+        ss[_run_key(rid, "lr")] = C.snap(surf.lr[opt], C.LR_GRID, log=True)
+    ss["notice"] = f"Start point and learning rates set to the recommended values for {surf.title}."
+
+
+def _on_optimizer_change(rid: int) -> None:
+    ss = st.session_state
+    opt = ss[_run_key(rid, "optimizer")]
+    _store_run(rid, RunSpec(opt, lr=_surface().lr[opt]))
+
+
+def _duplicate_run(rid: int) -> None:
+    spec = _spec_from_state(rid)[0]
+    _add_run(spec if spec is not None else RunSpec(st.session_state[_run_key(rid, "optimizer")]))
+
+
+def _remove_run(rid: int) -> None:
+    ss = st.session_state
+    ss["run_ids"] = [r for r in ss["run_ids"] if r != rid]
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
+        del ss[key]
+
+
+def set_start_from_click() -> None:
+    """on_select callback of the main chart: a click on the contour moves the start point there."""
+    ss = st.session_state
+    event = ss.get("trajectory_chart")
+    points = (event or {}).get("selection", {}).get("points", [])
+    for point in points:
+        if "x" in point and "y" in point:
+            (x0, x1), (y0, y1) = _surface().domain
+            ss["start_x"] = float(np.clip(point["x"], x0, x1))
+            ss["start_y"] = float(np.clip(point["y"], y0, y1))
+            ss["notice"] = f"Start moved to ({ss['start_x']:.3g}, {ss['start_y']:.3g})."
+            return
+
+
+# ---------------------------------------------------------------- sidebar
+
+def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
+    """The run's RunSpec from its widgets, or (None, torch's error message)."""
+    ss = st.session_state
+    opt = ss[_run_key(rid, "optimizer")]
+    hyper = {}
+    for name in OPTIMIZERS[opt].defaults:
+        if name == "betas":
+            hyper[name] = (ss[_run_key(rid, "beta1")], ss[_run_key(rid, "beta2")])
+        elif _run_key(rid, name) in ss:
+            hyper[name] = ss[_run_key(rid, name)]
+    try:
+        return RunSpec(opt, **hyper), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def run_label(spec: RunSpec) -> str:
+    parts = [f"lr {C.fmt_number(spec.lr)}"]
+    for name, value in spec.changed().items():
+        if name == "lr":
+            continue
+        if isinstance(value, bool):
+            parts.append(_SHORT[name])
+        elif isinstance(value, tuple):
+            parts.append(f"β {C.fmt_number(value[0])}/{C.fmt_number(value[1])}")
+        else:
+            parts.append(f"{_SHORT.get(name, name)} {C.fmt_number(value)}")
+    return f"{spec.spec.title} ({', '.join(parts)})"
+
+
+def _dot(i: int) -> str:
+    return f"<span style='color:{figures.color(i)};font-size:1.2em'>●</span>"
+
+
+def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
+    ss = st.session_state
+    k = lambda name: _run_key(rid, name)  # noqa: E731
+    head, dup, rem = st.columns([6, 1, 1], vertical_alignment="center")
+    head.markdown(f"{_dot(i)} **Run {i + 1}**", unsafe_allow_html=True)
+    dup.button(":material/content_copy:", key=k("dup"), help="Duplicate this run (same optimizer and settings)", on_click=_duplicate_run,
+               args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS)
+    rem.button(":material/delete:", key=k("del"), help="Remove this run", on_click=_remove_run, args=(rid,))
+    opt = st.selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
+                       format_func=lambda o: OPTIMIZERS[o].title,
+                       on_change=_on_optimizer_change, args=(rid,),
+                       help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
+    st.caption(OPTIMIZERS[opt].summary)
+    log_fmt = C.fmt_number
+    st.select_slider("lr (η)", C.LR_GRID, key=k("lr"), format_func=log_fmt,
+                     help="Learning rate η, on a log scale (1e-5 to 10).")
+    if opt in ("adam", "adamw"):
+        st.select_slider("beta1 (β₁)", C.BETA_GRID, key=k("beta1"), format_func=log_fmt,
+                         help="Decay of the first moment m_t (momentum); torch default 0.9.")
+        st.select_slider("beta2 (β₂)", C.BETA_GRID, key=k("beta2"), format_func=log_fmt,
+                         help="Decay of the second moment v_t (RMS of gradients); torch default 0.999.")
+    if opt == "rmsprop":
+        st.select_slider("alpha (α)", C.BETA_GRID, key=k("alpha"), format_func=log_fmt,
+                         help="Decay of square_avg, RMSProp's running mean of g²; torch default 0.99.")
+    if opt == "sgd":
+        st.select_slider("momentum (μ)", C.BETA_GRID, key=k("momentum"), format_func=log_fmt,
+                         help="Heavy-ball momentum; 0 is plain gradient descent.")
+    if opt != "sgd":
+        st.select_slider("eps (ε)", C.EPS_GRID, key=k("eps"), format_func=log_fmt,
+                         help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
+    with st.expander("More options"):
+        st.number_input("weight_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("weight_decay"),
+                        help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
+        if opt in ("adam", "adamw"):
+            st.checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
+        if opt == "rmsprop":
+            st.select_slider("momentum (μ)", C.BETA_GRID, key=k("momentum"), format_func=log_fmt,
+                             help="Momentum on the scaled step g/(√v + ε).")
+            st.checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
+        if opt == "sgd":
+            st.number_input("dampening", min_value=0.0, max_value=1.0, step=0.05, format="%g", key=k("dampening"),
+                            help="Scales the new gradient in the momentum buffer by 1 − dampening.")
+            st.checkbox("nesterov", key=k("nesterov"), help="Nesterov momentum (needs momentum > 0, dampening 0).")
+        if opt == "adagrad":
+            st.number_input("lr_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("lr_decay"),
+                            help="lr_t = lr / (1 + (t − 1) · lr_decay).")
+            st.number_input("initial_accumulator_value", min_value=0.0, max_value=100.0, step=0.1, format="%g",
+                            key=k("initial_accumulator_value"), help="Starting value of the sum of g².")
+    spec, error = _spec_from_state(rid)
+    if error:
+        st.error(f"This run is skipped: {error}", icon="⚠️")
+    return spec, error
+
+
+@dataclass(frozen=True)
+class Settings:
+    scenario: Scenario | None
+    labels: tuple[str, ...]
+    run_indices: tuple[int, ...]  # colour index of each run in the scenario
+    skipped: tuple[str, ...]
+
+
+def sidebar() -> Settings:
+    """Draw every control in the sidebar and return the validated scenario."""
+    ss = st.session_state
+    with st.sidebar:
+        st.markdown("## optiviz")
+        st.caption("Adam, RMSProp, AdaGrad and SGD side by side, with the numbers torch.optim computes.")
+        names = surfaces.names()
+        st.selectbox("Surface", names, key="surface", format_func=lambda n: surfaces.get(n).title,
+                     on_change=_on_surface_change, help="The loss surface f(x, y) the optimizers minimise.")
+        if ss["surface"] == "quadratic":
+            st.select_slider("condition number κ", C.KAPPA_GRID, key="kappa", on_change=_on_surface_change,
+                             format_func=C.fmt_number, help="Ratio of the largest to the smallest curvature.")
+            st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle", on_change=_on_surface_change,
+                      help="Rotate the bowl: axis-aligned bowls flatter per-coordinate methods.")
+        surf = _surface()
+        st.latex(surf.latex)
+        if surf.description:
+            st.caption(surf.description)
+        (x0, x1), (y0, y1) = surf.domain
+        cx, cy = st.columns(2)
+        cx.number_input("start x", min_value=x0, max_value=x1, step=0.1, format="%g", key="start_x",
+                        help="Where every run starts (or click on the chart).")
+        cy.number_input("start y", min_value=y0, max_value=y1, step=0.1, format="%g", key="start_y",
+                        help="Where every run starts (or click on the chart).")
+        st.slider("steps", 10, 10_000, step=10, key="steps", help="Optimizer steps per run (10 to 10,000).")
+        cn, cs = st.columns([3, 2])
+        cn.slider("gradient noise σ", 0.0, 2.0, step=0.01, key="noise",
+                  help="Adds σ·ξ, ξ ~ N(0, I), to every gradient; all runs see the same noise.")
+        cs.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+                        help="Seed of the noise generator: the same seed gives the same runs.")
+
+        st.markdown("### Runs")
+        specs, labels, indices, skipped = [], [], [], []
+        for i, rid in enumerate(list(ss["run_ids"])):
+            with st.container(border=True):
+                spec, error = _run_controls(i, rid)
+            if spec is not None:
+                specs.append(spec)
+                labels.append(run_label(spec))
+                indices.append(i)
+            else:
+                skipped.append(f"Run {i + 1}: {error}")
+        ca, cr = st.columns(2)
+        ca.button("＋ Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
+                  disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",
+                  width="stretch")
+        cr.button("↺ Default runs", on_click=_reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",
+                  width="stretch")
+
+    labels = _unique(labels)
+    scenario = None
+    if specs:
+        steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))
+        scenario = Scenario.create(surf, specs, start=(ss["start_x"], ss["start_y"]), steps=steps,
+                                   noise=float(ss["noise"]), seed=int(ss["seed"]))
+    return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped))
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
