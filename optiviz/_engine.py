@@ -154,7 +154,8 @@ class Scenario:
         if self.noise == 0.0:
             return np.zeros((0, 2))
         xi = np.random.default_rng(self.seed).standard_normal((self.steps, 2))
-        return self.noise * xi
+        with np.errstate(over="ignore"):  # a huge sigma overflows: the kernel stops that run, quietly
+            return self.noise * xi
 
 
 class Run:

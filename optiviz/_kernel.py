@@ -114,7 +114,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
             bc1 = 1.0 - beta1**tf
             bc2 = 1.0 - beta2**tf
             step_size = lr / bc1
-            bc2_sqrt = bc2**0.5
+            bc2_sqrt = bc2 ** hp[7]  # hp[7] == 0.5, see _optimizers._adam_pack
             for k in range(2):
                 d = g[k]
                 if wd != 0.0:

@@ -170,7 +170,10 @@ def _adam_slots(h: dict) -> tuple[tuple[int, str], ...]:
 def _adam_pack(decoupled: bool) -> Callable[[dict], tuple[float, ...]]:
     def pack(h: dict) -> tuple[float, ...]:
         b1, b2 = h["betas"]
-        return (h["lr"], b1, b2, h["eps"], h["weight_decay"], float(h["amsgrad"]), float(decoupled))
+        # The last slot is the exponent of torch's ``bias_correction2 ** 0.5``: given at run time so that
+        # the compiler keeps pow() (as CPython computes it) instead of turning it into sqrt(), which
+        # differs by one ulp when bias_correction2 is within a few ulps of 1.
+        return (h["lr"], b1, b2, h["eps"], h["weight_decay"], float(h["amsgrad"]), float(decoupled), 0.5)
 
     return pack
 
