@@ -1,0 +1,167 @@
+"""The Streamlit app through AppTest: defaults, every surface, every kind of control, bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import surfaces
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _run(at=None):
+    at = at or AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _charts(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _path_traces(spec):
+    return [t for t in spec["data"] if t.get("legendgroup", "").startswith("run") and t.get("opacity") == 0.45]
+
+
+@pytest.fixture
+def at():
+    return _run()
+
+
+def test_defaults_show_four_runs_animated(at):
+    traj, loss = _charts(at)[:2]
+    assert [t["name"].split(" (")[0] for t in _path_traces(traj)] == ["Adam", "RMSProp", "AdaGrad", "SGD"]
+    assert len(traj["frames"]) == 200 and traj["frames"][0]["traces"]
+    assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
+    assert traj["layout"]["images"][0]["source"].startswith("data:image/png")
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 4
+    total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
+    assert total < 1_000_000, total
+    assert not at.warning and not at.error
+
+
+@pytest.mark.parametrize("name", surfaces.names())
+def test_every_surface_runs(at, name):
+    at.selectbox(key="surface").set_value(name)
+    _run(at)
+    surf = surfaces.get(name) if name != "quadratic" else surfaces.get(name, kappa=20.0, angle=0.0)
+    assert at.session_state["start_x"] == surf.start[0] and at.session_state["start_y"] == surf.start[1]
+    traj = _charts(at)[0]
+    assert len(_path_traces(traj)) == 4
+    # The recommended learning rate of the new surface, snapped to the slider's grid.
+    assert at.select_slider(key="r0.lr").value == pytest.approx(surf.lr["adam"], rel=0.15)
+
+
+def _first_path(at):
+    return _path_traces(_charts(at)[0])[0]
+
+
+def test_each_kind_of_control_changes_the_runs(at):
+    before = json.dumps(_first_path(at))
+    changes = [
+        lambda: at.select_slider(key="r0.lr").set_value(0.01),
+        lambda: at.select_slider(key="r0.beta1").set_value(0.5),
+        lambda: at.select_slider(key="r0.beta2").set_value(0.9999),
+        lambda: at.select_slider(key="r0.eps").set_value(0.1),
+        lambda: at.checkbox(key="r0.amsgrad").check(),
+        lambda: at.number_input(key="r0.weight_decay").set_value(0.1),
+        lambda: at.number_input(key="start_x").set_value(0.5),
+        lambda: at.slider(key="steps").set_value(500),
+        lambda: at.slider(key="noise").set_value(0.3),
+        lambda: at.number_input(key="seed").set_value(3),
+    ]
+    for change in changes:
+        change()
+        _run(at)
+        after = json.dumps(_first_path(at))
+        assert after != before
+        before = after
+    assert "β 0.5/0.9999" in _first_path(at)["name"] and "AMSGrad" in _first_path(at)["name"]
+
+
+def test_optimizer_change_resets_that_run(at):
+    at.selectbox(key="r1.optimizer").set_value("sgd")
+    _run(at)
+    assert at.select_slider(key="r1.lr").value == surfaces.get("rosenbrock").lr["sgd"]
+    assert at.select_slider(key="r1.momentum").value == 0.0
+    at.select_slider(key="r1.momentum").set_value(0.9)
+    at.checkbox(key="r1.nesterov").check()
+    _run(at)
+    assert "Nesterov" in _path_traces(_charts(at)[0])[1]["name"]
+
+
+def test_add_duplicate_remove_runs_keep_settings(at):
+    at.select_slider(key="r0.beta2").set_value(0.9)
+    _run(at)
+    at.button(key="r0.dup").click()
+    _run(at)
+    names = [t["name"] for t in _path_traces(_charts(at)[0])]
+    assert len(names) == 5 and names[4] == names[0] + " #2"
+    at.button(key="r2.del").click()
+    _run(at)
+    assert len(_path_traces(_charts(at)[0])) == 4
+    assert at.select_slider(key="r0.beta2").value == 0.9  # untouched runs keep their settings
+    at.button(key="r1.del").click()
+    _run(at)
+    adds = [b for b in at.button if b.label.endswith("Add run")]
+    adds[0].click()
+    _run(at)
+    assert len(_path_traces(_charts(at)[0])) == 4
+
+
+def test_toggles_for_arrows_moments_and_3d(at):
+    at.toggle(key="show_arrows").set_value(True)
+    at.toggle(key="show_3d").set_value(True)
+    _run(at)
+    charts = _charts(at)
+    assert len(charts) == 3 and charts[2]["data"][0]["type"] == "surface"
+    assert any("−∇f" in t.get("name", "") for t in charts[0]["data"])
+    at.toggle(key="show_moments").set_value(False)
+    _run(at)
+    assert not any(t.get("name") == "current step" for t in _charts(at)[0]["data"])
+
+
+def test_invalid_combination_is_reported_and_other_runs_go_on(at):
+    at.selectbox(key="r3.optimizer").set_value("sgd")
+    _run(at)
+    at.checkbox(key="r3.nesterov").check()  # momentum is 0: torch refuses
+    _run(at)
+    assert any("Nesterov momentum requires a momentum and zero dampening" in w.value for w in at.warning)
+    assert len(_path_traces(_charts(at)[0])) == 3
+
+
+def test_diverging_run_is_reported_not_raised(at):
+    at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
+    _run(at)
+    assert any("stopped there" in w.value for w in at.warning)
+    assert any(t.get("name", "").endswith(" stopped") for t in _charts(at)[0]["data"])
+
+
+def test_all_runs_removed_shows_guidance_and_recovers(at):
+    for rid in range(4):
+        at.button(key=f"r{rid}.del").click()
+        _run(at)
+    assert any("no runs" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    [b for b in at.button if "Default runs" in b.label][0].click()
+    _run(at)
+    assert len(_path_traces(_charts(at)[0])) == 4
+
+
+def test_ten_thousand_steps(at):
+    at.slider(key="steps").set_value(10_000)
+    _run(at)
+    traj = _charts(at)[0]
+    assert len(traj["frames"]) == 200 and traj["frames"][-1]["name"] == "10000"
+
+
+def test_quadratic_parameters(at):
+    at.selectbox(key="surface").set_value("quadratic")
+    _run(at)
+    at.select_slider(key="kappa").set_value(100.0)
+    at.slider(key="angle").set_value(30.0)
+    _run(at)
+    assert r"\kappa=100" in at.latex[0].value and "30^\\circ" in at.latex[0].value

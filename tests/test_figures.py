@@ -1,0 +1,135 @@
+"""The figures: validated by plotly's own classes, frames and traces as the app needs them, payload bounds."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import optiviz
+import surfaces
+from optiviz import figures
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), steps=1000)
+
+
+def _names(spec):
+    return [t.get("name") for t in spec["data"]]
+
+
+@pytest.mark.parametrize("arrows", [False, True])
+@pytest.mark.parametrize("moments", [False, True])
+def test_trajectory_figure_is_valid_plotly(sim, arrows, moments):
+    fig = figures.create_trajectory_figure(sim, arrows=arrows, moments=moments)
+    validated = fig.validated()  # raises on any invalid property
+    assert len(validated.frames) == len(fig.spec["frames"]) == 200
+    assert validated.layout.updatemenus[0].buttons[0].label == "▶ Play"
+
+
+def test_frames_update_only_the_moving_traces(sim):
+    fig = figures.create_trajectory_figure(sim)
+    spec = fig.spec
+    animated = spec["frames"][0]["traces"]
+    types = {spec["data"][i]["type"] for i in animated}
+    assert types == {"scatter"}
+    names = [spec["data"][i]["name"] for i in animated]
+    # Per run a head and a trail, plus six step cursors; never the surface or the full paths.
+    assert sum(n.endswith(" now") for n in names) == 4 and sum(n.endswith(" trail") for n in names) == 4
+    assert names.count("current step") == 6
+    assert "surface" not in names and "Adam" not in names
+    for frame in spec["frames"]:
+        assert frame["traces"] == animated and len(frame["data"]) == len(animated)
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
+    assert play["frame"]["redraw"] is False
+    steps = [int(f["name"]) for f in spec["frames"]]
+    assert steps[0] == 0 and steps[-1] == 1000 and steps == sorted(steps)
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [f["name"] for f in spec["frames"]]
+
+
+def test_one_path_trace_per_run_with_consistent_colours(sim):
+    labels = ["a", "b", "c", "d"]
+    colors = ["#111111", "#222222", "#333333", "#444444"]
+    spec = figures.create_trajectory_figure(sim, labels=labels, colors=colors).spec
+    for label, c in zip(labels, colors, strict=True):
+        paths = [t for t in spec["data"] if t.get("name") == label]
+        assert len(paths) == 1 and paths[0]["line"]["color"] == c
+        # Every trace of that run (head, trail, moments) carries the run's colour.
+        group = [t for t in spec["data"] if t.get("legendgroup") == paths[0]["legendgroup"]]
+        assert len(group) > 3
+        for t in group:
+            assert c in (t.get("line", {}).get("color"), t.get("marker", {}).get("color"))
+    loss = figures.create_loss_figure(sim, labels=labels, colors=colors).spec
+    assert [t["line"]["color"] for t in loss["data"] if t.get("showlegend", True)] == colors
+
+
+def test_head_positions_match_the_path(sim):
+    spec = figures.create_trajectory_figure(sim).spec
+    head_index = spec["frames"][0]["traces"][1]  # the first run's head
+    assert spec["data"][head_index]["name"] == "Adam now"
+    for frame in spec["frames"][::37]:
+        step = int(frame["name"])
+        head = frame["data"][1]
+        np.testing.assert_allclose([head["x"][0], head["y"][0]], sim.runs[0].path[step], rtol=1e-5, atol=1e-6)
+
+
+def test_payload_at_the_defaults_is_under_one_megabyte(sim):
+    traj = pio.to_json(figures.create_trajectory_figure(sim), validate=False)
+    loss = pio.to_json(figures.create_loss_figure(sim), validate=False)
+    assert len(traj) + len(loss) < 1_000_000
+
+
+def test_long_runs_are_strided():
+    sim = optiviz.simulate("beale", optiviz.default_runs("beale"), steps=10_000)
+    fig = figures.create_trajectory_figure(sim)
+    assert len(fig.spec["frames"]) == 200
+    assert len(pio.to_json(fig, validate=False)) < 1_500_000
+
+
+def test_diverged_run_gets_a_stop_marker():
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=0.01), optiviz.RunSpec("adam", lr=0.05)],
+                           steps=200)
+    spec = figures.create_trajectory_figure(sim).spec
+    stops = [t for t in spec["data"] if t.get("name", "").endswith(" stopped")]
+    assert len(stops) == 1
+    assert f"step {sim.runs[0].diverged_at}" in stops[0]["text"][0]
+    figures.create_trajectory_figure(sim).validated()
+
+
+def test_run_that_stops_at_step_one_still_draws():
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=10.0)], steps=50)
+    assert sim.runs[0].steps_done == 0
+    for fig in (figures.create_trajectory_figure(sim, arrows=True), figures.create_loss_figure(sim),
+                figures.create_surface3d_figure(sim)):
+        fig.validated()
+
+
+@pytest.mark.parametrize("name", surfaces.names())
+def test_every_surface_draws(name):
+    surf = surfaces.get(name)
+    sim = optiviz.simulate(surf, optiviz.default_runs(surf), steps=300)
+    grid = figures.surface_grid(surf)
+    assert grid.png.startswith("data:image/png;base64,")
+    assert np.isfinite(grid.z).all()
+    figures.create_trajectory_figure(sim, grid=grid, arrows=True).validated()
+    figures.create_loss_figure(sim).validated()
+    figures.create_surface3d_figure(sim).validated()
+
+
+def test_log_levels_where_values_span_decades():
+    assert figures.surface_grid(surfaces.get("rosenbrock")).log_scaled
+    assert figures.surface_grid(surfaces.get("goldstein_price")).log_scaled
+    assert not figures.surface_grid(surfaces.get("booth")).log_scaled
+    assert not figures.surface_grid(surfaces.get("saddle")).log_scaled
+
+
+def test_labels_must_match_runs(sim):
+    with pytest.raises(ValueError, match="labels"):
+        figures.create_trajectory_figure(sim, labels=["only one"])
+
+
+def test_spec_round_trips_through_json(sim):
+    fig = figures.create_trajectory_figure(sim)
+    assert json.loads(pio.to_json(fig, validate=False))["frames"][5]["name"] == fig.spec["frames"][5]["name"]
