@@ -1,0 +1,1 @@
+"""Benchmarks for optiviz (run them as scripts; see each module's --help)."""

@@ -1,0 +1,236 @@
+"""Slider-to-redraw latency in a real browser: optiviz against a one-slider, one-chart Streamlit page.
+
+Starts both pages with ``streamlit run`` (each on its own free port), opens each in headless Chromium,
+then, alternating between the two pages, focuses a slider, presses ArrowRight (or ArrowLeft, so values stay
+in range) and measures, in the page's own clock, the time from the key press until
+
+* a Plotly chart on the page holds new data (a new chart element, or new ``el.data``),
+* Plotly has drawn it (``plotly_afterplot``), and
+* Streamlit has finished the rerun (``stApp`` back to ``notRunning``, no spinner).
+
+It prints the median and p90 per page and the ratio of the medians. It never asserts a time: these machines
+are shared and noisy. Usage::
+
+    python benchmarks/bench_browser.py                     # app.py vs benchmarks/minimal_app.py
+    python benchmarks/bench_browser.py --repeats 25 --slider-index 1
+    python benchmarks/bench_browser.py --app benchmarks/minimal_app.py   # harness check, ratio ~1
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import platform
+import statistics
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import _browser
+
+GOAL_RATIO = 1.5
+
+# Installed once per page: hooks `plotly_afterplot` on every chart (charts are re-created on a rerun, so a
+# MutationObserver hooks the new ones before their first draw finishes), timestamps each return of the
+# script to `notRunning`, and each key press.
+_INSTALL_PROBE = """
+() => {
+  if (window.__ovBench) return;
+  const s = window.__ovBench = {press: null, afterplot: [], idle: [], before: null};
+  const hookCharts = () => document.querySelectorAll('.js-plotly-plot').forEach(el => {
+    if (!el.__ovHooked && typeof el.on === 'function') {
+      el.__ovHooked = true;
+      el.on('plotly_afterplot', () => s.afterplot.push(performance.now()));
+    }
+  });
+  hookCharts();
+  new MutationObserver(hookCharts).observe(document.body,
+      {subtree: true, childList: true, attributes: true, attributeFilter: ['class']});
+  const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver(records => {
+    for (const r of records) {
+      if (app.getAttribute('data-test-script-state') === 'notRunning') s.idle.push(performance.now());
+    }
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  document.addEventListener('keydown', () => { s.press = performance.now(); }, true);
+}
+"""
+
+# Before each press: forget old timestamps and remember which charts hold which data.
+_ARM = """
+() => {
+  const s = window.__ovBench;
+  s.press = null; s.afterplot = []; s.idle = [];
+  s.before = Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => [el, el.data]);
+}
+"""
+
+# Done when some chart holds new data, Plotly drew after the press, and the script is idle again.
+_DONE = """
+() => {
+  const s = window.__ovBench;
+  if (s.press === null || s.afterplot.length === 0) return false;
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid=stSpinner]')) return false;
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const changed = charts.some(el => {
+    const old = s.before.find(pair => pair[0] === el);
+    return old === undefined || old[1] !== el.data;
+  });
+  return changed;
+}
+"""
+
+# Latency = key press -> the later of (first draw after the press, last return to idle).
+_RESULT = """
+() => {
+  const s = window.__ovBench;
+  const afterplot = s.afterplot.filter(t => t >= s.press);
+  const idle = s.idle.filter(t => t >= s.press);
+  const drawn = afterplot.length ? afterplot[0] : performance.now();
+  const idleAt = idle.length ? idle[idle.length - 1] : drawn;
+  return Math.max(drawn, idleAt) - s.press;
+}
+"""
+
+
+@dataclass
+class Target:
+    """One page under test: where it is served, its page, its slider, and the times measured."""
+
+    name: str
+    script: Path
+    slider_index: int
+    page: Any = None
+    slider: Any = None
+    slider_label: str = ""
+    direction: int = 1
+    times_ms: list[float] = field(default_factory=list)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method), ``q`` in [0, 100]."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100.0
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _open(target: Target, browser: Any, base_url: str, timeout_ms: float) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(base_url, wait_until="domcontentloaded")
+    page.wait_for_selector(_browser.PLOTLY_CHART, state="attached", timeout=timeout_ms)
+    _browser.wait_for_idle(page, timeout_ms=timeout_ms)
+    _browser.assert_no_exception(page)
+    sliders = page.locator(_browser.SLIDER_INPUT)
+    count = sliders.count()
+    if target.slider_index >= count:
+        raise SystemExit(f"{target.name}: --slider-index {target.slider_index} but the page has {count} slider(s)")
+    slider = sliders.nth(target.slider_index)
+    label = page.locator("[data-testid=stSlider]").nth(target.slider_index).locator("[data-testid=stWidgetLabel]")
+    target.slider_label = label.inner_text().strip() if label.count() else "?"
+    value, high = slider.get_attribute("aria-valuenow") or slider.input_value(), slider.get_attribute("max")
+    with contextlib.suppress(TypeError, ValueError):
+        if high is not None and float(value) >= float(high):
+            target.direction = -1  # at the top already: go down first
+    page.evaluate(_INSTALL_PROBE)
+    target.page, target.slider = page, slider
+
+
+def _measure_once(target: Target, timeout_ms: float) -> float:
+    page = target.page
+    page.evaluate(_ARM)
+    target.slider.focus()
+    target.slider.press("ArrowRight" if target.direction > 0 else "ArrowLeft")
+    target.direction = -target.direction
+    try:
+        page.wait_for_function(_DONE, timeout=timeout_ms, polling="raf")
+    except Exception as exc:  # playwright's TimeoutError; keep the import lazy
+        raise SystemExit(
+            f"{target.name}: no chart was redrawn within {timeout_ms / 1000:.0f} s after moving slider "
+            f"#{target.slider_index} ({target.slider_label!r}); does that slider change a chart? "
+            f"try another --slider-index. ({type(exc).__name__})"
+        ) from exc
+    _browser.assert_no_exception(page)
+    return float(page.evaluate(_RESULT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Slider-to-redraw latency of optiviz vs a minimal one-slider one-chart Streamlit page, "
+        "in headless Chromium. Prints medians and the ratio; never asserts a time."
+    )
+    parser.add_argument("--app", default="app.py", help="the page measured (default: app.py)")
+    parser.add_argument("--peer", default="benchmarks/minimal_app.py", help="the peer page (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=15, help="measured key presses per page (default: 15)")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured key presses per page first (default: 2)")
+    parser.add_argument("--slider-index", type=int, default=0, help="which slider of --app to move (default: 0)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for startup and each redraw")
+    parser.add_argument("--screenshots", action="store_true", help="save tests/browser/screenshots/bench_*.png")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.warmup < 0:
+        parser.error("--repeats must be >= 1 and --warmup >= 0")
+
+    reason = _browser.browser_skip_reason()
+    if reason is not None:
+        print(reason.replace("browser tests skipped", "bench_browser cannot run"), file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    root = _browser.REPO_ROOT
+    app = Target("optiviz", Path(args.app), args.slider_index)
+    peer = Target("minimal", Path(args.peer), 0)
+    for target in (app, peer):
+        if not (root / target.script).is_file():
+            parser.error(f"{target.script} not found (paths are relative to {root})")
+    timeout_ms = args.timeout * 1000.0
+
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(_browser.serve(t.script, timeout=args.timeout)) for t in (app, peer)]
+        playwright = stack.enter_context(sync_playwright())
+        browser = _browser.launch_chromium(playwright)
+        stack.callback(browser.close)
+        for target, url in zip((app, peer), urls, strict=True):
+            _open(target, browser, url, timeout_ms)
+        for _ in range(args.warmup):
+            for target in (app, peer):
+                _measure_once(target, timeout_ms)
+        for i in range(args.repeats):  # interleaved, order alternating, so both see the same machine noise
+            for target in (app, peer) if i % 2 == 0 else (peer, app):
+                target.times_ms.append(_measure_once(target, timeout_ms))
+        if args.screenshots:
+            for target in (app, peer):
+                _browser.screenshot(target.page, f"bench_{target.name}")
+        version = browser.version
+
+    print("optiviz browser benchmark: slider key press -> chart redrawn and page idle (ms, lower is better)")
+    print(f"goal: ratio <= {GOAL_RATIO} (optiviz median / minimal median)")
+    print(
+        f"chromium {version}, python {platform.python_version()}, {args.repeats} repeats "
+        f"(+{args.warmup} warm-up) per page, interleaved"
+    )
+    print(f"{'page':<10} {'script':<28} {'slider':<20} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
+    for target in (app, peer):
+        t = target.times_ms
+        slider = f"#{target.slider_index} {target.slider_label}"[:20]
+        print(
+            f"{target.name:<10} {target.script!s:<28} {slider:<20} {statistics.median(t):8.1f} "
+            f"{_percentile(t, 90):8.1f} {min(t):8.1f} {max(t):8.1f}"
+        )
+    ratio = statistics.median(app.times_ms) / statistics.median(peer.times_ms)
+    verdict = "meets" if ratio <= GOAL_RATIO else "misses"
+    print(f"ratio optiviz/minimal (median): {ratio:.2f} ({verdict} the goal of <= {GOAL_RATIO})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
