@@ -209,8 +209,8 @@ def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
     k = lambda name: _run_key(rid, name)  # noqa: E731
     head, dup, rem = st.columns([6, 1, 1], vertical_alignment="center")
     head.markdown(f"{_dot(i)} **Run {i + 1}**", unsafe_allow_html=True)
-    dup.button(":material/content_copy:", key=k("dup"), help="Duplicate this run (same optimizer and settings)", on_click=_duplicate_run,
-               args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS)
+    dup.button(":material/content_copy:", key=k("dup"), help="Duplicate this run (same optimizer and settings)",
+               on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS)
     rem.button(":material/delete:", key=k("del"), help="Remove this run", on_click=_remove_run, args=(rid,))
     opt = st.selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
                        format_func=lambda o: OPTIMIZERS[o].title,

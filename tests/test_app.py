@@ -32,7 +32,7 @@ def at():
 
 
 def test_defaults_show_four_runs_animated(at):
-    traj, loss = _charts(at)[:2]
+    traj, _loss = _charts(at)[:2]
     assert [t["name"].split(" (")[0] for t in _path_traces(traj)] == ["Adam", "RMSProp", "AdaGrad", "SGD"]
     assert len(traj["frames"]) == 200 and traj["frames"][0]["traces"]
     assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
@@ -146,7 +146,7 @@ def test_all_runs_removed_shows_guidance_and_recovers(at):
         _run(at)
     assert any("no runs" in i.value for i in at.info)
     assert not at.get("plotly_chart")
-    [b for b in at.button if "Default runs" in b.label][0].click()
+    next(b for b in at.button if "Default runs" in b.label).click()
     _run(at)
     assert len(_path_traces(_charts(at)[0])) == 4
 
