@@ -52,7 +52,8 @@ class SpecFigure(go.Figure):
 
     def __init__(self, spec: dict[str, Any]):
         super().__init__()
-        convert_to_base64(spec)
+        # numpy arrays -> plotly's base64 typed arrays; only the traces hold them (frames use short lists).
+        convert_to_base64(spec["data"])
         self._spec = spec
 
     @property
@@ -315,6 +316,8 @@ def create_trajectory_figure(
             frame_data[k].append(upd)
 
     span = 0.08 * max(x1 - x0, y1 - y0)
+    # Positions in frames are rounded to a millionth of the domain: plenty for drawing, short in JSON.
+    digits = max(0, 6 - math.floor(math.log10(max(x1 - x0, y1 - y0))))
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
         p = _strided_rows(run.path, MAX_PATH_POINTS)
@@ -334,13 +337,15 @@ def create_trajectory_figure(
                 "hovertemplate": f"{label} {why} at step {run.diverged_at}<extra></extra>",
             })
         shown = np.minimum(steps, n)
+        xr, yr = np.round(run.path[:, 0], digits).tolist(), np.round(run.path[:, 1], digits).tolist()
+        losses = _short(run.loss[shown])
         trails, heads = [], []
         for k, s in enumerate(shown):
             lo = shown[max(0, k - TRAIL_FRAMES)]
-            seg = _strided_rows(run.path[lo : s + 1], TRAIL_FRAMES + 2)
-            trails.append({"x": _short(seg[:, 0]), "y": _short(seg[:, 1])})
-            heads.append({"x": _short(run.path[s, :1]), "y": _short(run.path[s, 1:]),
-                          "customdata": [[int(s), _short([run.loss[s]])[0]]]})
+            rows = range(lo, s + 1, _stride(s + 1 - lo, TRAIL_FRAMES + 2))
+            rows = [*rows, s] if rows[-1] != s else rows
+            trails.append({"x": [xr[r] for r in rows], "y": [yr[r] for r in rows]})
+            heads.append({"x": [xr[s]], "y": [yr[s]], "customdata": [[int(s), losses[k]]]})
         add_animated({
             "type": "scatter", "mode": "lines", "line": {"color": c, "width": 3}, "legendgroup": f"run{i}",
             "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", **trails[0],
@@ -453,6 +458,17 @@ def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
+@lru_cache(maxsize=2)
+def _loss_template(has_min: bool) -> dict:
+    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=(
+        ("f(x_t) − f* against step (log)" if has_min else "f(x_t) against step"),
+        *(("distance to the nearest global minimum (log)",) if has_min else ()),
+    ))
+    layout = fig.to_dict()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
 def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
                        colors: Sequence[str] | None = None, height: int = 330) -> SpecFigure:
     """Loss against step (log scale of f − f* where the minimum is known) and distance to the nearest minimum."""
@@ -460,12 +476,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     colors = _colors(sim, colors)
     surface = sim.surface
     has_min = surface.min_value is not None
-    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=(
-        ("f(x_t) − f* against step (log)" if has_min else "f(x_t) against step"),
-        *(("distance to the nearest global minimum (log)",) if has_min else ()),
-    ))
-    layout = fig.to_dict()["layout"]
-    layout.pop("template", None)
+    layout = copy.deepcopy(_loss_template(has_min))
     data = []
     for i, run in enumerate(sim.runs):
         k = _stride(run.steps_done + 1, 2 * MAX_SERIES_POINTS)
