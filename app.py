@@ -23,8 +23,8 @@ for message in settings.skipped:
     st.warning(f"{message} — fix it in the sidebar; the other runs go on.")
 
 if settings.scenario is None:
-    st.info("There are no runs to show. Add one in the sidebar (＋ Add run), or bring back the default four.")
-    st.button("↺ Default runs", on_click=ui._reset_runs)
+    st.info("There are no runs to show. Add one in the sidebar (Add run), or bring back the default four.")
+    st.button("Default runs", key="default_runs_main", on_click=ui.reset_runs)
     st.stop()
 
 sim = ui.simulate_cached(settings.scenario)

@@ -94,7 +94,7 @@ def _add_run(spec: RunSpec) -> None:
     _store_run(rid, spec)
 
 
-def _reset_runs() -> None:
+def reset_runs() -> None:
     ss = st.session_state
     for rid in ss.get("run_ids", []):
         for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
@@ -207,11 +207,7 @@ def _dot(i: int) -> str:
 def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
-    head, dup, rem = st.columns([6, 1, 1], vertical_alignment="center")
-    head.markdown(f"{_dot(i)} **Run {i + 1}**", unsafe_allow_html=True)
-    dup.button(":material/content_copy:", key=k("dup"), help="Duplicate this run (same optimizer and settings)",
-               on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS)
-    rem.button(":material/delete:", key=k("del"), help="Remove this run", on_click=_remove_run, args=(rid,))
+    st.markdown(f"{_dot(i)} **Run {i + 1}**", unsafe_allow_html=True)
     opt = st.selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
                        format_func=lambda o: OPTIMIZERS[o].title,
                        on_change=_on_optimizer_change, args=(rid,),
@@ -252,6 +248,10 @@ def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
                             help="lr_t = lr / (1 + (t − 1) · lr_decay).")
             st.number_input("initial_accumulator_value", min_value=0.0, max_value=100.0, step=0.1, format="%g",
                             key=k("initial_accumulator_value"), help="Starting value of the sum of g².")
+    dup, rem = st.columns(2)
+    dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
+               on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
+    rem.button("Remove", key=k("del"), help="Remove this run.", on_click=_remove_run, args=(rid,), width="stretch")
     spec, error = _spec_from_state(rid)
     if error:
         st.error(f"This run is skipped: {error}", icon="⚠️")
@@ -281,7 +281,7 @@ def sidebar() -> Settings:
             st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle", on_change=_on_surface_change,
                       help="Rotate the bowl: axis-aligned bowls flatter per-coordinate methods.")
         surf = _surface()
-        st.latex(surf.latex)
+        st.latex(r"\small " + surf.latex)
         if surf.description:
             st.caption(surf.description)
         (x0, x1), (y0, y1) = surf.domain
@@ -309,10 +309,10 @@ def sidebar() -> Settings:
             else:
                 skipped.append(f"Run {i + 1}: {error}")
         ca, cr = st.columns(2)
-        ca.button("＋ Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
+        ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
                   disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",
                   width="stretch")
-        cr.button("↺ Default runs", on_click=_reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",
+        cr.button("Default runs", on_click=reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",
                   width="stretch")
 
     labels = _unique(labels)

@@ -105,7 +105,8 @@ _register(Surface(
     description="A long, curved, flat-bottomed valley: easy to find, hard to follow to (1, 1).",
 ))
 _register(Surface(
-    "beale", "Beale", r"f(x,y) = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2",
+    "beale", "Beale",
+    r"\begin{aligned}f(x,y) = &(1.5-x+xy)^2 + (2.25-x+xy^2)^2\\ &+ (2.625-x+xy^3)^2\end{aligned}",
     ((-4.5, 4.5), (-4.5, 4.5)), ((3.0, 0.5),), 0.0, (1.0, 1.5), _lr(0.1, 5e-3, 1.0, 1e-2), K.BEALE,
     description="Flat plateaus and steep walls: gradients range over six decades.",
 ))
@@ -137,8 +138,8 @@ _register(Surface(
 ))
 _register(Surface(
     "goldstein_price", "Goldstein-Price",
-    r"f(x,y) = \left[1+(x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)\right]"
-    r"\left[30+(2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)\right]",
+    r"\begin{aligned}f(x,y) = &\left[1+(x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)\right]\\"
+    r"&\times\left[30+(2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)\right]\end{aligned}",
     ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, -1.0),), 3.0, (-1.5, -1.5), _lr(0.02, 5e-3, 0.3, 1e-5), K.GOLDSTEIN_PRICE,
     description="Values from 3 to a million: gradient descent needs a tiny step, Adam does not.",
 ))
