@@ -55,6 +55,11 @@ class RunSpec:
     def lr(self) -> float:
         return self.hyper["lr"]
 
+    @property
+    def torch_hyper(self) -> dict[str, Any]:
+        """The hyperparameters torch.optim takes (optiviz's own extensions left out)."""
+        return {k: v for k, v in self._items if k not in _optimizers.EXTENSIONS}
+
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with some hyperparameters changed (validated again)."""
         return RunSpec(self.optimizer, **{**self.hyper, **changes})
@@ -214,25 +219,30 @@ class Run:
         """The per-coordinate step size the optimizer applied at each step: what multiplies the
         (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)``;
         RMSProp: ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad:
-        ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) + eps)``; SGD: ``lr``."""
+        ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) + eps)``; SGD: ``lr`` (with ``eps_inside_sqrt``, the
+        root is ``sqrt(. + eps)``)."""
         h = self.spec.hyper
         oid = self.spec.spec.oid
         lr = h["lr"]
         n = self.steps_done
+        inside = h.get("eps_inside_sqrt", False)
+
+        def root(v, bc2=1.0):  # sqrt(v / bc2) + eps, or sqrt(v / bc2 + eps) with eps inside
+            return np.sqrt(v / bc2 + h["eps"]) if inside else np.sqrt(v) / np.sqrt(bc2) + h["eps"]
+
         with np.errstate(all="ignore"):
             if oid == _optimizers.ADAM:
                 v = self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:]
-                bc2_sqrt = (1.0 - h["betas"][1] ** self._t()) ** 0.5
-                return lr / (np.sqrt(v) / bc2_sqrt + h["eps"])
+                return lr / root(v, 1.0 - h["betas"][1] ** self._t())
             if oid == _optimizers.RMSPROP:
                 sq = self.state["square_avg"][1:]
                 if h["centered"]:
                     ga = self.state["grad_avg"][1:]
                     sq = sq - ga * ga
-                return lr / (np.sqrt(sq) + h["eps"])
+                return lr / root(sq)
             if oid == _optimizers.ADAGRAD:
                 clr = lr / (1.0 + (self._t() - 1.0) * h["lr_decay"])
-                return clr / (np.sqrt(self.state["sum"][1:]) + h["eps"])
+                return clr / root(self.state["sum"][1:])
             return np.full((n, 2), lr)
 
     def distance_to(self, points: Sequence[tuple[float, float]]) -> np.ndarray:

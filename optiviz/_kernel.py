@@ -44,6 +44,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
     p[0] = x0
     p[1] = y0
     lr = hp[0]
+    eps_inside = hp[O.EPS_INSIDE] != 0.0
     if oid == O.ADAGRAD:
         st[0, 0] = hp[3]
         st[0, 1] = hp[3]
@@ -89,7 +90,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
                 if wd != 0.0:
                     d = d + wd * p[k]
                 st[0, k] = st[0, k] + d * d
-                std = math.sqrt(st[0, k]) + eps
+                std = math.sqrt(st[0, k] + eps) if eps_inside else math.sqrt(st[0, k]) + eps
                 p[k] = p[k] + ((-clr) * d) / std
         elif oid == O.RMSPROP:
             alpha, eps, wd, momentum, centered = hp[1], hp[2], hp[3], hp[4], hp[5] != 0.0
@@ -98,11 +99,11 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
                 if wd != 0.0:
                     d = d + wd * p[k]
                 st[0, k] = st[0, k] * alpha + ((1.0 - alpha) * d) * d
+                var = st[0, k]
                 if centered:
                     st[1, k] = _lerp(st[1, k], d, 1.0 - alpha)
-                    avg = np.sqrt(st[0, k] + (-st[1, k]) * st[1, k]) + eps
-                else:
-                    avg = math.sqrt(st[0, k]) + eps
+                    var = st[0, k] + (-st[1, k]) * st[1, k]
+                avg = np.sqrt(var + eps) if eps_inside else np.sqrt(var) + eps
                 if momentum > 0.0:
                     st[2, k] = st[2, k] * momentum + d / avg
                     p[k] = p[k] + (-lr) * st[2, k]
@@ -130,7 +131,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
                     v = st[2, k]
                 else:
                     v = st[1, k]
-                denom = math.sqrt(v) / bc2_sqrt + eps
+                denom = math.sqrt(v / bc2 + eps) if eps_inside else math.sqrt(v) / bc2_sqrt + eps
                 p[k] = p[k] + ((-step_size) * st[0, k]) / denom
 
         finite = math.isfinite(p[0]) and math.isfinite(p[1])

@@ -25,6 +25,11 @@ adam
 adamw
     adam with decoupled weight decay: ``p *= 1 - lr weight_decay`` first, no L2.
 
+One deliberate extension, off by default: ``eps_inside_sqrt=True`` (adam, adamw, rmsprop,
+adagrad) puts epsilon inside the square root, as Keras, optax and many tutorials do:
+``sqrt(v_hat + eps)``, ``sqrt(square_avg + eps)``, ``sqrt(sum + eps)`` in place of
+torch's ``sqrt(.) + eps``. It is not a torch.optim option; nothing handed to torch carries it.
+
 Floating-point operations follow torch's ``_single_tensor_*`` functions in order
 (``lerp`` switches formula at weight 0.5 as ATen's does, ``addcdiv`` computes
 ``(value * t1) / t2``), so float64 results agree with torch.optim to rounding.
@@ -44,7 +49,11 @@ import numpy as np
 # Optimizer ids understood by the kernel.
 SGD, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3
 #: Length of the hyperparameter vector the kernel receives.
-HP_SIZE = 8
+HP_SIZE = 10
+#: Slot of the ``eps_inside_sqrt`` flag in that vector (every optimizer that has an eps).
+EPS_INSIDE = 9
+#: optiviz's own options, not torch.optim's (left out of anything handed to torch).
+EXTENSIONS = ("eps_inside_sqrt",)
 #: Number of state slots the kernel records.
 STATE_SLOTS = 3
 
@@ -119,6 +128,7 @@ class OptimizerSpec:
         hp = np.zeros(HP_SIZE, dtype=np.float64)
         packed = self.pack(dict(values))
         hp[: len(packed)] = packed
+        hp[EPS_INSIDE] = float(values.get("eps_inside_sqrt", False))
         return hp
 
     def state_names(self, values: Mapping[str, Any]) -> tuple[tuple[int, str], ...]:
@@ -178,7 +188,8 @@ def _adam_pack(decoupled: bool) -> Callable[[dict], tuple[float, ...]]:
     return pack
 
 
-_ADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
+_ADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+                  "eps_inside_sqrt": False}
 
 OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({
     "adam": OptimizerSpec(
@@ -193,7 +204,7 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({
     "rmsprop": OptimizerSpec(
         "rmsprop", "RMSProp", RMSPROP,
         MappingProxyType({"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
-                          "centered": False}),
+                          "centered": False, "eps_inside_sqrt": False}),
         _check_rmsprop,
         lambda h: (h["lr"], h["alpha"], h["eps"], h["weight_decay"], h["momentum"], float(h["centered"])),
         lambda h: ((0, "square_avg"),) + (((1, "grad_avg"),) if h["centered"] else ())
@@ -203,7 +214,7 @@ OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({
     "adagrad": OptimizerSpec(
         "adagrad", "AdaGrad", ADAGRAD,
         MappingProxyType({"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0,
-                          "eps": 1e-10}),
+                          "eps": 1e-10, "eps_inside_sqrt": False}),
         _check_adagrad,
         lambda h: (h["lr"], h["lr_decay"], h["weight_decay"], h["initial_accumulator_value"], h["eps"]),
         lambda h: ((0, "sum"),),

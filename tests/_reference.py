@@ -39,13 +39,18 @@ __all__ = [
 ]
 
 # torch's defaults, word for word (torch/optim/*.py signatures; AdamW's weight_decay is 1e-2).
+# Plus optiviz's one extension, ``eps_inside_sqrt`` (epsilon inside the square root, the Keras/optax
+# convention), which is never handed to torch.
 DEFAULTS: dict[str, dict[str, object]] = {
     "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
-    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10),
-    "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False),
-    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False),
-    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False),
+    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                    eps_inside_sqrt=False),
+    "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                    eps_inside_sqrt=False),
+    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, eps_inside_sqrt=False),
+    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, eps_inside_sqrt=False),
 }
+EXTENSIONS = ("eps_inside_sqrt",)
 
 STATE_KEYS = {
     "sgd": ("momentum_buffer",),
@@ -225,7 +230,7 @@ def _step_adagrad(o, p: float, g: float, st: dict, step: float, h: dict) -> floa
         g = o.add(g, p, wd)
     clr = lr / (1 + (step - 1) * lr_decay)
     st["sum"] = o.addcmul(st["sum"], g, g, 1)
-    std = o.sqrt(st["sum"]) + eps
+    std = o.sqrt(st["sum"] + eps) if h["eps_inside_sqrt"] else o.sqrt(st["sum"]) + eps
     return o.addcdiv(p, g, std, -clr)
 
 
@@ -235,13 +240,12 @@ def _step_rmsprop(o, p: float, g: float, st: dict, step: float, h: dict) -> floa
     if wd != 0:
         g = o.add(g, p, wd)
     st["square_avg"] = o.addcmul(st["square_avg"] * alpha, g, g, 1 - alpha)
+    var = st["square_avg"]
     if h["centered"]:
         st["grad_avg"] = o.lerp(st["grad_avg"], g, 1 - alpha)
         ga = st["grad_avg"]
-        avg = o.sqrt(o.addcmul(st["square_avg"], ga, ga, -1))
-    else:
-        avg = o.sqrt(st["square_avg"])
-    avg = avg + eps
+        var = o.addcmul(st["square_avg"], ga, ga, -1)
+    avg = o.sqrt(var + eps) if h["eps_inside_sqrt"] else o.sqrt(var) + eps
     if momentum > 0:
         st["momentum_buffer"] = o.addcdiv(st["momentum_buffer"] * momentum, g, avg, 1)
         return o.add(p, st["momentum_buffer"], -lr)
@@ -264,9 +268,11 @@ def _step_adam(o, p: float, g: float, st: dict, step: float, h: dict, decoupled:
     bias_correction2_sqrt = bias_correction2**0.5
     if h["amsgrad"]:
         st["max_exp_avg_sq"] = o.maximum(st["max_exp_avg_sq"], st["exp_avg_sq"])
-        denom = o.sqrt(st["max_exp_avg_sq"]) / bias_correction2_sqrt + eps
+    v = st["max_exp_avg_sq"] if h["amsgrad"] else st["exp_avg_sq"]
+    if h["eps_inside_sqrt"]:  # optiviz's extension: m_hat / sqrt(v_hat + eps)
+        denom = o.sqrt(v / bias_correction2 + eps)
     else:
-        denom = o.sqrt(st["exp_avg_sq"]) / bias_correction2_sqrt + eps
+        denom = o.sqrt(v) / bias_correction2_sqrt + eps
     return o.addcdiv(p, st["exp_avg"], denom, -step_size)
 
 
@@ -411,7 +417,9 @@ def reference_run(
 
 
 def _torch_optimizer(torch, name: str, params, h: dict):
-    kw = dict(h)
+    if h.get("eps_inside_sqrt"):
+        raise ValueError("eps_inside_sqrt is optiviz's extension; torch.optim has no such option")
+    kw = {k: v for k, v in h.items() if k not in EXTENSIONS}
     cls = {
         "sgd": torch.optim.SGD,
         "adagrad": torch.optim.Adagrad,

@@ -206,3 +206,17 @@ def test_numba_cache_falls_back_to_a_writable_directory(tmp_path):
     env["NUMBA_CACHE_DIR"] = str(tmp_path)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert r.stdout.strip() == str(tmp_path)
+
+
+@pytest.mark.parametrize("spec", [
+    optiviz.RunSpec("adam", lr=0.1, eps=1e-2, eps_inside_sqrt=True),
+    optiviz.RunSpec("rmsprop", lr=0.01, eps=1e-2, eps_inside_sqrt=True),
+    optiviz.RunSpec("adagrad", lr=0.5, eps=1e-2, eps_inside_sqrt=True),
+])
+def test_eps_inside_the_square_root(spec):
+    inside = optiviz.simulate("beale", [spec], steps=50).runs[0]
+    outside = optiviz.simulate("beale", [spec.replace(eps_inside_sqrt=False)], steps=50).runs[0]
+    assert not np.array_equal(inside.path, outside.path)
+    first = inside.bias_corrected.get("m_hat", inside.grad)
+    np.testing.assert_allclose(inside.update, -inside.effective_lr * first, rtol=1e-12, atol=1e-15)
+    assert "eps_inside_sqrt" not in spec.torch_hyper and spec.hyper["eps_inside_sqrt"] is True
