@@ -19,6 +19,10 @@ st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
 notice = st.session_state.pop("notice", None)
 if notice:
     st.toast(notice)
+link_messages = st.session_state.pop("link_messages", None)
+if link_messages:
+    st.warning("Some settings in the link could not be used; the defaults stand in for them:\n\n"
+               + "\n".join(f"- {m}" for m in link_messages))
 for message in settings.skipped:
     st.warning(f"{message} — fix it in the sidebar; the other runs go on.")
 
@@ -38,12 +42,19 @@ for label, run in zip(labels, sim.runs, strict=True):
                if run.diverged_reason == "escaped" else "overflowed to infinity/NaN")
         st.warning(f"**{label}** {why} at step {run.diverged_at} and was stopped there; try a smaller learning rate.")
 
-c1, c2, c3, _ = st.columns([1, 1, 1, 3])
-show_moments = c1.toggle("Moment panels", value=True, key="show_moments",
+for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
+    st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
+c1, c2, c3, c4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
+show_moments = c1.toggle("Moment panels", key="show_moments",
                          help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
-show_arrows = c2.toggle("Arrows", value=False, key="show_arrows",
+show_arrows = c2.toggle("Arrows", key="show_arrows",
                         help="At each run's current position: −gradient, −momentum and the actual update.")
-show_3d = c3.toggle("3D view", value=False, key="show_3d", help="The surface in 3D with the paths on it.")
+show_3d = c3.toggle("3D view", key="show_3d", help="The surface in 3D with the paths on it.")
+link = ui.sync_url(ui.current_view(settings))
+with c4.popover("Share this view", icon=":material/link:"):
+    st.caption("This address reproduces exactly what you see (the address bar always holds it too). "
+               "Copy it with the button at the right of the box.")
+    st.code(link, language=None, wrap_lines=True)
 
 fig = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=show_arrows,
                                        moments=show_moments)

@@ -8,6 +8,7 @@ Streamlit-free. Settings live in ``st.session_state`` under stable keys (``surfa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 import numpy as np
 import streamlit as st
@@ -15,15 +16,14 @@ import streamlit as st
 import surfaces
 
 from . import controls as C
-from . import figures
+from . import figures, share
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
 
-MAX_RUNS = 8
-DEFAULT_STEPS = 1000
+MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
           "lr_decay": "lr_decay", "initial_accumulator_value": "acc₀", "amsgrad": "AMSGrad", "centered": "centered",
-          "nesterov": "Nesterov"}
+          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √"}
 
 
 # ---------------------------------------------------------------- cached computations
@@ -70,18 +70,6 @@ def _store_run(rid: int, spec: RunSpec) -> None:
             ss[_run_key(rid, "beta1")], ss[_run_key(rid, "beta2")] = value
         else:
             ss[_run_key(rid, name)] = value
-    _snap_run(rid)
-
-
-def _snap_run(rid: int) -> None:
-    """Put slider values on their grids (values from defaults or elsewhere may fall between)."""
-    ss = st.session_state
-    for name, grid, log in (("lr", C.LR_GRID, True), ("eps", C.EPS_GRID, True), ("beta1", C.BETA_GRID, False),
-                            ("beta2", C.BETA_GRID, False), ("alpha", C.BETA_GRID, False),
-                            ("momentum", C.BETA_GRID, False)):
-        key = _run_key(rid, name)
-        if key in ss and isinstance(ss[key], float):
-            ss[key] = C.snap(ss[key], grid, log)
 
 
 def _add_run(spec: RunSpec) -> None:
@@ -105,23 +93,53 @@ def reset_runs() -> None:
 
 
 def init_state() -> None:
-    """Defaults for a new session: Rosenbrock, its start, and the four default runs."""
+    """A new session starts from the link it was opened with (``st.query_params``), and from the
+    defaults (Rosenbrock, its start, the four default runs) for whatever the link does not set.
+    Problems with the link are kept in ``link_messages`` for the page to show once."""
     ss = st.session_state
     if "run_ids" in ss:
         return
-    ss.setdefault("surface", "rosenbrock")
-    ss.setdefault("kappa", 20.0)
-    ss.setdefault("angle", 0.0)
-    surf = _surface()
-    ss.setdefault("start_x", float(surf.start[0]))
-    ss.setdefault("start_y", float(surf.start[1]))
-    ss.setdefault("steps", DEFAULT_STEPS)
-    ss.setdefault("noise", float(surf.noise))
-    ss.setdefault("seed", 0)
+    view, messages = share.parse_view({k: st.query_params.get_all(k) for k in st.query_params})
+    view = view.resolved()
+    params = dict(view.surface_params)
+    ss["surface"] = view.surface
+    ss["kappa"] = float(params.get("kappa", surfaces.QUADRATIC_DEFAULTS["kappa"]))
+    ss["angle"] = float(params.get("angle", surfaces.QUADRATIC_DEFAULTS["angle"]))
+    ss["start_x"], ss["start_y"] = float(view.start[0]), float(view.start[1])
+    ss["steps"] = view.steps
+    ss["noise"] = float(view.noise)
+    ss["seed"] = view.seed
+    ss["show_moments"] = "moments" in view.show
+    ss["show_arrows"] = "arrows" in view.show
+    ss["show_3d"] = "3d" in view.show
     ss["next_run_id"] = 0
     ss["run_ids"] = []
-    for spec in default_runs(surf):
+    for spec in view.runs:
         _add_run(spec)
+    if messages:
+        ss["link_messages"] = messages
+
+
+def current_view(settings: Settings) -> share.View:
+    ss = st.session_state
+    surf = _surface()
+    return share.View(
+        surface=surf.name, surface_params=tuple(sorted(surf.parameters.items())),
+        start=(float(ss["start_x"]), float(ss["start_y"])), steps=int(ss["steps"]), noise=float(ss["noise"]),
+        seed=int(ss["seed"]), runs=settings.scenario.runs if settings.scenario else (),
+        show=frozenset(name for name, key in (("moments", "show_moments"), ("arrows", "show_arrows"),
+                                              ("3d", "show_3d")) if ss.get(key)),
+    )
+
+
+def sync_url(view: share.View) -> str:
+    """Keep the address bar equal to the view (so copying it shares the view); return the link."""
+    query = share.view_to_query(view) if view.runs else {}
+    if st.session_state.get("_url_query") != query:
+        st.query_params.from_dict(query)
+        st.session_state["_url_query"] = query
+    base = (st.context.url or "").split("?")[0]
+    return base + "?" + urlencode(query, doseq=True, quote_via=quote, safe=":,/=") if query else base
 
 
 def _on_surface_change() -> None:
@@ -132,7 +150,7 @@ def _on_surface_change() -> None:
     ss["noise"] = float(surf.noise)
     for rid in ss["run_ids"]:
         opt = ss[_run_key(rid, "optimizer")]
-        ss[_run_key(rid, "lr")] = C.snap(surf.lr[opt], C.LR_GRID, log=True)
+        ss[_run_key(rid, "lr")] = surf.lr[opt]
     ss["notice"] = f"Start point and learning rates set to the recommended values for {surf.title}."
 
 
@@ -200,6 +218,14 @@ def run_label(spec: RunSpec) -> str:
     return f"{spec.spec.title} ({', '.join(parts)})"
 
 
+def _options(grid: tuple[float, ...], key: str) -> tuple[float, ...]:
+    """The slider's grid, plus the current value where a link or a default put it between grid values."""
+    value = st.session_state.get(key)
+    if isinstance(value, float) and value not in grid:
+        return tuple(sorted((*grid, value)))
+    return grid
+
+
 def _dot(i: int) -> str:
     return f"<span style='color:{figures.color(i)};font-size:1.2em'>●</span>"
 
@@ -214,30 +240,34 @@ def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
                        help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
     st.caption(OPTIMIZERS[opt].summary)
     log_fmt = C.fmt_number
-    st.select_slider("lr (η)", C.LR_GRID, key=k("lr"), format_func=log_fmt,
+    st.select_slider("lr (η)", _options(C.LR_GRID, k("lr")), key=k("lr"), format_func=log_fmt,
                      help="Learning rate η, on a log scale (1e-5 to 10).")
     if opt in ("adam", "adamw"):
-        st.select_slider("beta1 (β₁)", C.BETA_GRID, key=k("beta1"), format_func=log_fmt,
+        st.select_slider("beta1 (β₁)", _options(C.BETA_GRID, k("beta1")), key=k("beta1"), format_func=log_fmt,
                          help="Decay of the first moment m_t (momentum); torch default 0.9.")
-        st.select_slider("beta2 (β₂)", C.BETA_GRID, key=k("beta2"), format_func=log_fmt,
+        st.select_slider("beta2 (β₂)", _options(C.BETA_GRID, k("beta2")), key=k("beta2"), format_func=log_fmt,
                          help="Decay of the second moment v_t (RMS of gradients); torch default 0.999.")
     if opt == "rmsprop":
-        st.select_slider("alpha (α)", C.BETA_GRID, key=k("alpha"), format_func=log_fmt,
+        st.select_slider("alpha (α)", _options(C.BETA_GRID, k("alpha")), key=k("alpha"), format_func=log_fmt,
                          help="Decay of square_avg, RMSProp's running mean of g²; torch default 0.99.")
     if opt == "sgd":
-        st.select_slider("momentum (μ)", C.BETA_GRID, key=k("momentum"), format_func=log_fmt,
+        st.select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"), format_func=log_fmt,
                          help="Heavy-ball momentum; 0 is plain gradient descent.")
     if opt != "sgd":
-        st.select_slider("eps (ε)", C.EPS_GRID, key=k("eps"), format_func=log_fmt,
+        st.select_slider("eps (ε)", _options(C.EPS_GRID, k("eps")), key=k("eps"), format_func=log_fmt,
                          help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
     with st.expander("More options"):
         st.number_input("weight_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("weight_decay"),
                         help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
         if opt in ("adam", "adamw"):
             st.checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
+        if opt != "sgd":
+            st.checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
+                        help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "
+                        "Adam paper's √v + ε. Not a torch.optim option.")
         if opt == "rmsprop":
-            st.select_slider("momentum (μ)", C.BETA_GRID, key=k("momentum"), format_func=log_fmt,
-                             help="Momentum on the scaled step g/(√v + ε).")
+            st.select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"),
+                             format_func=log_fmt, help="Momentum on the scaled step g/(√v + ε).")
             st.checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
         if opt == "sgd":
             st.number_input("dampening", min_value=0.0, max_value=1.0, step=0.05, format="%g", key=k("dampening"),
@@ -276,8 +306,9 @@ def sidebar() -> Settings:
         st.selectbox("Surface", names, key="surface", format_func=lambda n: surfaces.get(n).title,
                      on_change=_on_surface_change, help="The loss surface f(x, y) the optimizers minimise.")
         if ss["surface"] == "quadratic":
-            st.select_slider("condition number κ", C.KAPPA_GRID, key="kappa", on_change=_on_surface_change,
-                             format_func=C.fmt_number, help="Ratio of the largest to the smallest curvature.")
+            st.select_slider("condition number κ", _options(C.KAPPA_GRID, "kappa"), key="kappa",
+                             on_change=_on_surface_change, format_func=C.fmt_number,
+                             help="Ratio of the largest to the smallest curvature.")
             st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle", on_change=_on_surface_change,
                       help="Rotate the bowl: axis-aligned bowls flatter per-coordinate methods.")
         surf = _surface()

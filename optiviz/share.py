@@ -1,0 +1,207 @@
+"""The whole view as URL query parameters, both ways (no Streamlit here).
+
+Parameters (every one optional; what is missing takes its default)::
+
+    surface=rosenbrock                      a name, or quadratic:kappa=50,angle=30
+    start=-1.5,2                            x,y inside the surface's domain
+    steps=1000                              10 .. 10,000
+    noise=0.1                               gradient-noise sigma, 0 .. 2
+    seed=0                                  0 .. 2**31 - 1
+    run=adam:lr=0.05,betas=0.9/0.999        one per run, in order (1 .. 8 runs), as the CLI writes them
+    show=moments,arrows,3d                  the chart options that are on
+
+:func:`parse_view` never raises: a malformed or out-of-range parameter is reported, by name,
+in the returned messages, and only that parameter falls back to its default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import surfaces
+
+from ._engine import RunSpec, default_runs
+from ._text import format_run, parse_run, parse_surface
+
+MIN_STEPS, MAX_STEPS = 10, 10_000
+MAX_NOISE = 2.0
+MAX_SEED = 2**31 - 1
+MAX_RUNS = 8
+SHOW_OPTIONS = ("moments", "arrows", "3d")
+#: Slider ranges of the app: a value outside them cannot be shown, so a link may not set it.
+RANGES = {"lr": (1e-5, 10.0), "eps": (1e-12, 1.0), "weight_decay": (0.0, 10.0), "dampening": (0.0, 1.0),
+          "lr_decay": (0.0, 10.0), "initial_accumulator_value": (0.0, 100.0), "momentum": (0.0, 0.99999),
+          "alpha": (0.0, 0.99999)}
+_KNOWN = ("surface", "start", "steps", "noise", "seed", "run", "show")
+_MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a link reproduces."""
+
+    surface: str = "rosenbrock"
+    surface_params: tuple[tuple[str, float], ...] = ()
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    steps: int = 1000
+    noise: float | None = None  # None: the surface's default
+    seed: int = 0
+    runs: tuple[RunSpec, ...] = ()  # empty: the surface's default runs
+    show: frozenset[str] = field(default_factory=lambda: frozenset({"moments"}))
+
+    def surface_object(self) -> surfaces.Surface:
+        return surfaces.get(self.surface, **dict(self.surface_params))
+
+    def resolved(self) -> View:
+        """Defaults that depend on the surface filled in."""
+        surf = self.surface_object()
+        return replace(
+            self,
+            start=self.start if self.start is not None else surf.start,
+            noise=self.noise if self.noise is not None else surf.noise,
+            runs=self.runs or default_runs(surf),
+        )
+
+
+def view_to_query(view: View) -> dict[str, str | list[str]]:
+    """The view as query parameters (``run`` is a list: one entry per run)."""
+    v = view.resolved()
+    surface = v.surface
+    if v.surface_params:
+        surface += ":" + ",".join(f"{k}={_num(x)}" for k, x in v.surface_params)
+    return {
+        "surface": surface,
+        "start": f"{_num(v.start[0])},{_num(v.start[1])}",
+        "steps": str(v.steps),
+        "noise": _num(v.noise),
+        "seed": str(v.seed),
+        "run": [format_run(r) for r in v.runs],
+        "show": ",".join(s for s in SHOW_OPTIONS if s in v.show),
+    }
+
+
+def _num(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _last(values: Sequence[str] | str) -> str:
+    return values if isinstance(values, str) else values[-1]
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def _whole(text: str, lo: int, hi: int) -> int:
+    value = _finite(text)
+    if value != int(value) or not lo <= value <= hi:
+        raise ValueError(f"{text!r} is not a whole number from {lo:,} to {hi:,}")
+    return int(value)
+
+
+def _check_ranges(spec: RunSpec) -> None:
+    for name, value in spec.hyper.items():
+        if name in RANGES and not isinstance(value, bool):
+            lo, hi = RANGES[name]
+            if not lo <= value <= hi:
+                raise ValueError(f"{name}={value:g} is outside the app's range {lo:g} .. {hi:g}")
+
+
+def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
+    """Query parameters (values: a string or a list of strings) -> (View, messages). Never raises."""
+    messages: list[str] = []
+    view = View()
+
+    def problem(name: str, text: str, why: str, fallback: str) -> None:
+        shown = (text if len(text) <= 60 else text[:57] + "...").replace("`", "'")
+        messages.append(f"`{name}={shown}`: {why}; using {fallback}.")
+
+    for key in params:
+        if key not in _KNOWN:
+            messages.append(f"`{str(key)[:40]}`: not a parameter optiviz knows; ignored.")
+
+    def get(name: str) -> str | None:
+        values = params.get(name)
+        if values is None or (not isinstance(values, str) and len(values) == 0):
+            return None
+        text = str(_last(values))
+        if len(text) > _MAX_TEXT:
+            problem(name, text, "too long", "the default")
+            return None
+        return text
+
+    if (text := get("surface")) is not None:
+        try:
+            name, sp = parse_surface(text)
+            surfaces.get(name, **sp)
+            view = replace(view, surface=name, surface_params=tuple(sorted((k, float(x)) for k, x in sp.items())))
+        except (ValueError, TypeError) as exc:
+            problem("surface", text, str(exc), "Rosenbrock")
+    surf = view.surface_object()
+    (x0, x1), (y0, y1) = surf.domain
+
+    if (text := get("start")) is not None:
+        try:
+            parts = text.split(",")
+            if len(parts) != 2:
+                raise ValueError("expected two numbers x,y")
+            x, y = _finite(parts[0]), _finite(parts[1])
+            if not (x0 <= x <= x1 and y0 <= y <= y1):
+                raise ValueError(f"outside the surface's domain [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
+            view = replace(view, start=(x, y))
+        except ValueError as exc:
+            problem("start", text, str(exc), f"the surface's start {surf.start}")
+    if (text := get("steps")) is not None:
+        try:
+            view = replace(view, steps=_whole(text, MIN_STEPS, MAX_STEPS))
+        except ValueError as exc:
+            problem("steps", text, str(exc), str(view.steps))
+    if (text := get("noise")) is not None:
+        try:
+            noise = _finite(text)
+            if not 0.0 <= noise <= MAX_NOISE:
+                raise ValueError(f"must be from 0 to {MAX_NOISE:g}")
+            view = replace(view, noise=noise)
+        except ValueError as exc:
+            problem("noise", text, str(exc), f"the surface's {surf.noise:g}")
+    if (text := get("seed")) is not None:
+        try:
+            view = replace(view, seed=_whole(text, 0, MAX_SEED))
+        except ValueError as exc:
+            problem("seed", text, str(exc), "0")
+    if (text := get("show")) is not None:
+        wanted = {s.strip().lower() for s in text.split(",") if s.strip()}
+        unknown = sorted(wanted - set(SHOW_OPTIONS))
+        if unknown:
+            problem("show", text, f"unknown option(s) {', '.join(unknown)[:60]} (valid: {', '.join(SHOW_OPTIONS)})",
+                    "the known ones")
+        view = replace(view, show=frozenset(wanted & set(SHOW_OPTIONS)))
+
+    raw_runs = params.get("run")
+    if raw_runs is not None:
+        texts = [raw_runs] if isinstance(raw_runs, str) else list(raw_runs)
+        if len(texts) > MAX_RUNS:
+            messages.append(f"`run`: {len(texts)} runs given, at most {MAX_RUNS}; using the first {MAX_RUNS}.")
+            texts = texts[:MAX_RUNS]
+        runs = []
+        for i, text in enumerate(texts, 1):
+            text = str(text)
+            try:
+                if len(text) > _MAX_TEXT:
+                    raise ValueError("too long")
+                spec = parse_run(text)
+                _check_ranges(spec)
+                runs.append(spec)
+            except (ValueError, TypeError) as exc:
+                problem(f"run #{i}", text, str(exc), "no run in its place")
+        if not runs:
+            messages.append("`run`: no valid run given; using the default four runs.")
+        view = replace(view, runs=tuple(runs))
+    return view, messages

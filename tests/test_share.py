@@ -1,0 +1,145 @@
+"""Links: the view as URL parameters, both ways; anything malformed is reported by name, never raised."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+import optiviz
+import surfaces
+from optiviz import share
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _query_to_params(query):
+    return {k: (v if isinstance(v, list) else [v]) for k, v in query.items()}
+
+
+VIEWS = [
+    share.View(),
+    share.View(surface="beale", start=(1.0, 1.5), steps=700, noise=0.25, seed=9,
+               runs=(optiviz.RunSpec("adam", lr=0.05, betas=(0.9, 0.9)), optiviz.RunSpec("adam", lr=0.05)),
+               show=frozenset({"arrows", "3d"})),
+    share.View(surface="quadratic", surface_params=(("angle", 30.0), ("kappa", 50.0)), start=(-5.0, -2.0),
+               runs=(optiviz.RunSpec("sgd", lr=0.0123, momentum=0.9, nesterov=True),
+                     optiviz.RunSpec("rmsprop", lr=0.01, centered=True, eps_inside_sqrt=True),
+                     optiviz.RunSpec("adagrad", lr=0.3, lr_decay=0.01, initial_accumulator_value=0.1),
+                     optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True))),
+    share.View(surface="noisy_saddle"),
+]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_round_trip(view):
+    query = share.view_to_query(view)
+    parsed, messages = share.parse_view(_query_to_params(query))
+    assert messages == []
+    assert parsed == view.resolved()
+    assert share.view_to_query(parsed) == query
+
+
+def test_defaults_need_no_parameters():
+    view, messages = share.parse_view({})
+    assert messages == [] and view.resolved().runs == optiviz.default_runs("rosenbrock")
+
+
+@pytest.mark.parametrize(("params", "name"), [
+    ({"surface": ["nope"]}, "surface=nope"),
+    ({"surface": ["quadratic:kappa=-3"]}, "surface=quadratic:kappa=-3"),
+    ({"start": ["nan,1"]}, "start=nan,1"),
+    ({"start": ["1"]}, "start=1"),
+    ({"start": ["100,100"]}, "start=100,100"),
+    ({"steps": ["0"]}, "steps=0"),
+    ({"steps": ["1e9"]}, "steps=1e9"),
+    ({"steps": ["12.5"]}, "steps=12.5"),
+    ({"noise": ["-1"]}, "noise=-1"),
+    ({"noise": ["inf"]}, "noise=inf"),
+    ({"seed": ["-4"]}, "seed=-4"),
+    ({"run": ["adam:lr=-1"]}, "run #1=adam:lr=-1"),
+    ({"run": ["adam:lr=1e6"]}, "run #1=adam:lr=1e6"),
+    ({"run": ["adam:betas=1/0.9"]}, "run #1=adam:betas=1/0.9"),
+    ({"run": ["bogus"]}, "run #1=bogus"),
+    ({"run": ["sgd:nesterov=true"]}, "run #1=sgd:nesterov=true"),
+    ({"show": ["everything"]}, "show=everything"),
+    ({"wat": ["1"]}, "wat"),
+])
+def test_each_bad_parameter_is_named_and_only_it_falls_back(params, name):
+    good = {"steps": ["300"], "seed": ["5"]} if "steps" not in params and "seed" not in params else {}
+    view, messages = share.parse_view({**good, **params})
+    assert len(messages) >= 1 and any(name in m for m in messages), messages
+    if good:
+        assert view.steps == 300 and view.seed == 5  # the other parameters are kept
+    view.resolved()  # and the result is usable
+
+
+def test_too_many_runs_keeps_the_first_eight():
+    view, messages = share.parse_view({"run": [f"adam:lr={0.001 * (i + 1):g}" for i in range(12)]})
+    assert len(view.runs) == 8 and "at most 8" in messages[0]
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
+_params = st.dictionaries(
+    st.one_of(st.sampled_from(["surface", "start", "steps", "noise", "seed", "run", "show"]), _text),
+    st.lists(st.one_of(_text, st.sampled_from(["adam:lr=0.1", "sgd:momentum=0.9", "1,2", "nan", "-0", "1e308",
+                                               "quadratic:kappa=1e9", "rmsprop:alpha=0.5,centered=1"])),
+             min_size=1, max_size=10),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_params)
+def test_any_parameters_give_a_usable_view_and_never_raise(params):
+    view, messages = share.parse_view(params)
+    resolved = view.resolved()
+    assert 1 <= len(resolved.runs) <= share.MAX_RUNS
+    assert share.MIN_STEPS <= resolved.steps <= share.MAX_STEPS
+    (x0, x1), (y0, y1) = resolved.surface_object().domain
+    assert x0 <= resolved.start[0] <= x1 and y0 <= resolved.start[1] <= y1
+    assert all(isinstance(m, str) and m for m in messages)
+    # What a link produced, the app can run.
+    optiviz.simulate(resolved.surface_object(), resolved.runs, start=resolved.start, steps=20,
+                     noise=resolved.noise, seed=resolved.seed)
+
+
+def _app(query):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_opening_a_link_reproduces_the_view():
+    query = share.view_to_query(VIEWS[2])
+    at = _app(query)
+    assert at.session_state["surface"] == "quadratic" and at.session_state["kappa"] == 50.0
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
+    assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
+    assert at.checkbox(key="r1.eps_inside_sqrt").value is True
+    traj = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [t["name"] for t in traj["data"] if t.get("opacity") == 0.45]
+    assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
+    # The address the app writes back is the same view.
+    parsed, messages = share.parse_view(_query_to_params(dict(at.query_params)))
+    assert messages == [] and parsed == VIEWS[2].resolved()
+
+
+def test_a_bad_link_shows_one_message_and_keeps_the_rest():
+    at = _app({"surface": "beale", "steps": "abc", "run": ["adam:lr=0.05", "adam:betas=2/0.9"]})
+    assert at.session_state["surface"] == "beale" and at.session_state["steps"] == 1000
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "steps=abc" in warnings[0] and "run #2" in warnings[0]
+    assert "Invalid beta parameter at index 0: 2.0" in warnings[0]
+    traj = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len([t for t in traj["data"] if t.get("opacity") == 0.45]) == 1
+
+
+def test_every_surface_link_opens():
+    for name in surfaces.names():
+        _app({"surface": name})
