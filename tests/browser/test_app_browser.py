@@ -1,0 +1,328 @@
+"""What only a real browser shows: optiviz draws its main Plotly chart (contour image, paths, animation),
+redraws the paths when a learning rate moves, plays its animation, and moves the start point where the
+contour is clicked; and no exception appears on the page at any stage.
+
+Screenshots of every stage go to ``tests/browser/screenshots/`` (git-ignored; look at them: a chart can be
+present and still be wrong). The one exception is ``app.png``, the README screenshot (1400x900 viewport, at
+the defaults), which is committed and refreshed by :func:`test_page_loads_with_the_chart_and_no_exception`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+
+from benchmarks._browser import SCREENSHOT_DIR, assert_no_exception, screenshot, wait_for_idle
+
+LOAD_TIMEOUT_MS = 120_000  # the first run may compile Numba kernels
+REDRAW_TIMEOUT_MS = 60_000
+README_SCREENSHOT = SCREENSHOT_DIR / "app.png"
+README_SCREENSHOT_MAX_BYTES = 300_000
+
+#: The main chart: the first Plotly chart on the page (trajectories, contour, moment panels).
+MAIN_CHART = ".js-plotly-plot >> nth=0"
+
+#: A label "lr (η)" exactly (not "lr_decay"): every run's learning-rate select_slider.
+_LR_LABEL = re.compile(r"^\s*lr \(η\)\s*$")
+
+# Helpers evaluated on the main chart's element (``el``). Arrays arrive as plain lists or in Plotly's
+# {dtype, bdata} encoding, which plotly.js decodes into a typed array it keeps as `_inputArray`: `plain`
+# makes a list of any of them.
+_JS_HELPERS = """
+const plain = v => v == null ? v : v._inputArray ? Array.from(v._inputArray)
+                   : ArrayBuffer.isView(v) ? Array.from(v) : v;
+const onMain = t => (t.xaxis || 'x') === 'x' && (t.yaxis || 'y') === 'y';
+// A run's full path: the faint line on the main axes (not its animated trail, not a moment panel).
+const isPath = t => onMain(t) && t.mode === 'lines' && /^run\\d+$/.test(t.legendgroup || '')
+                    && !/ trail$/.test(t.name || '');
+const hash = text => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return `${text.length}:${h.toString(16)}`;
+};
+"""
+
+# The structure of the main chart, as the tests check it.
+_CHART_SUMMARY = (
+    "el => {"
+    + _JS_HELPERS
+    + """
+  const surface = el.data.find(t => t.name === 'surface');
+  return {
+    images: (el.layout.images || []).map(im => ({
+      xref: im.xref, yref: im.yref, png: /^data:image\\/png/.test(im.source || '')})),
+    imageDrawn: el.querySelectorAll('.layer-below .imagelayer image, .imagelayer image').length,
+    surface: surface ? {opacity: surface.marker && surface.marker.opacity, points: plain(surface.x).length} : null,
+    paths: el.data.filter(isPath).map(t => ({name: t.name, group: t.legendgroup, points: plain(t.x).length})),
+    frames: ((el._transitionData && el._transitionData._frames) || []).length,
+    sliderSteps: el.layout.sliders && el.layout.sliders.length ? el.layout.sliders[0].steps.length : 0,
+    clickmode: el._fullLayout.clickmode,
+  };
+}"""
+)
+
+# Each run's path on the main chart: {legendgroup: {name, sig}} where sig hashes the path's x and y.
+_PATHS = (
+    "el => {"
+    + _JS_HELPERS
+    + """
+  const out = {};
+  for (const t of el.data.filter(isPath))
+    out[t.legendgroup] = {name: t.name, sig: hash(JSON.stringify([plain(t.x), plain(t.y)]))};
+  return out;
+}"""
+)
+
+# Where the animation is: the active step of the chart's slider and the frame Plotly last showed.
+_ANIMATION_STATE = """
+el => ({
+  active: el.layout.sliders && el.layout.sliders.length ? (el.layout.sliders[0].active ?? 0) : null,
+  frame: (el._fullLayout && el._fullLayout._currentFrame) ?? null,
+})
+"""
+
+# A point of the invisible "surface" grid to click: the one farthest (in screen pixels) from everything
+# else drawn on the main axes (paths, heads, start, minimum), at least a quarter of the domain away from
+# the current start. Returns its data coordinates and its position in the viewport.
+_CLICK_TARGET = (
+    "el => {"
+    + _JS_HELPERS
+    + """
+  const fl = el._fullLayout, xa = fl.xaxis, ya = fl.yaxis, box = el.getBoundingClientRect();
+  const px = x => box.left + xa._offset + xa.l2p(x), py = y => box.top + ya._offset + ya.l2p(y);
+  const others = [];
+  for (const t of el.data) {
+    if (!onMain(t) || t.name === 'surface' || t.x == null) continue;
+    const xs = plain(t.x), ys = plain(t.y);
+    for (let i = 0; i < xs.length; i++)
+      if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) others.push([px(xs[i]), py(ys[i])]);
+  }
+  const start = el.data.find(t => t.name === 'start');
+  const [sx, sy] = [plain(start.x)[0], plain(start.y)[0]];
+  const [x0, x1] = xa.range, [y0, y1] = ya.range;
+  const surface = el.data.find(t => t.name === 'surface');
+  const gx = plain(surface.x), gy = plain(surface.y);
+  let best = null;
+  for (let i = 0; i < gx.length; i++) {
+    const [x, y] = [gx[i], gy[i]];
+    // stay off the plot's edges (axis lines, the modebar) and well away from the current start
+    const [mx, my] = [0.1 * (x1 - x0), 0.1 * (y1 - y0)];
+    if (x < x0 + mx || x > x1 - mx || y < y0 + my || y > y1 - my) continue;
+    if (Math.hypot((x - sx) / (x1 - x0), (y - sy) / (y1 - y0)) < 0.25) continue;
+    let d = Infinity;
+    for (const [ox, oy] of others) d = Math.min(d, Math.hypot(px(x) - ox, py(y) - oy));
+    if (best === null || d > best.clearance) best = {x, y, clientX: px(x), clientY: py(y), clearance: d};
+  }
+  return best;
+}"""
+)
+
+# The start marker and the first point of every path: where the runs now begin.
+_STARTS = (
+    "el => {"
+    + _JS_HELPERS
+    + """
+  const start = el.data.find(t => t.name === 'start');
+  return {start: [plain(start.x)[0], plain(start.y)[0]],
+          paths: el.data.filter(isPath).map(t => [plain(t.x)[0], plain(t.y)[0]])};
+}"""
+)
+
+
+def _open_app(page: Any, app_url: str) -> Any:
+    """Open the app, wait for the main chart and the end of the first run; return the main chart."""
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.wait_for_selector(".js-plotly-plot", state="visible", timeout=LOAD_TIMEOUT_MS)
+    wait_for_idle(page, timeout_ms=LOAD_TIMEOUT_MS)
+    assert_no_exception(page)
+    return page.locator(MAIN_CHART)
+
+
+def _first_lr_slider(page: Any) -> Any:
+    """Run 1's learning-rate slider (the first "lr (η)" in the sidebar), found by its label.
+
+    ``st.select_slider`` renders as ``[data-testid=stSlider]`` like ``st.slider``; its thumb holds a
+    visually hidden ``input[type=range]`` (index into the options; ``aria-valuetext`` is the shown value).
+    """
+    labelled = page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
+        has=page.locator("[data-testid=stWidgetLabel]", has_text=_LR_LABEL)
+    )
+    if labelled.count() == 0:
+        labels = page.locator("[data-testid=stSlider] [data-testid=stWidgetLabel]").all_inner_texts()
+        pytest.fail(f"no slider labelled 'lr (η)' in the sidebar; slider labels on the page: {labels}")
+    return labelled.first.locator("input[type=range]")
+
+
+def _number_input(page: Any, label: str) -> Any:
+    found = page.locator(f"[data-testid=stSidebar] [data-testid=stNumberInput] input[aria-label='{label}']")
+    if found.count() != 1:
+        pytest.fail(f"expected one number input labelled {label!r} in the sidebar, found {found.count()}")
+    return found
+
+
+def _save_readme_screenshot(page: Any) -> None:
+    """The viewport (not the full page) at CSS scale, as ``app.png``, re-encoded with a 256-colour palette.
+
+    Playwright's PNG of this page is about 300 kB (the contour image is a smooth gradient); a palette PNG
+    (Pillow, which Streamlit depends on) keeps the colours of the runs and is about a quarter of that.
+    """
+    page.evaluate("() => document.fonts.ready")  # icon and text fonts drawn, not their fallbacks
+    page.mouse.move(700, 40)  # an empty spot of the header: no hover label, no sidebar collapse button
+    page.wait_for_timeout(200)
+    png = page.screenshot(type="png", scale="css", full_page=False)
+    README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        from PIL import Image
+    except ImportError:  # keep Playwright's PNG
+        README_SCREENSHOT.write_bytes(png)
+    else:
+        with Image.open(io.BytesIO(png)) as image:
+            palette = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+            palette.save(README_SCREENSHOT, format="PNG", optimize=True)
+    size = README_SCREENSHOT.stat().st_size
+    assert size < README_SCREENSHOT_MAX_BYTES, f"{README_SCREENSHOT} is {size / 1000:.0f} kB (limit 300 kB)"
+
+
+def test_page_loads_with_the_chart_and_no_exception(page: Any, app_url: str) -> None:
+    chart = _open_app(page, app_url)
+    summary = chart.evaluate(_CHART_SUMMARY)
+
+    assert summary["images"] and summary["images"][0] == {"xref": "x", "yref": "y", "png": True}, (
+        f"the contour is not a PNG layout image on the main axes: {summary['images']}"
+    )
+    assert summary["imageDrawn"] >= 1, "the contour image is in the layout but not drawn"
+    assert summary["surface"] is not None, "no invisible 'surface' grid trace (hover values, click to start)"
+    assert summary["surface"]["opacity"] == 0 and summary["surface"]["points"] > 100, summary["surface"]
+    assert len(summary["paths"]) == 4, f"expected the four default runs' paths: {summary['paths']}"
+    assert all(p["points"] > 10 for p in summary["paths"]), f"a path is (nearly) empty: {summary['paths']}"
+    assert summary["frames"] > 1 and summary["sliderSteps"] == summary["frames"], summary
+    assert page.locator(".updatemenu-button", has_text="Play").count() == 1, "no ▶ Play button"
+    assert summary["clickmode"] == "event+select", summary["clickmode"]
+
+    screenshot(page, "app_loaded")
+    _save_readme_screenshot(page)
+    assert_no_exception(page)
+
+
+def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None:
+    chart = _open_app(page, app_url)
+    slider = _first_lr_slider(page)
+    before_value = slider.get_attribute("aria-valuetext")
+    before = chart.evaluate(_PATHS)
+    assert "run0" in before, f"run 1 has no path on the main chart: {before}"
+    assert f"lr {before_value})" in before["run0"]["name"] or f"lr {before_value}," in before["run0"]["name"], (
+        f"run 1's path is labelled {before['run0']['name']!r}, its lr slider shows {before_value!r}"
+    )
+    screenshot(page, "app_lr_before")
+
+    slider.focus()
+    at_top = slider.get_attribute("value") == slider.get_attribute("max")
+    slider.press("ArrowLeft" if at_top else "ArrowRight")
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    try:
+        chart.evaluate(
+            f"(el, before) => new Promise((resolve, reject) => {{"
+            f"  const paths = {_PATHS.strip()};"
+            f"  const t0 = performance.now();"
+            f"  const poll = () => {{"
+            f"    const now = paths(el);"
+            f"    if (now.run0 && now.run0.sig !== before.run0.sig) resolve();"
+            f"    else if (performance.now() - t0 > {REDRAW_TIMEOUT_MS}) reject(new Error('timeout'));"
+            f"    else setTimeout(poll, 100);"
+            f"  }};"
+            f"  poll();"
+            f"}})",
+            before,
+        )
+    except Exception as exc:  # playwright's Error
+        screenshot(page, "app_lr_after")
+        pytest.fail(f"run 1's path did not change within {REDRAW_TIMEOUT_MS / 1000:.0f} s after moving lr ({exc!r})")
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+
+    after_value = slider.get_attribute("aria-valuetext")
+    after = page.locator(MAIN_CHART).evaluate(_PATHS)
+    screenshot(page, "app_lr_after")
+    assert after_value != before_value, "the lr slider did not move"
+    assert after["run0"]["sig"] != before["run0"]["sig"], "run 1's path did not change"
+    assert f"lr {after_value}" in after["run0"]["name"], (
+        f"run 1's path is labelled {after['run0']['name']!r} after lr moved to {after_value!r}"
+    )
+    unchanged = {g: after[g]["sig"] == before[g]["sig"] for g in before if g != "run0"}
+    assert unchanged and all(unchanged.values()), f"moving run 1's lr changed other runs' paths: {unchanged}"
+    assert_no_exception(page)
+
+
+def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
+    chart = _open_app(page, app_url)
+    play = page.locator(".updatemenu-button", has_text="Play")
+    pause = page.locator(".updatemenu-button", has_text="Pause")
+    assert play.count() == 1, "no ▶ Play button on the main chart"
+    before = chart.evaluate(_ANIMATION_STATE)
+    assert before["active"] == 0, f"the animation does not start at step 0: {before}"
+    screenshot(page, "app_play_before")
+
+    play.click()
+    try:  # a few frames in (frames are 100 ms or less; allow a slow machine 10 s)
+        page.wait_for_function(
+            "() => { const el = document.querySelector('.js-plotly-plot');"
+            "  return (el.layout.sliders[0].active ?? 0) >= 3; }",
+            timeout=10_000,
+            polling=50,
+        )
+    except Exception:  # playwright's TimeoutError: the assertion below reports the state
+        pass
+    playing = chart.evaluate(_ANIMATION_STATE)
+    screenshot(page, "app_play_after")
+    assert playing["active"] is not None and playing["active"] > before["active"], (
+        f"layout.sliders[0].active did not advance after Play: before={before!r} after={playing!r}"
+    )
+    assert playing["frame"] is not None, f"Plotly shows no animation frame after Play: {playing!r}"
+
+    if pause.count():  # Pause holds the frame
+        pause.click()
+        page.wait_for_timeout(300)
+        held = chart.evaluate(_ANIMATION_STATE)
+        page.wait_for_timeout(700)
+        assert chart.evaluate(_ANIMATION_STATE)["active"] == held["active"], "the animation went on after Pause"
+    assert_no_exception(page)
+
+
+def test_clicking_the_contour_moves_the_start_point(page: Any, app_url: str) -> None:
+    chart = _open_app(page, app_url)
+    start_x, start_y = _number_input(page, "start x"), _number_input(page, "start y")
+    before = (float(start_x.input_value()), float(start_y.input_value()))
+    target = chart.evaluate(_CLICK_TARGET)
+    assert target is not None, "no point of the 'surface' grid away from the start to click"
+    assert target["clearance"] > 25, f"every grid point is within 25 px of a path or marker: {target}"
+
+    page.mouse.move(target["clientX"], target["clientY"])  # hover first, as a user does
+    page.wait_for_timeout(150)
+    page.mouse.click(target["clientX"], target["clientY"])
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    try:
+        page.wait_for_function(
+            "before => { const v = l => document.querySelector("
+            "  `[data-testid=stSidebar] [data-testid=stNumberInput] input[aria-label='${l}']`).value;"
+            "  return Number(v('start x')) !== before[0] || Number(v('start y')) !== before[1]; }",
+            arg=list(before),
+            timeout=REDRAW_TIMEOUT_MS,
+            polling=100,
+        )
+    except Exception:  # playwright's TimeoutError: the assertion below reports the values
+        pass
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    screenshot(page, "app_click_start")
+
+    after = (float(start_x.input_value()), float(start_y.input_value()))
+    want = (target["x"], target["y"])
+    assert after == pytest.approx(want, abs=1e-3), (
+        f"clicking the contour at {want} (grid point) left the start inputs at {after} (before: {before})"
+    )
+    starts = page.locator(MAIN_CHART).evaluate(_STARTS)
+    assert starts["start"] == pytest.approx(want, abs=1e-3), f"the start marker is at {starts['start']}"
+    for first in starts["paths"]:
+        assert first == pytest.approx(want, abs=1e-3), f"a path begins at {first}, not at the new start {want}"
+    assert_no_exception(page)
