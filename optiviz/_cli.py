@@ -21,6 +21,16 @@ _RUN_HELP = (
 )
 
 
+FORMATS = ("json", "csv", "html", "torch")
+_FORMAT_HELP = (
+    "output format (default json). json: the settings and, per run, every position, loss, gradient and "
+    "state buffer; csv: one row per run and step, after a first line '# optiviz settings: {...}' (JSON); "
+    "html: a standalone page with the animated trajectory chart and the settings (plotly.js inlined, plays "
+    "offline); torch: a Python script that reproduces the runs with torch.optim (the same analytic gradient "
+    "assigned to p.grad) and prints each run's final position; runs with eps_inside_sqrt=true are skipped"
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit code 2
         self.exit(2, f"optiviz: error: {message}\n")
@@ -56,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--noise", type=float, default=None, metavar="SIGMA",
                      help="gradient noise sigma (default: the surface's, 0 except noisy_saddle)")
     sim.add_argument("--seed", type=int, default=0, help="seed of the noise generator (default 0)")
-    sim.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    sim.add_argument("--format", choices=FORMATS, default="json", help=_FORMAT_HELP)
     sub.add_parser("warmup", help="compile (or load from Numba's cache) every kernel the app uses",
                    description="Compile every kernel signature the app uses into Numba's cache.")
     return parser
@@ -76,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as exc:
         parser.error(str(exc))
-    out = export.to_json(sim) if args.format == "json" else export.to_csv(sim)
-    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    writers = {"json": export.to_json, "csv": export.to_csv, "html": export.to_html, "torch": export.to_torch_script}
+    out = writers[args.format](sim)
+    out = out if out.endswith("\n") else out + "\n"
+    # UTF-8 whatever the locale: the page and the script hold non-ASCII text (plotly.js, "▶ Play", titles).
+    sys.stdout.flush()
+    sys.stdout.buffer.write(out.encode("utf-8"))
+    sys.stdout.buffer.flush()
     return 0

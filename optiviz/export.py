@@ -1,13 +1,20 @@
-"""Serialising a :class:`~optiviz.Simulation`: JSON and CSV with every recorded array."""
+"""Serialising a :class:`~optiviz.Simulation`: JSON and CSV with every recorded array, a standalone
+HTML page with the animated chart, and a torch.optim script that reproduces the runs."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import shlex
+from collections.abc import Sequence
+from html import escape
 from typing import Any
 
-from ._engine import Simulation
+from surfaces import Surface
+from surfaces import _kernels as K
+
+from ._engine import Run, RunSpec, Simulation
 
 
 def settings(sim: Simulation) -> dict[str, Any]:
@@ -55,13 +62,18 @@ def to_json(sim: Simulation) -> str:
 
 def to_csv(sim: Simulation) -> str:
     """One row per run and step (0..n): position, loss, the gradient step t+1 received, and each
-    state buffer after step t. Columns a run does not have are left empty."""
+    state buffer after step t. Columns a run does not have are left empty.
+
+    The first line is a comment carrying the settings that produced the file,
+    ``# optiviz settings: {...}`` (JSON of :func:`settings`); skip it with ``pandas.read_csv(comment="#")``
+    or by reading past the first line."""
     state_names: list[str] = []
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
     header = ["run", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
     header += [f"{n}_{c}" for n in state_names for c in "xy"]
     out = io.StringIO()
+    out.write(f"# optiviz settings: {json.dumps(settings(sim), allow_nan=False)}\n")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
     for i, run in enumerate(sim.runs):
@@ -75,3 +87,437 @@ def to_csv(sim: Simulation) -> str:
                 row += ["", ""] if arr is None else arr[t]
             w.writerow(row)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The command that reproduces a simulation
+
+
+def _command(sim: Simulation) -> str:
+    """The ``python -m optiviz simulate ...`` command line that reproduces ``sim``."""
+    from ._text import format_run
+
+    sc = sim.scenario
+    surface = sc.surface.name
+    if sc.surface.parameters:
+        surface += ":" + ",".join(f"{k}={v!r}" for k, v in sc.surface.parameters.items())
+    parts = ["python", "-m", "optiviz", "simulate", "--surface", surface]
+    for spec in sc.runs:
+        parts += ["--run", format_run(spec)]
+    parts += [f"--start={sc.start[0]!r},{sc.start[1]!r}", "--steps", str(sc.steps), "--noise", repr(sc.noise),
+              "--seed", str(sc.seed)]
+    return shlex.join(parts)
+
+
+def _describe_hyper(spec: RunSpec) -> str:
+    def fmt(v: Any) -> str:
+        if isinstance(v, tuple):
+            return "(" + ", ".join(f"{x:g}" for x in v) + ")"
+        return str(v) if isinstance(v, bool) else f"{v:g}"
+
+    # optiviz's own options (eps_inside_sqrt) only when set: torch.optim's names otherwise.
+    shown = {**spec.torch_hyper, **{k: v for k, v in spec.hyper.items() if k not in spec.torch_hyper and v}}
+    return ", ".join(f"{k}={fmt(v)}" for k, v in shown.items())
+
+
+def _outcome(run: Run) -> str:
+    if run.diverged_at is None:
+        x, y = run.path[-1]
+        return f"after {run.steps_done} steps at ({x:.6g}, {y:.6g}), loss {run.loss[-1]:.6g}"
+    why = "left the escape box" if run.diverged_reason == "escaped" else "overflowed to inf/NaN"
+    return f"stopped at step {run.diverged_at}: {why}"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: Inter, system-ui, sans-serif; margin: 1.2rem 1.6rem; color: #0f172a; }}
+h1 {{ font-size: 1.35rem; margin: 0 0 .4rem 0; }}
+.settings {{ font-size: .9rem; line-height: 1.45; margin: 0 0 .6rem 0; }}
+.settings ul {{ margin: .2rem 0; padding-left: 1.2rem; }}
+.swatch {{ display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .35em;
+           vertical-align: -.05em; }}
+code {{ font-size: .82rem; background: #f1f5f9; padding: .1em .3em; border-radius: 3px; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<div class="settings" id="optiviz-settings">
+<div><b>Surface</b> {surface} &middot; <b>start</b> {start} &middot; <b>steps</b> {steps} &middot;
+<b>noise</b> {noise}</div>
+<ul>
+{runs}
+</ul>
+<div>Reproduce: <code>{command}</code></div>
+</div>
+<script type="application/json" id="optiviz-settings-json">{settings_json}</script>
+{chart}
+</body>
+</html>
+"""
+
+_HTML_DIV_ID = "optiviz-trajectory"
+
+
+def to_html(
+    sim: Simulation,
+    *,
+    labels: Sequence[str] | None = None,
+    colors: Sequence[str] | None = None,
+    arrows: bool = False,
+    moments: bool = True,
+) -> str:
+    """The animated trajectory chart as one standalone HTML page (plotly.js inlined: it plays offline).
+
+    Above the chart, a title and the settings that produced it: the surface, start, steps, noise and
+    seed, each run's hyperparameters and outcome, and the ``python -m optiviz`` command that reproduces
+    it; the settings are also embedded as JSON (``<script id="optiviz-settings-json">``). ``labels``,
+    ``colors``, ``arrows`` and ``moments`` are :func:`~optiviz.figures.create_trajectory_figure`'s.
+    """
+    import plotly.io as pio
+
+    from .figures import color, create_trajectory_figure, default_labels
+
+    fig = create_trajectory_figure(sim, labels=labels, colors=colors, arrows=arrows, moments=moments)
+    labels = list(labels) if labels is not None else default_labels(sim)
+    colors = list(colors) if colors is not None else [color(i) for i in range(len(sim.runs))]
+    for trace in fig.to_dict()["data"]:  # nothing to click in a static page (in the app, a click sets the start)
+        if trace.get("name") == "surface":
+            trace["hovertemplate"] = trace["hovertemplate"].replace("<br><i>click to start here</i>", "")
+    chart = pio.to_html(fig, include_plotlyjs=True, full_html=False, auto_play=False, div_id=_HTML_DIV_ID,
+                        config={"displaylogo": False, "responsive": True})
+    sc = sim.scenario
+    surf = sc.surface
+    surface = surf.title + "".join(f", {k} = {v:g}" for k, v in surf.parameters.items())
+    noise = f"σ = {sc.noise:g}, seed {sc.seed}" if sc.noise else "none"
+    runs = "\n".join(
+        f'<li><span class="swatch" style="background:{escape(c)}"></span><b>{escape(label)}</b> '
+        f"({escape(run.optimizer)}: {escape(_describe_hyper(run.spec))}) &mdash; {escape(_outcome(run))}</li>"
+        for run, label, c in zip(sim.runs, labels, colors, strict=True)
+    )
+    settings_json = json.dumps(settings(sim), allow_nan=False).replace("</", "<\\/")
+    return _PAGE.format(
+        title=escape(f"optiviz: {len(sim.runs)} optimizer{'s' if len(sim.runs) != 1 else ''} on {surf.title}"),
+        surface=escape(surface), start=escape(f"({sc.start[0]:g}, {sc.start[1]:g})"), steps=f"{sc.steps:,}",
+        noise=escape(noise), runs=runs, command=escape(_command(sim)), settings_json=settings_json, chart=chart,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A torch.optim script
+
+# Each surface's value and analytic gradient as plain Python, operation for operation as in
+# surfaces/_kernels.py (powers written as products, as the compiled kernels evaluate them, so that the
+# results agree to the last bit and overflow to inf instead of raising). Keyed by the kernel's id.
+_SURFACE_SOURCE: dict[int, tuple[str, str]] = {
+    K.ROSENBROCK: (
+        """\
+    a = 1.0 - x
+    b = y - x * x
+    return a * a + 100.0 * (b * b)""",
+        """\
+    return -2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)""",
+    ),
+    K.BEALE: (
+        """\
+    t1 = 1.5 - x + x * y
+    t2 = 2.25 - x + x * y * y
+    t3 = 2.625 - x + x * y * y * y
+    return t1 * t1 + t2 * t2 + t3 * t3""",
+        """\
+    y2 = y * y
+    y3 = y2 * y
+    t1 = 1.5 - x + x * y
+    t2 = 2.25 - x + x * y2
+    t3 = 2.625 - x + x * y3
+    gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0))
+    gy = 2.0 * x * (t1 + 2.0 * y * t2 + 3.0 * y2 * t3)
+    return gx, gy""",
+    ),
+    K.HIMMELBLAU: (
+        """\
+    a = x * x + y - 11.0
+    b = x + y * y - 7.0
+    return a * a + b * b""",
+        """\
+    a = x * x + y - 11.0
+    b = x + y * y - 7.0
+    return 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b""",
+    ),
+    K.RASTRIGIN: (
+        """\
+    return 20.0 + x * x - 10.0 * math.cos(TWO_PI * x) + y * y - 10.0 * math.cos(TWO_PI * y)""",
+        """\
+    return (
+        2.0 * x + 10.0 * TWO_PI * math.sin(TWO_PI * x),
+        2.0 * y + 10.0 * TWO_PI * math.sin(TWO_PI * y),
+    )""",
+    ),
+    K.ACKLEY: (
+        """\
+    r = math.sqrt(0.5 * (x * x + y * y))
+    c = 0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y))
+    return -20.0 * math.exp(-0.2 * r) - math.exp(c) + math.e + 20.0""",
+        """\
+    r = math.sqrt(0.5 * (x * x + y * y))
+    ec = math.exp(0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y)))
+    # d/dx of -20 exp(-0.2 r) is 2 x exp(-0.2 r) / r: 0/0 at the origin, where the
+    # subgradient 0 is used (it is the minimum).
+    k = 0.0 if r == 0.0 else 2.0 * math.exp(-0.2 * r) / r
+    return (
+        k * x + math.pi * math.sin(TWO_PI * x) * ec,
+        k * y + math.pi * math.sin(TWO_PI * y) * ec,
+    )""",
+    ),
+    K.BOOTH: (
+        """\
+    a = x + 2.0 * y - 7.0
+    b = 2.0 * x + y - 5.0
+    return a * a + b * b""",
+        """\
+    a = x + 2.0 * y - 7.0
+    b = 2.0 * x + y - 5.0
+    return 2.0 * a + 4.0 * b, 4.0 * a + 2.0 * b""",
+    ),
+    K.MATYAS: (
+        """\
+    return 0.26 * (x * x + y * y) - 0.48 * x * y""",
+        """\
+    return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x""",
+    ),
+    K.GOLDSTEIN_PRICE: (
+        """\
+    s = x + y + 1.0
+    p = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    d = 2.0 * x - 3.0 * y
+    q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    return (1.0 + s * s * p) * (30.0 + d * d * q)""",
+        """\
+    s = x + y + 1.0
+    p = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
+    dp = -14.0 + 6.0 * x + 6.0 * y  # dp/dx == dp/dy
+    d = 2.0 * x - 3.0 * y
+    q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
+    a = 1.0 + s * s * p
+    b = 30.0 + d * d * q
+    da = 2.0 * s * p + s * s * dp
+    dbx = 4.0 * d * q + d * d * (-32.0 + 24.0 * x - 36.0 * y)
+    dby = -6.0 * d * q + d * d * (48.0 - 36.0 * x + 54.0 * y)
+    return da * b + a * dbx, da * b + a * dby""",
+    ),
+    K.THREE_HUMP_CAMEL: (
+        """\
+    x2 = x * x
+    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y""",
+        """\
+    x2 = x * x
+    return 4.0 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2.0 * y""",
+    ),
+    K.SIX_HUMP_CAMEL: (
+        """\
+    x2 = x * x
+    y2 = y * y
+    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2""",
+        """\
+    x2 = x * x
+    return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y""",
+    ),
+    K.STYBLINSKI_TANG: (
+        """\
+    x2 = x * x
+    y2 = y * y
+    return 0.5 * (x2 * x2 - 16.0 * x * x + 5.0 * x + y2 * y2 - 16.0 * y * y + 5.0 * y)""",
+        """\
+    return 2.0 * (x * x * x) - 16.0 * x + 2.5, 2.0 * (y * y * y) - 16.0 * y + 2.5""",
+    ),
+    K.LEVI: (
+        """\
+    sx = math.sin(3.0 * math.pi * x)
+    sy3 = math.sin(3.0 * math.pi * y)
+    sy2 = math.sin(TWO_PI * y)
+    xm, ym = x - 1.0, y - 1.0
+    return sx * sx + xm * xm * (1.0 + sy3 * sy3) + ym * ym * (1.0 + sy2 * sy2)""",
+        """\
+    sy3 = math.sin(3.0 * math.pi * y)
+    sy2 = math.sin(TWO_PI * y)
+    xm, ym = x - 1.0, y - 1.0
+    gx = 3.0 * math.pi * math.sin(6.0 * math.pi * x) + 2.0 * xm * (1.0 + sy3 * sy3)
+    gy = (
+        3.0 * math.pi * (xm * xm) * math.sin(6.0 * math.pi * y)
+        + 2.0 * ym * (1.0 + sy2 * sy2)
+        + 2.0 * math.pi * (ym * ym) * math.sin(4.0 * math.pi * y)
+    )
+    return gx, gy""",
+    ),
+    K.QUADRATIC: (
+        """\
+    return 0.5 * (H11 * x * x + 2.0 * H12 * x * y + H22 * y * y)""",
+        """\
+    return H11 * x + H12 * y, H12 * x + H22 * y""",
+    ),
+    K.SADDLE: (
+        """\
+    return x * x - y * y""",
+        """\
+    return 2.0 * x, -2.0 * y""",
+    ),
+    K.MONKEY_SADDLE: (
+        """\
+    return x * x * x - 3.0 * x * y * y""",
+        """\
+    return 3.0 * x * x - 3.0 * y * y, -6.0 * x * y""",
+    ),
+}
+
+_TORCH_CLASSES = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad", "sgd": "SGD"}
+
+
+def surface_source(surface: Surface) -> str:
+    """``value(x, y)`` and ``grad(x, y)`` of ``surface`` as plain Python source (uses ``math``), with the
+    constants they need (``TWO_PI``; the quadratic's Hessian ``H11, H12, H22``). The same formulas, in the
+    same order of operations, as optiviz's compiled kernels."""
+    value_src, grad_src = _SURFACE_SOURCE[surface.sid]
+    consts = []
+    if "TWO_PI" in value_src + grad_src:
+        consts.append("TWO_PI = 2.0 * math.pi")
+    if surface.sid == K.QUADRATIC:
+        h11, h12, h22 = surface.params
+        consts.append(f"H11, H12, H22 = {h11!r}, {h12!r}, {h22!r}  # the Hessian [[H11, H12], [H12, H22]]")
+    head = "\n".join(consts) + "\n\n\n" if consts else ""
+    return (
+        f"{head}def value(x, y):\n    \"\"\"f(x, y) of {surface.title}.\"\"\"\n{value_src}\n\n\n"
+        f"def grad(x, y):\n    \"\"\"The analytic gradient (df/dx, df/dy), as optiviz computes it.\"\"\"\n{grad_src}\n"
+    )
+
+
+def _torch_kwargs(spec: RunSpec) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in spec.torch_hyper.items())
+
+
+_SCRIPT = '''\
+"""Reproduce an optiviz simulation with torch.optim.
+
+Surface: {title}{params}; start {start}; {steps} steps; {noise_text}.
+optiviz: {command}
+
+Each step assigns the surface's analytic gradient (optiviz's formula, below), plus the noise, to p.grad
+(float64, shape (2,)) and calls torch.optim's step (foreach=False). As in optiviz, a run stops at the
+first step whose gradient, position, optimizer state or loss is not finite ("non-finite"), or whose
+position leaves the escape box ("escaped"). Positions agree with optiviz's to rounding: torch's CPU
+kernels fuse some multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps
+across ripples, Adam oscillating about a minimum at a large lr) such differences can grow.
+
+Prints one line per run:
+  run I NAME final (x, y) = (X, Y)
+  run I NAME stopped at step T (REASON); last (x, y) = (X, Y)
+"""
+
+import math
+
+import numpy as np
+import torch
+
+START = ({x0!r}, {y0!r})
+STEPS = {steps}
+SIGMA = {sigma!r}  # gradient noise: step t receives grad + SIGMA * xi[t - 1]
+SEED = {seed}
+ESCAPE_BOX = {box!r}  # (x_min, x_max, y_min, y_max)
+
+{surface}
+
+
+# xi ~ N(0, I), drawn once from default_rng(SEED) and shared by every run; SIGMA * xi computed first.
+if SIGMA != 0.0:
+    with np.errstate(over="ignore"):
+        NOISE = SIGMA * np.random.default_rng(SEED).standard_normal((STEPS, 2))
+else:
+    NOISE = None
+
+
+def finite(*values):
+    return all(math.isfinite(v) for v in values)
+
+
+def run(index, name, optimizer_class, **hyper):
+    p = torch.tensor(START, dtype=torch.float64)
+    opt = optimizer_class([p], foreach=False, **hyper)
+    x, y = START
+    for t in range(1, STEPS + 1):
+        try:
+            gx, gy = grad(x, y)
+        except (OverflowError, ValueError):  # Python's math raises where the compiled kernel gives inf/NaN
+            gx = gy = math.nan
+        if NOISE is not None:
+            gx += float(NOISE[t - 1, 0])
+            gy += float(NOISE[t - 1, 1])
+        reason = None
+        if not finite(gx, gy):
+            reason = "non-finite"
+        else:
+            p.grad = torch.tensor([gx, gy], dtype=torch.float64)
+            opt.step()
+            nx, ny = p.tolist()
+            state = [v for v in opt.state[p].values() if torch.is_tensor(v)]
+            if not (finite(nx, ny) and all(bool(torch.isfinite(v).all()) for v in state)):
+                reason = "non-finite"
+            elif not (ESCAPE_BOX[0] <= nx <= ESCAPE_BOX[1] and ESCAPE_BOX[2] <= ny <= ESCAPE_BOX[3]):
+                reason = "escaped"
+            else:
+                try:
+                    loss = value(nx, ny)
+                except (OverflowError, ValueError):
+                    loss = math.nan
+                if not finite(loss):
+                    reason = "non-finite"
+        if reason is not None:
+            print(f"run {{index}} {{name}} stopped at step {{t}} ({{reason}}); last (x, y) = ({{x!r}}, {{y!r}})")
+            return
+        x, y = nx, ny
+    print(f"run {{index}} {{name}} final (x, y) = ({{x!r}}, {{y!r}})")
+
+
+{runs}
+'''
+
+
+def to_torch_script(sim: Simulation) -> str:
+    """A standalone Python script that reproduces ``sim``'s runs with ``torch.optim`` and prints each run's
+    final position (or the step where it stopped, and why).
+
+    The script carries the surface's value and analytic gradient as plain Python (:func:`surface_source`),
+    the start, steps, noise (``sigma * default_rng(seed).standard_normal((steps, 2))``) and escape box, and
+    one ``torch.optim`` optimizer per run with its hyperparameters. The gradient is assigned to ``p.grad``
+    (float64, ``foreach=False``), not computed by autograd, so torch sees the gradients optiviz uses; positions
+    agree to rounding (torch's CPU kernels fuse some multiply-adds). Runs with ``eps_inside_sqrt=True``
+    (optiviz's extension, not a torch.optim option) are left out, with a comment and a ``skipped`` line.
+    """
+    sc = sim.scenario
+    surf = sc.surface
+    blocks = []
+    for i, spec in enumerate(sc.runs):
+        if spec.hyper.get("eps_inside_sqrt"):
+            blocks.append(
+                f"# run {i} ({spec.optimizer}, eps_inside_sqrt=True) cannot be reproduced with torch.optim:\n"
+                f"# it puts eps inside the square root (sqrt(v + eps), as Keras and optax do), torch adds it\n"
+                f"# outside (sqrt(v) + eps) and has no option to change that.\n"
+                f'print("run {i} {spec.optimizer} skipped (eps_inside_sqrt=True is not a torch.optim option)")'
+            )
+        else:
+            call = f'run({i}, "{spec.optimizer}", torch.optim.{_TORCH_CLASSES[spec.optimizer]},'
+            kwargs = _torch_kwargs(spec)
+            blocks.append(f"{call} {kwargs})" if len(call) + len(kwargs) < 100 else f"{call}\n    {kwargs})")
+    params = "".join(f", {k}={v!r}" for k, v in surf.parameters.items())
+    noise_text = f"gradient noise sigma={sc.noise!r}, seed={sc.seed}" if sc.noise else "no gradient noise"
+    return _SCRIPT.format(
+        title=surf.title, params=f" ({surf.name}{params})", start=f"({sc.start[0]!r}, {sc.start[1]!r})",
+        steps=sc.steps, noise_text=noise_text, command=_command(sim), x0=sc.start[0], y0=sc.start[1],
+        sigma=sc.noise, seed=sc.seed, box=tuple(surf.escape_box), surface=surface_source(surf).rstrip("\n"),
+        runs="\n".join(blocks),
+    )

@@ -160,7 +160,8 @@ def test_cli_csv():
     r = _cli("simulate", "--surface", "quadratic:kappa=10,angle=30", "--run", "sgd:lr=0.1,nesterov=true,momentum=0.5",
              "--run", "adagrad", "--steps", "10", "--noise", "0.1", "--seed", "3", "--format", "csv")
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.strip().splitlines()
+    comment, *lines = r.stdout.strip().splitlines()
+    assert comment.startswith("# optiviz settings: {")
     assert lines[0].startswith("run,optimizer,step,x,y,loss,grad_x,grad_y,momentum_buffer_x")
     assert len(lines) == 1 + 2 * 11
 

@@ -1,0 +1,332 @@
+"""Exports: CSV's settings line, the standalone HTML page, the torch.optim script, and the CLI formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optiviz
+import surfaces
+from optiviz import export
+from optiviz._engine import RunSpec
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RTOL = 1e-9
+
+# Every registered surface, plus the quadratic at a rotation (its Hessian has an off-diagonal term).
+SURFACES = [surfaces.get(name) for name in surfaces.names()] + [surfaces.get("quadratic", kappa=50, angle=30)]
+
+
+def _ids(surface) -> str:
+    return surface.name + "".join(f"-{k}{v:g}" for k, v in surface.parameters.items())
+
+
+# --------------------------------------------------------------------------------------------
+# CSV and JSON carry the settings
+
+
+def test_csv_starts_with_the_settings_and_keeps_its_rows():
+    sim = optiviz.simulate("quadratic", [RunSpec("sgd", lr=0.1, momentum=0.5, nesterov=True), RunSpec("adagrad")],
+                           steps=10, noise=0.1, seed=3)
+    text = export.to_csv(sim)
+    first, rest = text.split("\n", 1)
+    prefix = "# optiviz settings: "
+    assert first.startswith(prefix)
+    assert json.loads(first[len(prefix):]) == export.settings(sim)
+    rows = list(csv.reader(io.StringIO(rest)))
+    assert rows[0][:8] == ["run", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
+    assert len(rows) == 1 + 2 * 11
+    assert [float(v) for v in rows[-1][3:5]] == sim.runs[1].path[-1].tolist()
+
+
+def test_json_settings_describe_the_scenario():
+    sim = optiviz.simulate(surfaces.get("quadratic", kappa=10, angle=30), [RunSpec("adam", lr=0.1, betas=(0.8, 0.9))],
+                           start=(1.0, -2.0), steps=7, noise=0.5, seed=4)
+    got = json.loads(export.to_json(sim))["settings"]
+    assert got == {
+        "surface": "quadratic", "surface_params": {"kappa": 10.0, "angle": 30.0}, "start": [1.0, -2.0], "steps": 7,
+        "noise": 0.5, "seed": 4,
+        "runs": [{"optimizer": "adam", "lr": 0.1, "betas": [0.8, 0.9], "eps": 1e-8, "weight_decay": 0.0,
+                  "amsgrad": False, "eps_inside_sqrt": False}],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+@pytest.fixture(scope="module")
+def html_sim():
+    runs = (*optiviz.default_runs("rosenbrock"), RunSpec("sgd", lr=0.01))  # the last one overflows
+    return optiviz.simulate("rosenbrock", runs, start=(-1.5, 2.0), steps=300)
+
+
+def test_html_is_a_standalone_page_with_title_settings_and_frames(html_sim):
+    page = export.to_html(html_sim)
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<title>optiviz: 5 optimizers on Rosenbrock</title>" in page
+    assert not re.search(r"<script[^>]+src=", page)  # nothing fetched: plotly.js is inlined
+    assert "<script src=\"http" not in page
+    assert len(page) > 3_000_000 and "Plotly.newPlot" in page  # plotly.js itself is ~4.5 MB
+    # The header: surface, start, steps, noise, every run's settings and outcome, and the command.
+    for text in ("Rosenbrock", "(-1.5, 2)", "<b>steps</b> 300", "<b>noise</b> none", "lr=0.05, betas=(0.9, 0.999)",
+                 "SGD #2", "stopped at step", "python -m optiviz simulate --surface rosenbrock"):
+        assert text in page, text
+    assert "eps_inside_sqrt" not in page.split('id="optiviz-settings-json"')[0]  # not shown while off
+    embedded = re.search(r'<script type="application/json" id="optiviz-settings-json">(.*?)</script>', page, re.S)
+    assert json.loads(embedded.group(1)) == export.settings(html_sim)
+    # The figure: the same traces, layout and frames as create_trajectory_figure's, not playing on load.
+    from optiviz.figures import create_trajectory_figure
+
+    spec = create_trajectory_figure(html_sim).to_dict()
+    data, layout, frames = _plotted(page)
+    assert [t.get("name") for t in data] == [t.get("name") for t in spec["data"]]
+    assert layout["sliders"][0]["active"] == 0
+    assert len(layout["sliders"][0]["steps"]) == len(spec["layout"]["sliders"][0]["steps"]) > 10
+    assert [b["label"] for b in layout["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
+    assert len(frames) == len(spec["frames"]) > 10
+    assert frames[-1] == json.loads(json.dumps(spec["frames"][-1]))
+    assert "click to start here" not in page  # the app's hint; nothing to click in a static page
+    assert "Plotly.animate" not in page  # auto_play=False
+
+
+def _plotted(page: str) -> tuple[list, dict, list]:
+    """The data, layout and frames that the page hands to Plotly.newPlot and Plotly.addFrames."""
+    decoder = json.JSONDecoder()
+
+    def values(marker: str, count: int) -> list:
+        pos = page.rindex(marker) + len(marker)  # the last: plotly.js's own source mentions newPlot too
+        out = []
+        for _ in range(count):
+            while page[pos].isspace() or page[pos] == ",":
+                pos += 1
+            value, pos = decoder.raw_decode(page, pos)
+            out.append(value)
+        return out
+
+    data, layout = values("Plotly.newPlot(", 3)[1:]  # skip the div id
+    (frames,) = values("Plotly.addFrames('optiviz-trajectory',", 1)
+    return data, layout, frames
+
+
+def test_html_options_reach_the_figure(html_sim):
+    page = export.to_html(html_sim, labels=list("ABCDE"), colors=["#000000"] * 5, arrows=True, moments=False)
+    assert "<b>E</b>" in page and "#000000" in page
+    data, layout, _ = _plotted(page)
+    names = {t.get("name") for t in data}
+    assert {"A −∇f", "A −momentum", "A update"} <= names  # arrows
+    assert "xaxis2" not in layout  # no moment panels
+    with pytest.raises(ValueError, match="labels: expected 5, got 1"):
+        export.to_html(html_sim, labels=["A"])
+
+
+# --------------------------------------------------------------------------------------------
+# The torch script: the surface formulas
+
+
+def _namespace(surface) -> dict:
+    ns: dict = {}
+    exec(compile("import math\n" + export.surface_source(surface), "<surface_source>", "exec"), ns)  # our code
+    return ns
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=_ids)
+def test_script_surface_formulas_equal_optivizs_kernels(surface):
+    ns = _namespace(surface)
+    (x0, x1), (y0, y1) = surface.domain
+    rng = np.random.default_rng(sum(map(ord, _ids(surface))))
+    points = np.column_stack([rng.uniform(x0, x1, 50), rng.uniform(y0, y1, 50)])
+    points = np.vstack([points, [[0.0, 0.0], [x1, y1]]])  # the origin too (Ackley's 0/0 case)
+    for x, y in points.tolist():
+        assert ns["grad"](x, y) == surface.grad(x, y), (x, y)  # bit for bit
+        assert ns["value"](x, y) == surface.value(x, y), (x, y)
+
+
+def test_script_surface_formulas_overflow_like_the_kernels():
+    # Far outside the domain the compiled kernels overflow to inf/NaN; the script's powers are products, so
+    # Python does the same instead of raising OverflowError.
+    for surface in SURFACES:
+        ns = _namespace(surface)
+        for x, y in ((1e200, -3e150), (-1e300, 1e300)):
+            try:
+                got = ns["grad"](x, y)
+            except (OverflowError, ValueError):  # only math.sin/cos of inf (the script maps these to NaN)
+                assert surface.sid in (surfaces._kernels.RASTRIGIN, surfaces._kernels.ACKLEY, surfaces._kernels.LEVI)
+                continue
+            want = surface.grad(x, y)
+            for g, w in zip(got, want, strict=True):
+                assert g == w or (math.isnan(g) and math.isnan(w)), (surface.name, x, y, got, want)
+
+
+# --------------------------------------------------------------------------------------------
+# The torch script, run
+
+
+_LINE = re.compile(
+    r"^run (\d+) (\w+) (?:final \(x, y\) = \((\S+), (\S+)\)"
+    r"|stopped at step (\d+) \(([\w-]+)\); last \(x, y\) = \((\S+), (\S+)\)"
+    r"|skipped \((.*)\))$"
+)
+
+
+def _run_script(script: str, tmp_path: Path) -> dict[int, dict]:
+    path = tmp_path / "reproduce.py"
+    path.write_text(script, encoding="utf-8")
+    r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    out = {}
+    for line in r.stdout.splitlines():
+        m = _LINE.match(line)
+        assert m, f"unexpected output line {line!r}"
+        i, name, fx, fy, step, reason, lx, ly, skipped = m.groups()
+        if fx is not None:
+            out[int(i)] = {"name": name, "final": (float(fx), float(fy))}
+        elif step is not None:
+            out[int(i)] = {"name": name, "stopped": int(step), "reason": reason, "last": (float(lx), float(ly))}
+        else:
+            out[int(i)] = {"name": name, "skipped": skipped}
+    return out
+
+
+def _close(got, want) -> bool:
+    got, want = np.asarray(got), np.asarray(want)
+    return bool(np.all(np.abs(got - want) <= RTOL * np.maximum(1.0, np.abs(want))))
+
+
+SCENARIOS = {
+    "rosenbrock_default_runs": lambda: optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"),
+                                                        start=(-1.5, 2.0), steps=300),
+    "every_option_on_beale": lambda: optiviz.simulate("beale", [
+        RunSpec("adam", lr=0.05, amsgrad=True, weight_decay=0.01), RunSpec("adamw", lr=0.05),
+        RunSpec("rmsprop", lr=5e-3, centered=True, momentum=0.5), RunSpec("adagrad", lr=0.5, lr_decay=0.01,
+                                                                           initial_accumulator_value=0.1),
+        RunSpec("sgd", lr=1e-3, momentum=0.9, nesterov=True), RunSpec("sgd", lr=1e-3, momentum=0.9, dampening=0.5),
+    ], steps=300),
+    "quadratic_rotated_noise": lambda: optiviz.simulate(
+        surfaces.get("quadratic", kappa=50, angle=30), optiviz.default_runs("quadratic", ("adam", "rmsprop",
+                                                                                          "adagrad")),
+        steps=300, noise=0.3, seed=7),
+    "noisy_saddle_escapes": lambda: optiviz.simulate("noisy_saddle", [RunSpec("sgd", lr=0.05), RunSpec("adam",
+                                                                                                       lr=0.05)],
+                                                     steps=2000),
+    "diverging_and_skipped": lambda: optiviz.simulate("rosenbrock", [
+        RunSpec("sgd", lr=0.01),  # escapes
+        RunSpec("adam", lr=0.05, eps_inside_sqrt=True), RunSpec("adam", lr=0.05),
+        RunSpec("rmsprop", lr=5e-3, eps_inside_sqrt=True),
+        RunSpec("sgd", lr=1e308),  # the position overflows
+        # the variance estimate sinks below rounding: sqrt of a negative number is NaN, in torch as in optiviz
+        RunSpec("rmsprop", lr=0.0, alpha=0.5, centered=True),
+    ], start=(-1.5, 2.0), steps=200),
+    # g*g overflows exp_avg_sq while the position stays finite
+    "adam_state_overflows": lambda: optiviz.simulate("quadratic", [RunSpec("adam", lr=0.1)], start=(1.0, 1.0),
+                                                     steps=50, noise=2e155),
+    "ackley": lambda: optiviz.simulate("ackley", optiviz.default_runs("ackley"), steps=300),
+    # Not AdaGrad at lr=1 here: its path crosses Lévi's ripples in big steps, which amplify the one-ulp
+    # differences of torch's fused multiply-adds (first at step 9) to 1.6e-3 by step 50 (4.6e-6 at step 300,
+    # once both settle in the same minimum); replaying optiviz's gradients into torch agrees to 4e-16.
+    "levi": lambda: optiviz.simulate("levi", optiviz.default_runs("levi", ("adam", "rmsprop", "sgd")), steps=300),
+    "goldstein_price": lambda: optiviz.simulate("goldstein_price", optiviz.default_runs("goldstein_price"),
+                                                steps=300),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_torch_script_reproduces_the_runs(scenario, tmp_path):
+    pytest.importorskip("torch")
+    sim = SCENARIOS[scenario]()
+    got = _run_script(export.to_torch_script(sim), tmp_path)
+    assert sorted(got) == list(range(len(sim.runs)))
+    for i, run in enumerate(sim.runs):
+        line = got[i]
+        assert line["name"] == run.optimizer
+        if run.spec.hyper.get("eps_inside_sqrt"):
+            assert "eps_inside_sqrt" in line["skipped"]
+        elif run.diverged_at is None:
+            assert "final" in line, (i, line, run)
+            assert _close(line["final"], run.path[-1]), (i, line["final"], run.path[-1].tolist())
+        else:
+            assert line.get("stopped") == run.diverged_at, (i, line, run)
+            assert line["reason"] == run.diverged_reason
+            assert _close(line["last"], run.path[-1]), (i, line["last"], run.path[-1].tolist())
+
+
+def test_torch_script_scenarios_cover_every_outcome():
+    outcomes = {}
+    for name, make in SCENARIOS.items():
+        for run in make().runs:
+            skipped = bool(run.spec.hyper.get("eps_inside_sqrt"))
+            outcomes.setdefault("skipped" if skipped else run.diverged_reason or "final", []).append(name)
+    assert set(outcomes) == {"final", "non-finite", "escaped", "skipped"}
+    assert len(outcomes["non-finite"]) == 3, outcomes["non-finite"]  # position, NaN state, overflowing state
+
+
+def test_torch_script_is_readable_python():
+    sim = SCENARIOS["diverging_and_skipped"]()
+    script = export.to_torch_script(sim)
+    compile(script, "reproduce.py", "exec")
+    assert "import torch" in script and "autograd" not in script and ".backward(" not in script
+    assert "foreach=False" in script and "p.grad = torch.tensor([gx, gy], dtype=torch.float64)" in script
+    assert re.search(r'^run\(0, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
+    assert "# run 1 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
+    assert "eps_inside_sqrt=True)" not in script.replace("eps_inside_sqrt=True) cannot", "")  # never handed to torch
+    assert f"ESCAPE_BOX = {sim.surface.escape_box!r}" in script and "(-200.0, 200.0, -199.0, 201.0)" in script
+    assert "NOISE = SIGMA * np.random.default_rng(SEED).standard_normal((STEPS, 2))" in script
+    quad = export.to_torch_script(optiviz.simulate(surfaces.get("quadratic", kappa=50, angle=30),
+                                                   [RunSpec("sgd", lr=0.01)], steps=3))
+    h11, h12, h22 = surfaces.get("quadratic", kappa=50, angle=30).params
+    assert f"H11, H12, H22 = {h11!r}, {h12!r}, {h22!r}" in quad
+
+
+# --------------------------------------------------------------------------------------------
+# The command line
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "optiviz", *args], capture_output=True, timeout=300, cwd=REPO_ROOT)
+
+
+_CLI_ARGS = ("simulate", "--surface", "quadratic:kappa=10,angle=30", "--run", "sgd:lr=0.1,nesterov=true,momentum=0.5",
+             "--run", "adam:lr=0.1,eps_inside_sqrt=true", "--start=-4,1", "--steps", "40", "--noise", "0.1",
+             "--seed", "3")
+
+
+def _cli_sim():
+    return optiviz.simulate(surfaces.get("quadratic", kappa=10, angle=30),
+                            [RunSpec("sgd", lr=0.1, nesterov=True, momentum=0.5),
+                             RunSpec("adam", lr=0.1, eps_inside_sqrt=True)],
+                            start=(-4.0, 1.0), steps=40, noise=0.1, seed=3)
+
+
+@pytest.mark.parametrize(("fmt", "writer"), [
+    ("json", export.to_json), ("csv", export.to_csv), ("html", export.to_html), ("torch", export.to_torch_script),
+])
+def test_cli_formats_write_what_the_functions_return(fmt, writer):
+    r = _cli(*_CLI_ARGS, "--format", fmt)
+    assert r.returncode == 0, r.stderr.decode()
+    want = writer(_cli_sim())
+    assert r.stdout.decode("utf-8") == (want if want.endswith("\n") else want + "\n")
+
+
+def test_cli_help_explains_each_format():
+    r = _cli("simulate", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.decode().split())
+    for words in ("json:", "csv:", "# optiviz settings:", "html:", "plays offline", "torch:", "torch.optim",
+                  "eps_inside_sqrt"):
+        assert words in text, words
+
+
+def test_cli_rejects_an_unknown_format():
+    r = _cli("simulate", "--surface", "beale", "--run", "adam", "--format", "xml")
+    assert r.returncode == 2
+    assert "invalid choice: 'xml'" in r.stderr.decode()
