@@ -34,7 +34,6 @@ if settings.scenario is None:
 sim = ui.simulate_cached(settings.scenario)
 colors = [figures.color(i) for i in settings.run_indices]
 labels = list(settings.labels)
-grid = ui.surface_grid_cached(sim.surface)
 
 for label, run in zip(labels, sim.runs, strict=True):
     if run.diverged_at is not None:
@@ -56,20 +55,23 @@ with c4.popover("Share this view", icon=":material/link:"):
                "Copy it with the button at the right of the box.")
     st.code(link, language=None, wrap_lines=True)
 
-fig = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=show_arrows,
-                                       moments=show_moments)
-st.plotly_chart(fig, key="trajectory_chart", on_select=ui.set_start_from_click, selection_mode="points",
-                config={"displaylogo": False, "scrollZoom": False})
+traj_spec, loss_spec = ui.figure_specs(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
+st.plotly_chart(figures.SpecFigure(traj_spec), key="trajectory_chart", on_select=ui.set_start_from_click,
+                selection_mode="points", config={"displaylogo": False, "scrollZoom": False})
 st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click a point on the "
            "contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
 
-st.plotly_chart(figures.create_loss_figure(sim, labels=labels, colors=colors), key="loss_chart",
+st.plotly_chart(figures.SpecFigure(loss_spec), key="loss_chart",
                 config={"displaylogo": False})
 tol = st.session_state.get("tolerance", 1e-2)
 st.dataframe(summarize(sim, labels, tol), hide_index=True, width="stretch")
 st.number_input("tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2,
                 format="%g", key="tolerance", help="Euclidean distance to the nearest global minimum.")
 
+ui.explain_panel(sim, labels, colors)
+ui.downloads(sim, labels, colors, show_arrows, show_moments)
+
 if show_3d:
+    grid = ui.surface_grid_cached(sim.surface)
     st.plotly_chart(figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid), key="surface3d",
                     config={"displaylogo": False})

@@ -16,9 +16,10 @@ import streamlit as st
 import surfaces
 
 from . import controls as C
-from . import figures, share
+from . import export, figures, share
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
+from .explain import explain
 
 MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
@@ -44,6 +45,18 @@ def simulate_cached(scenario: Scenario) -> Simulation:
                hash_funcs={surfaces.Surface: lambda s: (s.name, s.params)})
 def surface_grid_cached(surface: surfaces.Surface) -> figures.SurfaceGrid:
     return figures.surface_grid(surface)
+
+
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+def figure_specs(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
+                 moments: bool) -> tuple[dict, dict]:
+    """The animated chart's and the loss chart's specs. Cached: scrubbing a slider back to a value
+    seen before redraws from the cache (and Streamlit's message cache spares resending it)."""
+    sim = simulate_cached(scenario)
+    grid = surface_grid_cached(sim.surface)
+    traj = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=arrows,
+                                            moments=moments)
+    return traj.spec, figures.create_loss_figure(sim, labels=labels, colors=colors).spec
 
 
 # ---------------------------------------------------------------- session state
@@ -362,3 +375,74 @@ def _unique(labels: list[str]) -> list[str]:
         seen[label] = seen.get(label, 0) + 1
         out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
     return out
+
+
+# ---------------------------------------------------------------- explain and export
+
+def explain_panel(sim: Simulation, labels: list[str], colors: list[str]) -> None:
+    """Pick a run and a step; show its update equations with that step's numbers substituted.
+    Built only while the expander is open, so it costs nothing on other reruns."""
+    panel = st.expander("Explain: the update equations with this run's numbers", key="explain_open",
+                        on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
+        runs = [i for i, run in enumerate(sim.runs) if run.steps_done > 0]
+        if not runs:
+            st.info("No run completed a step, so there is nothing to explain yet.")
+            return
+        c1, c2 = st.columns([2, 3])
+        i = c1.selectbox("run", runs, format_func=lambda j: labels[j], key="explain_run",
+                         help="The run whose step to take apart.")
+        run = sim.runs[i]
+        n = run.steps_done
+        if st.session_state.get("explain_step", 1) > n:
+            st.session_state["explain_step"] = n
+        t = c2.slider("step t", 1, max(n, 2), key="explain_step", disabled=n < 2,
+                      help="Which step's numbers to substitute (1 is the first step).")
+        ex = explain(run, min(int(t), n), noisy=sim.scenario.noise > 0)
+        st.markdown(f"{_dot_color(colors[i])} **{ex.title}**", unsafe_allow_html=True)
+        st.latex(ex.hyper)
+        for line in ex.lines:
+            st.caption(line.label)
+            st.latex(line.latex())
+        st.info(ex.note, icon=":material/lightbulb:")
+
+
+def _dot_color(c: str) -> str:
+    return f"<span style='color:{c};font-size:1.2em'>●</span>"
+
+
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+def _export_text(scenario: Scenario, fmt: str, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
+                 moments: bool) -> str:
+    sim = simulate_cached(scenario)
+    if fmt == "csv":
+        return export.to_csv(sim)
+    if fmt == "json":
+        return export.to_json(sim)
+    if fmt == "html":
+        return export.to_html(sim, labels=list(labels), colors=list(colors), arrows=arrows, moments=moments)
+    return export.to_torch_script(sim)
+
+
+def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool) -> None:
+    """CSV, JSON, a standalone animated HTML page, and a PyTorch script that reproduces the runs.
+    Each is built only when its button is pressed (``data`` as a callable)."""
+    key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments)
+    name = f"optiviz-{sim.surface.name}"
+    st.markdown("**Download**")
+    cols = st.columns(4)
+    files = (
+        ("csv", "Runs (CSV)", "text/csv", "every position, loss, gradient and state buffer per step, with the "
+         "settings on the first line"),
+        ("json", "Runs (JSON)", "application/json", "the settings and, per run, every recorded array"),
+        ("html", "Animated chart (HTML)", "text/html", "the animated chart as one file that plays offline"),
+        ("py", "PyTorch script", "text/x-python", "reproduces these runs with torch.optim and prints the final "
+         "positions, to check optiviz against PyTorch"),
+    )
+    for col, (ext, label, mime, help_text) in zip(cols, files, strict=True):
+        fmt = "torch" if ext == "py" else ext
+        col.download_button(label, data=lambda fmt=fmt: _export_text(key[0], fmt, *key[1:]), file_name=f"{name}.{ext}",
+                            mime=mime, help=help_text, key=f"download_{ext}", width="stretch",
+                            on_click="ignore")

@@ -164,4 +164,38 @@ def test_quadratic_parameters(at):
     at.select_slider(key="kappa").set_value(100.0)
     at.slider(key="angle").set_value(30.0)
     _run(at)
-    assert r"\kappa=100" in at.latex[0].value and "30^\\circ" in at.latex[0].value
+    formula = at.sidebar.latex[0].value
+    assert r"\kappa=100" in formula and "30^\\circ" in formula
+
+
+def _open_explain(at):
+    assert not [s for s in at.selectbox if s.key == "explain_run"]  # closed: nothing built
+    at.session_state["explain_open"] = True
+    _run(at)
+
+
+def test_explain_panel_shows_equations_with_numbers(at):
+    _open_explain(at)
+    assert at.selectbox(key="explain_run").value == 0
+    at.slider(key="explain_step").set_value(3)
+    _run(at)
+    latex = [e.value for e in at.latex]
+    assert any(r"\hat m" in s or r"\hat{m}" in s for s in latex)
+    assert any("m_{3}" in s for s in latex)  # step 3's numbers substituted
+    at.selectbox(key="explain_run").set_value(3)  # SGD
+    _run(at)
+    assert any("SGD" in m.value for m in at.markdown)
+
+
+def test_explain_step_is_clamped_when_runs_get_shorter(at):
+    _open_explain(at)
+    at.slider(key="explain_step").set_value(900)
+    _run(at)
+    at.slider(key="steps").set_value(100)
+    _run(at)
+    assert at.slider(key="explain_step").value == 100
+
+
+def test_download_buttons_are_offered(at):
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Runs (CSV)", "Runs (JSON)", "Animated chart (HTML)", "PyTorch script"]
