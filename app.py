@@ -15,7 +15,9 @@ ui.init_state()
 ui.ensure_compiled()
 settings = ui.sidebar()
 
-st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+head, formula = st.columns([2, 3], vertical_alignment="center")
+head.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+formula.latex(ui.current_surface().latex)
 notice = st.session_state.pop("notice", None)
 if notice:
     st.toast(notice)
@@ -57,16 +59,21 @@ with c4.popover("Share this view", icon=":material/link:"):
 
 traj_spec, loss_spec = ui.figure_specs(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
 st.plotly_chart(figures.SpecFigure(traj_spec), key="trajectory_chart", on_select=ui.set_start_from_click,
-                selection_mode="points", config={"displaylogo": False, "scrollZoom": False})
+                selection_mode="points", config={"displaylogo": False, "scrollZoom": False}, theme=None)
 st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click a point on the "
            "contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
 
-st.plotly_chart(figures.SpecFigure(loss_spec), key="loss_chart",
+st.plotly_chart(figures.SpecFigure(loss_spec), key="loss_chart", theme=None,
                 config={"displaylogo": False})
 tol = st.session_state.get("tolerance", 1e-2)
-st.dataframe(summarize(sim, labels, tol), hide_index=True, width="stretch")
-st.number_input("tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2,
-                format="%g", key="tolerance", help="Euclidean distance to the nearest global minimum.")
+rows = summarize(sim, labels, tol)
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    "final loss": st.column_config.NumberColumn(format="%.4e"),
+    "best loss": st.column_config.NumberColumn(format="%.4e"),
+})
+st.columns([1, 3])[0].number_input(
+    "tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2, format="%g",
+    key="tolerance", help="Euclidean distance to the nearest global minimum.")
 
 ui.explain_panel(sim, labels, colors)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
@@ -74,4 +81,4 @@ ui.downloads(sim, labels, colors, show_arrows, show_moments)
 if show_3d:
     grid = ui.surface_grid_cached(sim.surface)
     st.plotly_chart(figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid), key="surface3d",
-                    config={"displaylogo": False})
+                    theme=None, config={"displaylogo": False})

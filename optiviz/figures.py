@@ -35,10 +35,15 @@ PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#d
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
 CONTOUR_SCALE = [[0.0, "#fffbeb"], [0.2, "#e0f2fe"], [0.5, "#cbd5e1"], [1.0, "#8190a5"]]
 MAX_FRAMES = 200
+#: Steps on the animation's slider: each costs SVG nodes on every redraw (200 cost ~110 ms more than 50
+#: in Chromium), so the slider names every few frames while Play still shows all of them.
+MAX_SLIDER_STEPS = 50
 MAX_SERIES_POINTS = 1000
 MAX_PATH_POINTS = 4000
 TRAIL_FRAMES = 6
-_FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+# The app draws the figures with theme=None (Streamlit's theming walks the whole spec, frames included,
+# on every redraw: ~100 ms), so they carry their own light style.
+_FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
 _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 
 
@@ -98,7 +103,8 @@ def default_labels(sim: Simulation) -> list[str]:
 class SurfaceGrid:
     """A surface sampled for drawing: the values on a fine grid (``z``, log10(f − f_min + d) when
     ``log_scaled``), that grid rendered as a PNG with contour lines (``png``, a data URI), and a
-    coarse grid of points (``hx``, ``hy``, raw values ``hf``) for hover values and clicks."""
+    coarse grid of points (``hx``, ``hy``, raw values ``hf``; 21 x 21 by default: every point is an SVG
+    node on each redraw) for hover values and clicks."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -110,7 +116,7 @@ class SurfaceGrid:
     hf: np.ndarray
 
 
-def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9) -> SurfaceGrid:
+def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 18) -> SurfaceGrid:
     """Sample ``surface`` over its domain. Values are drawn on log levels when they span several
     decades (Rosenbrock, Beale, Goldstein-Price, three-hump camel), linearly otherwise.
 
@@ -391,11 +397,19 @@ def create_trajectory_figure(
             "active": 0, "x": 0.17, "len": 0.35 if moments else 0.83, "y": -0.03, "yanchor": "top",
             "pad": {"t": 28}, "currentvalue": {"prefix": "step ", "font": {"size": 12}},
             "transition": {"duration": 0},
-            "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]} for s in steps],
+            "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]}
+                      for s in _slider_steps(steps)],
         }],
     )
     frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
     return SpecFigure({"data": data, "layout": layout, "frames": frames})
+
+
+def _slider_steps(steps: np.ndarray) -> np.ndarray:
+    """At most MAX_SLIDER_STEPS of the frames' steps, evenly spread, first and last included."""
+    if len(steps) <= MAX_SLIDER_STEPS:
+        return steps
+    return steps[np.unique(np.round(np.linspace(0, len(steps) - 1, MAX_SLIDER_STEPS)).astype(int))]
 
 
 def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, steps, add_animated) -> None:
@@ -479,7 +493,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     layout = copy.deepcopy(_loss_template(has_min))
     data = []
     for i, run in enumerate(sim.runs):
-        k = _stride(run.steps_done + 1, 2 * MAX_SERIES_POINTS)
+        k = _stride(run.steps_done + 1, MAX_SERIES_POINTS // 2)
         loss = run.loss[::k]
         if has_min:
             gap = loss - surface.min_value

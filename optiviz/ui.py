@@ -61,7 +61,8 @@ def figure_specs(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str,
 
 # ---------------------------------------------------------------- session state
 
-def _surface() -> surfaces.Surface:
+def current_surface() -> surfaces.Surface:
+    """The surface the sidebar has selected (with the quadratic's parameters)."""
     name = st.session_state["surface"]
     if name == "quadratic":
         return surfaces.get(name, kappa=st.session_state["kappa"], angle=st.session_state["angle"])
@@ -101,7 +102,7 @@ def reset_runs() -> None:
         for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
             del ss[key]
     ss["run_ids"] = []
-    for spec in default_runs(_surface()):
+    for spec in default_runs(current_surface()):
         _add_run(spec)
 
 
@@ -135,7 +136,7 @@ def init_state() -> None:
 
 def current_view(settings: Settings) -> share.View:
     ss = st.session_state
-    surf = _surface()
+    surf = current_surface()
     return share.View(
         surface=surf.name, surface_params=tuple(sorted(surf.parameters.items())),
         start=(float(ss["start_x"]), float(ss["start_y"])), steps=int(ss["steps"]), noise=float(ss["noise"]),
@@ -158,7 +159,7 @@ def sync_url(view: share.View) -> str:
 def _on_surface_change() -> None:
     """A new surface: its start, its noise default, and its recommended learning rate for every run."""
     ss = st.session_state
-    surf = _surface()
+    surf = current_surface()
     ss["start_x"], ss["start_y"] = float(surf.start[0]), float(surf.start[1])
     ss["noise"] = float(surf.noise)
     for rid in ss["run_ids"]:
@@ -170,7 +171,7 @@ def _on_surface_change() -> None:
 def _on_optimizer_change(rid: int) -> None:
     ss = st.session_state
     opt = ss[_run_key(rid, "optimizer")]
-    _store_run(rid, RunSpec(opt, lr=_surface().lr[opt]))
+    _store_run(rid, RunSpec(opt, lr=current_surface().lr[opt]))
 
 
 def _duplicate_run(rid: int) -> None:
@@ -192,7 +193,7 @@ def set_start_from_click() -> None:
     points = (event or {}).get("selection", {}).get("points", [])
     for point in points:
         if "x" in point and "y" in point:
-            (x0, x1), (y0, y1) = _surface().domain
+            (x0, x1), (y0, y1) = current_surface().domain
             ss["start_x"] = float(np.clip(point["x"], x0, x1))
             ss["start_y"] = float(np.clip(point["y"], y0, y1))
             ss["notice"] = f"Start moved to ({ss['start_x']:.3g}, {ss['start_y']:.3g})."
@@ -324,8 +325,7 @@ def sidebar() -> Settings:
                              help="Ratio of the largest to the smallest curvature.")
             st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle", on_change=_on_surface_change,
                       help="Rotate the bowl: axis-aligned bowls flatter per-coordinate methods.")
-        surf = _surface()
-        st.latex(r"\small " + surf.latex)
+        surf = current_surface()
         if surf.description:
             st.caption(surf.description)
         (x0, x1), (y0, y1) = surf.domain

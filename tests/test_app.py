@@ -164,7 +164,7 @@ def test_quadratic_parameters(at):
     at.select_slider(key="kappa").set_value(100.0)
     at.slider(key="angle").set_value(30.0)
     _run(at)
-    formula = at.sidebar.latex[0].value
+    formula = at.latex[0].value
     assert r"\kappa=100" in formula and "30^\\circ" in formula
 
 
