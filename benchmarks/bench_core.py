@@ -96,7 +96,7 @@ def bench_torch(steps: int, repeats: int) -> float | None:
     def loop():
         for spec in specs:
             p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
-            opt = classes[spec.optimizer]([p], **spec.hyper)
+            opt = classes[spec.optimizer]([p], **spec.torch_hyper)
             for _ in range(steps):
                 opt.zero_grad()
                 x, y = p[0], p[1]
