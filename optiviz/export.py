@@ -3,10 +3,13 @@ HTML page with the animated chart, and a torch.optim script that reproduces the 
 
 from __future__ import annotations
 
+import ast
 import csv
+import inspect
 import io
 import json
 import shlex
+import textwrap
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -213,177 +216,40 @@ def to_html(
 # ---------------------------------------------------------------------------------------------
 # A torch.optim script
 
-# Each surface's value and analytic gradient as plain Python, operation for operation as in
-# surfaces/_kernels.py (powers written as products, as the compiled kernels evaluate them, so that the
-# results agree to the last bit and overflow to inf instead of raising). Keyed by the kernel's id.
-_SURFACE_SOURCE: dict[int, tuple[str, str]] = {
-    K.ROSENBROCK: (
-        """\
-    a = 1.0 - x
-    b = y - x * x
-    return a * a + 100.0 * (b * b)""",
-        """\
-    return -2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)""",
-    ),
-    K.BEALE: (
-        """\
-    t1 = 1.5 - x + x * y
-    t2 = 2.25 - x + x * y * y
-    t3 = 2.625 - x + x * y * y * y
-    return t1 * t1 + t2 * t2 + t3 * t3""",
-        """\
-    y2 = y * y
-    y3 = y2 * y
-    t1 = 1.5 - x + x * y
-    t2 = 2.25 - x + x * y2
-    t3 = 2.625 - x + x * y3
-    gx = 2.0 * (t1 * (y - 1.0) + t2 * (y2 - 1.0) + t3 * (y3 - 1.0))
-    gy = 2.0 * x * (t1 + 2.0 * y * t2 + 3.0 * y2 * t3)
-    return gx, gy""",
-    ),
-    K.HIMMELBLAU: (
-        """\
-    a = x * x + y - 11.0
-    b = x + y * y - 7.0
-    return a * a + b * b""",
-        """\
-    a = x * x + y - 11.0
-    b = x + y * y - 7.0
-    return 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b""",
-    ),
-    K.RASTRIGIN: (
-        """\
-    return 20.0 + x * x - 10.0 * math.cos(TWO_PI * x) + y * y - 10.0 * math.cos(TWO_PI * y)""",
-        """\
-    return (
-        2.0 * x + 10.0 * TWO_PI * math.sin(TWO_PI * x),
-        2.0 * y + 10.0 * TWO_PI * math.sin(TWO_PI * y),
-    )""",
-    ),
-    K.ACKLEY: (
-        """\
-    r = math.sqrt(0.5 * (x * x + y * y))
-    c = 0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y))
-    return -20.0 * math.exp(-0.2 * r) - math.exp(c) + math.e + 20.0""",
-        """\
-    r = math.sqrt(0.5 * (x * x + y * y))
-    ec = math.exp(0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y)))
-    # d/dx of -20 exp(-0.2 r) is 2 x exp(-0.2 r) / r: 0/0 at the origin, where the
-    # subgradient 0 is used (it is the minimum).
-    k = 0.0 if r == 0.0 else 2.0 * math.exp(-0.2 * r) / r
-    return (
-        k * x + math.pi * math.sin(TWO_PI * x) * ec,
-        k * y + math.pi * math.sin(TWO_PI * y) * ec,
-    )""",
-    ),
-    K.BOOTH: (
-        """\
-    a = x + 2.0 * y - 7.0
-    b = 2.0 * x + y - 5.0
-    return a * a + b * b""",
-        """\
-    a = x + 2.0 * y - 7.0
-    b = 2.0 * x + y - 5.0
-    return 2.0 * a + 4.0 * b, 4.0 * a + 2.0 * b""",
-    ),
-    K.MATYAS: (
-        """\
-    return 0.26 * (x * x + y * y) - 0.48 * x * y""",
-        """\
-    return 0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x""",
-    ),
-    K.GOLDSTEIN_PRICE: (
-        """\
-    s = x + y + 1.0
-    p = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
-    d = 2.0 * x - 3.0 * y
-    q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
-    return (1.0 + s * s * p) * (30.0 + d * d * q)""",
-        """\
-    s = x + y + 1.0
-    p = 19.0 - 14.0 * x + 3.0 * x * x - 14.0 * y + 6.0 * x * y + 3.0 * y * y
-    dp = -14.0 + 6.0 * x + 6.0 * y  # dp/dx == dp/dy
-    d = 2.0 * x - 3.0 * y
-    q = 18.0 - 32.0 * x + 12.0 * x * x + 48.0 * y - 36.0 * x * y + 27.0 * y * y
-    a = 1.0 + s * s * p
-    b = 30.0 + d * d * q
-    da = 2.0 * s * p + s * s * dp
-    dbx = 4.0 * d * q + d * d * (-32.0 + 24.0 * x - 36.0 * y)
-    dby = -6.0 * d * q + d * d * (48.0 - 36.0 * x + 54.0 * y)
-    return da * b + a * dbx, da * b + a * dby""",
-    ),
-    K.THREE_HUMP_CAMEL: (
-        """\
-    x2 = x * x
-    return 2.0 * x2 - 1.05 * x2 * x2 + x2 * x2 * x2 / 6.0 + x * y + y * y""",
-        """\
-    x2 = x * x
-    return 4.0 * x - 4.2 * x2 * x + x2 * x2 * x + y, x + 2.0 * y""",
-    ),
-    K.SIX_HUMP_CAMEL: (
-        """\
-    x2 = x * x
-    y2 = y * y
-    return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2""",
-        """\
-    x2 = x * x
-    return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y""",
-    ),
-    K.STYBLINSKI_TANG: (
-        """\
-    x2 = x * x
-    y2 = y * y
-    return 0.5 * (x2 * x2 - 16.0 * x * x + 5.0 * x + y2 * y2 - 16.0 * y * y + 5.0 * y)""",
-        """\
-    return 2.0 * (x * x * x) - 16.0 * x + 2.5, 2.0 * (y * y * y) - 16.0 * y + 2.5""",
-    ),
-    K.LEVI: (
-        """\
-    sx = math.sin(3.0 * math.pi * x)
-    sy3 = math.sin(3.0 * math.pi * y)
-    sy2 = math.sin(TWO_PI * y)
-    xm, ym = x - 1.0, y - 1.0
-    return sx * sx + xm * xm * (1.0 + sy3 * sy3) + ym * ym * (1.0 + sy2 * sy2)""",
-        """\
-    sy3 = math.sin(3.0 * math.pi * y)
-    sy2 = math.sin(TWO_PI * y)
-    xm, ym = x - 1.0, y - 1.0
-    gx = 3.0 * math.pi * math.sin(6.0 * math.pi * x) + 2.0 * xm * (1.0 + sy3 * sy3)
-    gy = (
-        3.0 * math.pi * (xm * xm) * math.sin(6.0 * math.pi * y)
-        + 2.0 * ym * (1.0 + sy2 * sy2)
-        + 2.0 * math.pi * (ym * ym) * math.sin(4.0 * math.pi * y)
-    )
-    return gx, gy""",
-    ),
-    K.QUADRATIC: (
-        """\
-    return 0.5 * (H11 * x * x + 2.0 * H12 * x * y + H22 * y * y)""",
-        """\
-    return H11 * x + H12 * y, H12 * x + H22 * y""",
-    ),
-    K.SADDLE: (
-        """\
-    return x * x - y * y""",
-        """\
-    return 2.0 * x, -2.0 * y""",
-    ),
-    K.MONKEY_SADDLE: (
-        """\
-    return x * x * x - 3.0 * x * y * y""",
-        """\
-    return 3.0 * x * x - 3.0 * y * y, -6.0 * x * y""",
-    ),
-}
-
 _TORCH_CLASSES = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad", "sgd": "SGD"}
+
+
+def _branch_source(kernel, sid: int) -> str:
+    """The body of ``kernel``'s ``if sid == NAME:`` branch for surface ``sid`` as plain Python: the
+    module constant ``_TWO_PI`` becomes ``TWO_PI`` and the quadratic's ``params[i]`` its Hessian entries
+    ``H11, H12, H22``. The kernels use no ``**`` (see ``surfaces._kernels``), so this source evaluates
+    to the same bits in CPython as the compiled kernel."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(kernel.py_func)))
+    hessian = ("H11", "H12", "H22")
+
+    class _Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.copy_location(ast.Name("TWO_PI", node.ctx), node) if node.id == "_TWO_PI" else node
+
+        def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+            if isinstance(node.value, ast.Name) and node.value.id == "params":
+                return ast.copy_location(ast.Name(hessian[node.slice.value], ast.Load()), node)
+            return self.generic_visit(node)
+
+    for stmt in tree.body[0].body:
+        test = getattr(stmt, "test", None)
+        if (isinstance(stmt, ast.If) and isinstance(test, ast.Compare) and isinstance(test.comparators[0], ast.Name)
+                and getattr(K, test.comparators[0].id) == sid):
+            body = [_Rename().visit(node) for node in stmt.body]
+            return textwrap.indent("\n".join(ast.unparse(node) for node in body), "    ")
+    raise ValueError(f"no branch for surface id {sid} in {kernel.__name__}")
 
 
 def surface_source(surface: Surface) -> str:
     """``value(x, y)`` and ``grad(x, y)`` of ``surface`` as plain Python source (uses ``math``), with the
-    constants they need (``TWO_PI``; the quadratic's Hessian ``H11, H12, H22``). The same formulas, in the
-    same order of operations, as optiviz's compiled kernels."""
-    value_src, grad_src = _SURFACE_SOURCE[surface.sid]
+    constants they need (``TWO_PI``; the quadratic's Hessian ``H11, H12, H22``): the branches of
+    optiviz's compiled kernels for this surface, taken from their source."""
+    value_src, grad_src = _branch_source(K.value, surface.sid), _branch_source(K.grad, surface.sid)
     consts = []
     if "TWO_PI" in value_src + grad_src:
         consts.append("TWO_PI = 2.0 * math.pi")

@@ -4,6 +4,11 @@ One ``value`` and one ``grad`` function serve all surfaces: the optimizer kernel
 calls them with the surface's id and its parameter array, so a single compiled
 signature covers every surface (passing jitted functions around would compile a
 copy per surface and defeat the on-disk cache).
+
+The formulas use only ``+ - * /`` and ``math`` functions (no ``**``, which Numba
+and CPython evaluate differently), so that plain Python running this same source
+gives the same bits: ``optiviz.export`` copies each surface's branch into the
+PyTorch scripts it writes.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ _TWO_PI = 2.0 * math.pi
 def value(sid, x, y, params):
     """f(x, y) of surface ``sid`` (``params`` holds the surface's parameters)."""
     if sid == ROSENBROCK:
-        return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+        a = 1.0 - x
+        b = y - x * x
+        return a * a + 100.0 * (b * b)
     if sid == BEALE:
         t1 = 1.5 - x + x * y
         t2 = 2.25 - x + x * y * y
@@ -54,7 +61,9 @@ def value(sid, x, y, params):
         c = 0.5 * (math.cos(_TWO_PI * x) + math.cos(_TWO_PI * y))
         return -20.0 * math.exp(-0.2 * r) - math.exp(c) + math.e + 20.0
     if sid == BOOTH:
-        return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
+        a = x + 2.0 * y - 7.0
+        b = 2.0 * x + y - 5.0
+        return a * a + b * b
     if sid == MATYAS:
         return 0.26 * (x * x + y * y) - 0.48 * x * y
     if sid == GOLDSTEIN_PRICE:
@@ -71,12 +80,16 @@ def value(sid, x, y, params):
         y2 = y * y
         return (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2
     if sid == STYBLINSKI_TANG:
-        return 0.5 * (x**4 - 16.0 * x * x + 5.0 * x + y**4 - 16.0 * y * y + 5.0 * y)
+        x2 = x * x
+        y2 = y * y
+        return 0.5 * (x2 * x2 - 16.0 * x2 + 5.0 * x + y2 * y2 - 16.0 * y2 + 5.0 * y)
     if sid == LEVI:
         sx = math.sin(3.0 * math.pi * x)
         sy3 = math.sin(3.0 * math.pi * y)
         sy2 = math.sin(_TWO_PI * y)
-        return sx * sx + (x - 1.0) ** 2 * (1.0 + sy3 * sy3) + (y - 1.0) ** 2 * (1.0 + sy2 * sy2)
+        a = x - 1.0
+        b = y - 1.0
+        return sx * sx + a * a * (1.0 + sy3 * sy3) + b * b * (1.0 + sy2 * sy2)
     if sid == QUADRATIC:
         return 0.5 * (params[0] * x * x + 2.0 * params[1] * x * y + params[2] * y * y)
     if sid == SADDLE:
@@ -144,15 +157,15 @@ def grad(sid, x, y, params):
         x2 = x * x
         return 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y * y * y
     if sid == STYBLINSKI_TANG:
-        return 2.0 * x**3 - 16.0 * x + 2.5, 2.0 * y**3 - 16.0 * y + 2.5
+        return 2.0 * (x * x * x) - 16.0 * x + 2.5, 2.0 * (y * y * y) - 16.0 * y + 2.5
     if sid == LEVI:
         sy3 = math.sin(3.0 * math.pi * y)
         sy2 = math.sin(_TWO_PI * y)
         gx = 3.0 * math.pi * math.sin(6.0 * math.pi * x) + 2.0 * (x - 1.0) * (1.0 + sy3 * sy3)
         gy = (
-            3.0 * math.pi * (x - 1.0) ** 2 * math.sin(6.0 * math.pi * y)
+            3.0 * math.pi * ((x - 1.0) * (x - 1.0)) * math.sin(6.0 * math.pi * y)
             + 2.0 * (y - 1.0) * (1.0 + sy2 * sy2)
-            + 2.0 * math.pi * (y - 1.0) ** 2 * math.sin(4.0 * math.pi * y)
+            + 2.0 * math.pi * ((y - 1.0) * (y - 1.0)) * math.sin(4.0 * math.pi * y)
         )
         return gx, gy
     if sid == QUADRATIC:
