@@ -46,7 +46,7 @@ for label, run in zip(labels, sim.runs, strict=True):
 for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
 c1, c2, c3, c4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
-show_moments = c1.toggle("Moment panels", key="show_moments",
+show_moments = c1.toggle("Moments", key="show_moments",
                          help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
 show_arrows = c2.toggle("Arrows", key="show_arrows",
                         help="At each run's current position: −gradient, −momentum and the actual update.")
