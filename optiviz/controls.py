@@ -1,14 +1,11 @@
 """Value grids for the app's sliders (no Streamlit here, so they are testable on their own).
 
 Learning rate and epsilon move on logarithmic grids; beta1/beta2 on a grid that gets finer
-towards 1 (so 0.999 and 0.9999 can be set); values from elsewhere (a link, the defaults of a
-surface) snap to the nearest grid value.
+towards 1 (so 0.999 and 0.9999 can be set). A value from elsewhere that falls between grid values
+(a link, a surface's recommended learning rate) is added to its slider's options, not rounded.
 """
 
 from __future__ import annotations
-
-import bisect
-import math
 
 
 def _log_grid(lo_exp: int, hi_exp: int, mantissas: tuple[float, ...]) -> tuple[float, ...]:
@@ -30,17 +27,6 @@ BETA_GRID = tuple(sorted({
 }))
 #: kappa of the quadratic bowl: 1 .. 1000.
 KAPPA_GRID = _log_grid(0, 3, (1, 1.5, 2, 3, 5, 7))
-
-
-def snap(value: float, grid: tuple[float, ...], log: bool = False) -> float:
-    """The grid value nearest to ``value`` (in log distance for log grids)."""
-    if not math.isfinite(value):
-        return grid[0]
-    i = bisect.bisect_left(grid, value)
-    candidates = grid[max(0, i - 1) : i + 1] or grid[-1:]
-    if log and value > 0:
-        return min(candidates, key=lambda g: abs(math.log(g) - math.log(value)))
-    return min(candidates, key=lambda g: abs(g - value))
 
 
 def fmt_number(value: float) -> str:

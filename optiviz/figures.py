@@ -88,15 +88,19 @@ def _colors(sim: Simulation, colors: Sequence[str] | None) -> list[str]:
     return list(colors)
 
 
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """The labels, with "#2", "#3"... added to repeats so that every run has its own legend entry."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return out
+
+
 def default_labels(sim: Simulation) -> list[str]:
     """"Adam", "RMSProp", ... with "#2", "#3" for repeated optimizers."""
-    seen: dict[str, int] = {}
-    labels = []
-    for run in sim.runs:
-        title = run.spec.spec.title
-        seen[title] = seen.get(title, 0) + 1
-        labels.append(title if seen[title] == 1 else f"{title} #{seen[title]}")
-    return labels
+    return unique_labels([run.spec.spec.title for run in sim.runs])
 
 
 @dataclass(frozen=True, eq=False)

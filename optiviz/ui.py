@@ -359,22 +359,13 @@ def sidebar() -> Settings:
         cr.button("Default runs", on_click=reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",
                   width="stretch")
 
-    labels = _unique(labels)
+    labels = figures.unique_labels(labels)
     scenario = None
     if specs:
         steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))
         scenario = Scenario.create(surf, specs, start=(ss["start_x"], ss["start_y"]), steps=steps,
                                    noise=float(ss["noise"]), seed=int(ss["seed"]))
     return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped))
-
-
-def _unique(labels: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
-    return out
 
 
 # ---------------------------------------------------------------- explain and export
