@@ -13,13 +13,9 @@ cursors, optional arrows) with ``redraw: false``; arrays are float32 and long ru
 
 from __future__ import annotations
 
-import base64
 import copy
 import math
-import struct
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -29,11 +25,26 @@ from _plotly_utils.utils import convert_to_base64
 from plotly.subplots import make_subplots
 
 from ._engine import Run, Simulation
+from ._surface_image import CONTOUR_SCALE, SurfaceGrid, surface_grid
+
+__all__ = [
+    "PALETTE",
+    "SpecFigure",
+    "SurfaceGrid",
+    "color",
+    "create_loss_figure",
+    "create_surface3d_figure",
+    "create_trajectory_figure",
+    "default_labels",
+    "frame_steps",
+    "moment_series",
+    "surface_grid",
+    "unique_labels",
+]
 
 #: One colour per run, used in every panel.
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
-CONTOUR_SCALE = [[0.0, "#fffbeb"], [0.2, "#e0f2fe"], [0.5, "#cbd5e1"], [1.0, "#8190a5"]]
 MAX_FRAMES = 200
 #: Steps on the animation's slider: each costs SVG nodes on every redraw (200 cost ~110 ms more than 50
 #: in Chromium), so the slider names every few frames while Play still shows all of them.
@@ -101,69 +112,6 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
 def default_labels(sim: Simulation) -> list[str]:
     """"Adam", "RMSProp", ... with "#2", "#3" for repeated optimizers."""
     return unique_labels([run.spec.spec.title for run in sim.runs])
-
-
-@dataclass(frozen=True, eq=False)
-class SurfaceGrid:
-    """A surface sampled for drawing: the values on a fine grid (``z``, log10(f − f_min + d) when
-    ``log_scaled``), that grid rendered as a PNG with contour lines (``png``, a data URI), and a
-    coarse grid of points (``hx``, ``hy``, raw values ``hf``; 21 x 21 by default: every point is an SVG
-    node on each redraw) for hover values and clicks."""
-
-    xs: np.ndarray
-    ys: np.ndarray
-    z: np.ndarray
-    log_scaled: bool
-    png: str
-    hx: np.ndarray
-    hy: np.ndarray
-    hf: np.ndarray
-
-
-def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 18) -> SurfaceGrid:
-    """Sample ``surface`` over its domain. Values are drawn on log levels when they span several
-    decades (Rosenbrock, Beale, Goldstein-Price, three-hump camel), linearly otherwise.
-
-    The surface is an image, not a contour trace: plotly.js hides contour and heatmap traces
-    during ``redraw: false`` animations (plotly.js#4491), which the paths need to play smoothly.
-    """
-    (x0, x1), (y0, y1) = surface.domain
-    xs = np.linspace(x0, x1, resolution)
-    ys = np.linspace(y0, y1, resolution)
-    raw = surface.values(xs, ys)
-    lo = float(np.nanmin(raw))
-    p10, p99 = np.nanpercentile(raw - lo, [10, 99])
-    log_scaled = bool(surface.min_value is not None and p10 > 0 and p99 / p10 > 100)
-    z = np.log10(raw - lo + max(p99 * 1e-6, 1e-12)) if log_scaled else raw
-    hs = slice(None, None, hover_step)
-    hx, hy = np.meshgrid(xs[hs], ys[hs])
-    return SurfaceGrid(xs, ys, z, log_scaled, _contour_png(z, levels), hx.ravel(), hy.ravel(), raw[hs, hs].ravel())
-
-
-def _contour_png(z: np.ndarray, levels: int) -> str:
-    """``z`` (rows = y ascending) coloured with CONTOUR_SCALE, darker where it crosses one of
-    ``levels`` evenly spaced levels, as a PNG data URI (top row = largest y)."""
-    zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
-    t = np.clip((z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
-    t = np.where(np.isfinite(t), t, 1.0)
-    stops = np.array([s for s, _ in CONTOUR_SCALE])
-    rgb_stops = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], dtype=float)
-    rgb = np.stack([np.interp(t, stops, rgb_stops[:, k]) for k in range(3)], axis=-1)
-    band = np.minimum((t * levels).astype(int), levels - 1)
-    edge = np.zeros(band.shape, dtype=bool)
-    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-    edge[1:, :] |= band[1:, :] != band[:-1, :]
-    rgb[edge] *= 0.82
-    img = np.ascontiguousarray(rgb[::-1].round().astype(np.uint8))
-    h, w, _ = img.shape
-
-    def chunk(tag: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
-
-    raw = b"".join(b"\x00" + img[row].tobytes() for row in range(h))
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _f32(a) -> np.ndarray:
