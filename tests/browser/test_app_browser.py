@@ -343,3 +343,28 @@ def test_cold_start_shows_a_progress_message_then_the_app(page: Any, serve: Any,
         wait_for_idle(page)
         assert_no_exception(page)
     assert any((tmp_path / "numba-cache").rglob("*.nbi")), "the compiled kernels were not cached"
+
+
+def test_exported_html_plays_offline(browser: Any, tmp_path: Any) -> None:
+    """The downloaded chart is one file that plays with no network at all."""
+    import optiviz
+    from optiviz import export
+
+    sim = optiviz.simulate("beale", optiviz.default_runs("beale"), steps=300)
+    path = tmp_path / "chart.html"
+    path.write_text(export.to_html(sim), encoding="utf-8")
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 800})
+    requests: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(path.as_uri())
+        page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+        active = "() => document.querySelector('.js-plotly-plot').layout.sliders[0].active"
+        assert page.evaluate(active) == 0
+        page.locator(".updatemenu-button", has_text="Play").click()
+        page.wait_for_function(f"({active})() > 2", timeout=15_000)
+        screenshot(page, "export_html_playing")
+    finally:
+        context.close()
+    assert all(url.startswith(("file:", "data:", "blob:")) for url in requests), requests
