@@ -36,6 +36,7 @@ __all__ = [
     "reference_run",
     "run_torch",
     "state_keys",
+    "torch_class",
 ]
 
 # torch's defaults, word for word (torch/optim/*.py signatures; AdamW's weight_decay is 1e-2).
@@ -416,17 +417,22 @@ def reference_run(
 # torch.optim itself
 
 
-def _torch_optimizer(torch, name: str, params, h: dict):
-    if h.get("eps_inside_sqrt"):
-        raise ValueError("eps_inside_sqrt is optiviz's extension; torch.optim has no such option")
-    kw = {k: v for k, v in h.items() if k not in EXTENSIONS}
-    cls = {
+def torch_class(torch, name: str):
+    """torch.optim's class for an optimizer name."""
+    return {
         "sgd": torch.optim.SGD,
         "adagrad": torch.optim.Adagrad,
         "rmsprop": torch.optim.RMSprop,
         "adam": torch.optim.Adam,
         "adamw": torch.optim.AdamW,
     }[name]
+
+
+def _torch_optimizer(torch, name: str, params, h: dict):
+    if h.get("eps_inside_sqrt"):
+        raise ValueError("eps_inside_sqrt is optiviz's extension; torch.optim has no such option")
+    kw = {k: v for k, v in h.items() if k not in EXTENSIONS}
+    cls = torch_class(torch, name)
     for k, v in kw.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             kw[k] = float(v)

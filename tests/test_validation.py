@@ -7,6 +7,7 @@ import math
 import re
 
 import pytest
+from _reference import torch_class
 
 import optiviz
 import surfaces
@@ -80,13 +81,7 @@ def test_runspec_rejects_bad_hyperparameter_at_construction(optimizer, hyper, me
 @pytest.mark.parametrize(("optimizer", "hyper", "message"), BAD_HYPER, ids=_IDS)
 def test_torch_raises_the_same_message(optimizer, hyper, message):
     torch = pytest.importorskip("torch")
-    cls = {
-        "sgd": torch.optim.SGD,
-        "adagrad": torch.optim.Adagrad,
-        "rmsprop": torch.optim.RMSprop,
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-    }[optimizer]
+    cls = torch_class(torch, optimizer)
     params = [torch.zeros(2, dtype=torch.float64, requires_grad=True)]
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         cls(params, **hyper)
