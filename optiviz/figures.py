@@ -328,8 +328,12 @@ def create_trajectory_figure(
     if moments:
         _add_moment_panels(data, layout, refs, sim, labels, colors, steps, add_animated)
 
-    layout["xaxis"].update(range=[x0, x1], autorange=False, title={"text": "x"}, showgrid=False, zeroline=False)
-    layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False)
+    # Equal scales, so angles are true: gradients meet the contour lines at right angles, a bowl rotated
+    # by 30 degrees looks rotated by 30 degrees.
+    layout["xaxis"].update(range=[x0, x1], autorange=False, title={"text": "x"}, showgrid=False, zeroline=False,
+                           constrain="domain")
+    layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False,
+                           scaleanchor="x", scaleratio=1, constrain="domain")
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     play = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True,
             "mode": "immediate"}
