@@ -39,9 +39,8 @@ labels = list(settings.labels)
 
 for label, run in zip(labels, sim.runs, strict=True):
     if run.diverged_at is not None:
-        why = ("left the plotting region far behind (more than 100× the domain)"
-               if run.diverged_reason == "escaped" else "overflowed to infinity/NaN")
-        st.warning(f"**{label}** {why} at step {run.diverged_at} and was stopped there; try a smaller learning rate.")
+        st.warning(f"**{label}** {run.stop_reason} at step {run.diverged_at} and was stopped there; "
+                   "try a smaller learning rate.")
 
 for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run

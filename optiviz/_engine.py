@@ -187,6 +187,15 @@ class Run:
         return self.spec.optimizer
 
     @property
+    def stop_reason(self) -> str | None:
+        """Why the run stopped early, in words (None if it ran every step)."""
+        if self.diverged_reason is None:
+            return None
+        if self.diverged_reason == "escaped":
+            return "left the escape box (100× the domain)"
+        return "overflowed to inf/NaN"
+
+    @property
     def steps_done(self) -> int:
         return self.grad.shape[0]
 

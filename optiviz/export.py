@@ -127,8 +127,7 @@ def _outcome(run: Run) -> str:
     if run.diverged_at is None:
         x, y = run.path[-1]
         return f"after {run.steps_done} steps at ({x:.6g}, {y:.6g}), loss {run.loss[-1]:.6g}"
-    why = "left the escape box" if run.diverged_reason == "escaped" else "overflowed to inf/NaN"
-    return f"stopped at step {run.diverged_at}: {why}"
+    return f"stopped at step {run.diverged_at}: {run.stop_reason}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -285,14 +285,13 @@ def create_trajectory_figure(
             "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
         if run.diverged_at is not None:
-            why = "left the escape box" if run.diverged_reason == "escaped" else "overflowed to inf/NaN"
             data.append({
                 "type": "scatter", "x": [float(run.path[-1, 0])], "y": [float(run.path[-1, 1])],
                 "mode": "markers+text", "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} stopped",
                 "marker": {"symbol": "x-thin", "size": 16, "line": {"color": c, "width": 3}},
                 "text": [f"{label}: stopped at step {run.diverged_at}"], "textposition": "top center",
                 "textfont": {"color": c, "size": 11},
-                "hovertemplate": f"{label} {why} at step {run.diverged_at}<extra></extra>",
+                "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })
         shown = np.minimum(steps, n)
         xr, yr = np.round(run.path[:, 0], digits).tolist(), np.round(run.path[:, 1], digits).tolist()

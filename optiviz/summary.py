@@ -17,11 +17,7 @@ def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list
     for label, run in zip(labels, sim.runs, strict=True):
         dist = run.distance_to(surface.minima)
         within = np.flatnonzero(dist <= tol) if surface.minima else np.array([], dtype=int)
-        if run.diverged_at is None:
-            stopped = "—"
-        else:
-            why = "left the escape box" if run.diverged_reason == "escaped" else "inf/NaN"
-            stopped = f"step {run.diverged_at} ({why})"
+        stopped = "—" if run.diverged_at is None else f"step {run.diverged_at} ({run.stop_reason})"
         rows.append({
             "run": label,
             "final loss": float(run.loss[-1]),

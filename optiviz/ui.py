@@ -240,14 +240,14 @@ def _options(grid: tuple[float, ...], key: str) -> tuple[float, ...]:
     return grid
 
 
-def _dot(i: int) -> str:
-    return f"<span style='color:{figures.color(i)};font-size:1.2em'>●</span>"
+def _dot(color: str) -> str:
+    return f"<span style='color:{color};font-size:1.2em'>●</span>"
 
 
 def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
-    st.markdown(f"{_dot(i)} **Run {i + 1}**", unsafe_allow_html=True)
+    st.markdown(f"{_dot(figures.color(i))} **Run {i + 1}**", unsafe_allow_html=True)
     opt = st.selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
                        format_func=lambda o: OPTIMIZERS[o].title,
                        on_change=_on_optimizer_change, args=(rid,),
@@ -392,16 +392,12 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str]) -> None
         t = c2.slider("step t", 1, max(n, 2), key="explain_step", disabled=n < 2,
                       help="Which step's numbers to substitute (1 is the first step).")
         ex = explain(run, min(int(t), n), noisy=sim.scenario.noise > 0)
-        st.markdown(f"{_dot_color(colors[i])} **{ex.title}**", unsafe_allow_html=True)
+        st.markdown(f"{_dot(colors[i])} **{ex.title}**", unsafe_allow_html=True)
         st.latex(ex.hyper)
         for line in ex.lines:
             st.caption(line.label)
             st.latex(line.latex())
         st.info(ex.note, icon=":material/lightbulb:")
-
-
-def _dot_color(c: str) -> str:
-    return f"<span style='color:{c};font-size:1.2em'>●</span>"
 
 
 @st.cache_data(max_entries=8, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})

@@ -221,3 +221,12 @@ def test_eps_inside_the_square_root(spec):
     first = inside.bias_corrected.get("m_hat", inside.grad)
     np.testing.assert_allclose(inside.update, -inside.effective_lr * first, rtol=1e-12, atol=1e-15)
     assert "eps_inside_sqrt" not in spec.torch_hyper and spec.hyper["eps_inside_sqrt"] is True
+
+
+def test_stop_reason_in_words():
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=0.01), optiviz.RunSpec("sgd", lr=1e308),
+                                          optiviz.RunSpec("adam", lr=0.05)], steps=100)
+    escaped, overflowed, fine = sim.runs
+    assert escaped.diverged_reason == "escaped" and "escape box" in escaped.stop_reason
+    assert overflowed.diverged_reason == "non-finite" and overflowed.stop_reason == "overflowed to inf/NaN"
+    assert fine.stop_reason is None
