@@ -68,9 +68,15 @@ class SpecFigure(go.Figure):
 
     def __init__(self, spec: dict[str, Any]):
         super().__init__()
-        # numpy arrays -> plotly's base64 typed arrays; only the traces hold them (frames use short lists).
-        convert_to_base64(spec["data"])
         self._spec = spec
+
+    @classmethod
+    def from_arrays(cls, spec: dict[str, Any]) -> SpecFigure:
+        """Wrap a freshly built spec, turning its numpy arrays into plotly's base64 typed arrays first
+        (in place; only the traces hold arrays, frames use short lists). Wrapping an already converted
+        spec again (``SpecFigure(spec)``) costs nothing."""
+        convert_to_base64(spec["data"])
+        return cls(spec)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -357,7 +363,7 @@ def create_trajectory_figure(
         }],
     )
     frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
-    return SpecFigure({"data": data, "layout": layout, "frames": frames})
+    return SpecFigure.from_arrays({"data": data, "layout": layout, "frames": frames})
 
 
 def _slider_steps(steps: np.ndarray) -> np.ndarray:
@@ -467,7 +473,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
             layout[key].update(type="log", exponentformat="power")
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
-    return SpecFigure({"data": data, "layout": layout})
+    return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 
 def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
@@ -505,4 +511,4 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
                   "zaxis": {"title": {"text": "log₁₀(f − f_min)" if log_scaled else "f"}}},
         "legend": {"orientation": "h", "y": 1.0},
     }
-    return SpecFigure({"data": data, "layout": layout})
+    return SpecFigure.from_arrays({"data": data, "layout": layout})

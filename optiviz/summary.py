@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from ._engine import Simulation
+
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>#+!|$~]")
 
 
 def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list[dict]:
@@ -28,3 +32,18 @@ def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list
             "stopped early": stopped,
         })
     return rows
+
+
+def display_rows(rows: Sequence[dict]) -> list[dict]:
+    """The rows as the page shows them (``st.table``, whose cells are Markdown): losses in scientific
+    notation, "—" for none, and Markdown's special characters escaped so labels show as typed."""
+    def cell(value):
+        if value is None:
+            return "—"
+        if isinstance(value, float):
+            return f"{value:.4e}" if math.isfinite(value) else str(value)
+        if isinstance(value, str):
+            return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", value)
+        return value
+
+    return [{name: cell(value) for name, value in row.items()} for row in rows]

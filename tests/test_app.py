@@ -37,7 +37,7 @@ def test_defaults_show_four_runs_animated(at):
     assert len(traj["frames"]) == 200 and traj["frames"][0]["traces"]
     assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
     assert traj["layout"]["images"][0]["source"].startswith("data:image/png")
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 4
+    assert len(at.table) == 1 and len(at.table[0].value) == 4
     total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
     assert total < 1_000_000, total
     assert not at.warning and not at.error
