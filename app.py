@@ -6,7 +6,7 @@ are in ``optiviz.ui``, the figures in ``optiviz.figures``, the math in ``optiviz
 
 import streamlit as st
 
-from optiviz import figures, ui
+from optiviz import chart, figures, ui
 from optiviz.summary import display_rows, summarize
 
 st.set_page_config(page_title="optiviz: optimizer trajectories", page_icon="📉", layout="wide")
@@ -56,14 +56,13 @@ with c4.popover("Share this view", icon=":material/link:"):
                "Copy it with the button at the right of the box.")
     st.code(link, language=None, wrap_lines=True)
 
-traj_spec, loss_spec = ui.figure_specs(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
-st.plotly_chart(figures.SpecFigure(traj_spec), key="trajectory_chart", on_select=ui.set_start_from_click,
-                selection_mode="points", config={"displaylogo": False, "scrollZoom": False}, theme=None)
+traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
+chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
+                   config={"displaylogo": False, "scrollZoom": False, "responsive": True})
 st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click a point on the "
            "contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
 
-st.plotly_chart(figures.SpecFigure(loss_spec), key="loss_chart", theme=None,
-                config={"displaylogo": False})
+chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
 tol = st.session_state.get("tolerance", 1e-2)
 rows = summarize(sim, labels, tol)
 # A static table: the interactive grid (st.dataframe) cost ~70 ms of every redraw for four rows.
@@ -77,5 +76,5 @@ ui.downloads(sim, labels, colors, show_arrows, show_moments)
 
 if show_3d:
     grid = ui.surface_grid_cached(sim.surface)
-    st.plotly_chart(figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid), key="surface3d",
-                    theme=None, config={"displaylogo": False})
+    surface3d = figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid)
+    chart.plotly_chart(chart.figure_json(surface3d), key="surface3d", config={"displaylogo": False, "responsive": True})

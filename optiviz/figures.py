@@ -344,7 +344,7 @@ def create_trajectory_figure(
             "mode": "immediate"}
     layout.update(
         height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
-        hovermode="closest", clickmode="event+select", dragmode="zoom",
+        hovermode="closest", clickmode="event", dragmode="zoom",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
         updatemenus=[{
             "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.03,
@@ -399,18 +399,7 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, step
             ref = refs[r][j]
             xa = layout["xaxis" + ref["xaxis"][1:]]
             ya = layout["yaxis" + ref["yaxis"][1:]]
-            lo, hi = _panel_range(seen.get((r, j), []), robust=r == 0)
-            if r > 0 and lo > 0:
-                pad = 0.05 * (math.log10(hi) - math.log10(lo)) + 0.05
-                y_lo, y_hi = 10 ** (math.log10(lo) - pad), 10 ** (math.log10(hi) + pad)
-                ya.update(type="log", range=[math.log10(y_lo), math.log10(y_hi)], autorange=False,
-                          exponentformat="power")
-            else:
-                if r > 0 or lo == hi:
-                    lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)
-                pad = 0.05 * (hi - lo)
-                y_lo, y_hi = lo - pad, hi + pad
-                ya.update(range=[y_lo, y_hi], autorange=False)
+            y_lo, y_hi = _fix_range(ya, *_panel_range(seen.get((r, j), []), robust=r == 0), log=r > 0)
             xa.update(range=[0, max(1, int(steps[-1]))], autorange=False, showticklabels=r == 2)
             if r == 2:
                 xa["title"] = {"text": "step"}
@@ -419,6 +408,23 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, step
                 "showlegend": False, "hoverinfo": "skip", "name": "current step",
                 "x": [0, 0], "y": [y_lo, y_hi], **ref,
             }, [{"x": [int(s), int(s)]} for s in steps])
+
+
+def _fix_range(axis: dict, lo: float, hi: float, *, log: bool) -> tuple[float, float]:
+    """Give ``axis`` a fixed range around [lo, hi] with a 5% margin (log scale if ``log`` and lo > 0), so
+    redraws never autorange (the app's chart updates data in place, which keeps ranges as they are).
+    Returns the padded range in data units."""
+    if log and lo > 0:
+        pad = 0.05 * (math.log10(hi) - math.log10(lo)) + 0.05
+        y_lo, y_hi = 10 ** (math.log10(lo) - pad), 10 ** (math.log10(hi) + pad)
+        axis.update(type="log", range=[math.log10(y_lo), math.log10(y_hi)], autorange=False,
+                    exponentformat="power")
+        return y_lo, y_hi
+    if lo == hi:
+        lo, hi = lo - 1.0, hi + 1.0
+    pad = 0.05 * (hi - lo)
+    axis.update(range=[lo - pad, hi + pad], autorange=False)
+    return lo - pad, hi + pad
 
 
 def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
@@ -453,24 +459,29 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     has_min = surface.min_value is not None
     layout = copy.deepcopy(_loss_template(has_min))
     data = []
+    seen: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for i, run in enumerate(sim.runs):
         k = _stride(run.steps_done + 1, MAX_SERIES_POINTS // 2)
         loss = run.loss[::k]
         if has_min:
             gap = loss - surface.min_value
             loss = np.where(gap > 0, gap, np.nan)
+        seen[0].append(loss[np.isfinite(loss)])
         common = {"type": "scatter", "x0": 0, "dx": k, "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
                   "line": {"color": colors[i], "width": 1.8},
                   "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
         data.append({**common, "y": _f32(loss)})
         if has_min:
-            data.append({**common, "y": _f32(run.distance_to(surface.minima)[::k]), "showlegend": False,
-                         "xaxis": "x2", "yaxis": "y2"})
+            dist = run.distance_to(surface.minima)[::k]
+            seen[1].append(dist[np.isfinite(dist) & (dist > 0)])
+            data.append({**common, "y": _f32(dist), "showlegend": False, "xaxis": "x2", "yaxis": "y2"})
+    last_step = max(1, max(run.steps_done for run in sim.runs))
     for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if key.startswith("xaxis"):
-            layout[key]["title"] = {"text": "step"}
-        elif has_min:
-            layout[key].update(type="log", exponentformat="power")
+            layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
+        else:
+            values = seen[0 if key == "yaxis" else 1]
+            _fix_range(layout[key], *_panel_range(values, robust=False), log=has_min)
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
     return SpecFigure.from_arrays({"data": data, "layout": layout})

@@ -15,8 +15,8 @@ import streamlit as st
 
 import surfaces
 
+from . import chart, export, figures, share
 from . import controls as C
-from . import export, figures, share
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
 from .explain import explain
@@ -48,15 +48,17 @@ def surface_grid_cached(surface: surfaces.Surface) -> figures.SurfaceGrid:
 
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
-def figure_specs(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
-                 moments: bool) -> tuple[dict, dict]:
-    """The animated chart's and the loss chart's specs. Cached: scrubbing a slider back to a value
-    seen before redraws from the cache (and Streamlit's message cache spares resending it)."""
+def figure_texts(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
+                 moments: bool) -> tuple[str, str]:
+    """The animated chart's and the loss chart's figures as JSON text, ready for ``chart.plotly_chart``.
+    Cached: scrubbing a slider back to a value seen before redraws from the cache (and Streamlit's
+    message cache spares resending it)."""
     sim = simulate_cached(scenario)
     grid = surface_grid_cached(sim.surface)
     traj = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=arrows,
                                             moments=moments)
-    return traj.spec, figures.create_loss_figure(sim, labels=labels, colors=colors).spec
+    loss = figures.create_loss_figure(sim, labels=labels, colors=colors)
+    return chart.figure_json(traj), chart.figure_json(loss)
 
 
 # ---------------------------------------------------------------- session state
@@ -187,17 +189,19 @@ def _remove_run(rid: int) -> None:
 
 
 def set_start_from_click() -> None:
-    """on_select callback of the main chart: a click on the contour moves the start point there."""
+    """Click callback of the main chart: a click on the contour moves the start point there."""
     ss = st.session_state
-    event = ss.get("trajectory_chart")
-    points = (event or {}).get("selection", {}).get("points", [])
-    for point in points:
-        if "x" in point and "y" in point:
-            (x0, x1), (y0, y1) = current_surface().domain
-            ss["start_x"] = float(np.clip(point["x"], x0, x1))
-            ss["start_y"] = float(np.clip(point["y"], y0, y1))
-            ss["notice"] = f"Start moved to ({ss['start_x']:.3g}, {ss['start_y']:.3g})."
-            return
+    point = (ss.get("trajectory_chart") or {}).get("click") or {}
+    try:
+        x, y = float(point["x"]), float(point["y"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return
+    (x0, x1), (y0, y1) = current_surface().domain
+    ss["start_x"] = float(np.clip(x, x0, x1))
+    ss["start_y"] = float(np.clip(y, y0, y1))
+    ss["notice"] = f"Start moved to ({ss['start_x']:.3g}, {ss['start_y']:.3g})."
 
 
 # ---------------------------------------------------------------- sidebar

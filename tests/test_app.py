@@ -18,8 +18,13 @@ def _run(at=None):
     return at
 
 
+def _chart_elements(at):
+    return [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.plotly_chart"]
+
+
 def _charts(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The figures of the page's charts (``optiviz.chart`` components) as sent to the browser."""
+    return [json.loads(json.loads(c.proto.json)["figure"]) for c in _chart_elements(at)]
 
 
 def _path_traces(spec):
@@ -38,7 +43,7 @@ def test_defaults_show_four_runs_animated(at):
     assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
     assert traj["layout"]["images"][0]["source"].startswith("data:image/png")
     assert len(at.table) == 1 and len(at.table[0].value) == 4
-    total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
+    total = sum(len(c.proto.json) for c in _chart_elements(at))
     assert total < 1_000_000, total
     assert not at.warning and not at.error
 
@@ -145,7 +150,7 @@ def test_all_runs_removed_shows_guidance_and_recovers(at):
         at.button(key=f"r{rid}.del").click()
         _run(at)
     assert any("no runs" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    assert not _charts(at)
     next(b for b in at.button if "Default runs" in b.label).click()
     _run(at)
     assert len(_path_traces(_charts(at)[0])) == 4

@@ -19,6 +19,12 @@ def _query_to_params(query):
     return {k: (v if isinstance(v, list) else [v]) for k, v in query.items()}
 
 
+def _charts(at):
+    """The figures of the page's charts (``optiviz.chart`` components) as sent to the browser."""
+    return [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
+            if c.proto.component_name == "optiviz.plotly_chart"]
+
+
 VIEWS = [
     share.View(),
     share.View(surface="beale", start=(1.0, 1.5), steps=700, noise=0.25, seed=9,
@@ -122,7 +128,7 @@ def test_opening_a_link_reproduces_the_view():
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
     assert at.checkbox(key="r1.eps_inside_sqrt").value is True
-    traj = json.loads(at.get("plotly_chart")[0].proto.spec)
+    traj = _charts(at)[0]
     names = [t["name"] for t in traj["data"] if t.get("opacity") == 0.45]
     assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
     # The address the app writes back is the same view.
@@ -136,7 +142,7 @@ def test_a_bad_link_shows_one_message_and_keeps_the_rest():
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and "steps=abc" in warnings[0] and "run #2" in warnings[0]
     assert "Invalid beta parameter at index 0: 2.0" in warnings[0]
-    traj = json.loads(at.get("plotly_chart")[0].proto.spec)
+    traj = _charts(at)[0]
     assert len([t for t in traj["data"] if t.get("opacity") == 0.45]) == 1
 
 

@@ -201,7 +201,7 @@ def test_page_loads_with_the_chart_and_no_exception(page: Any, app_url: str) -> 
     # The slider names at most 50 of the frames (each step costs SVG nodes on every redraw).
     assert summary["frames"] > 1 and 1 < summary["sliderSteps"] <= min(summary["frames"], 50), summary
     assert page.locator(".updatemenu-button", has_text="Play").count() == 1, "no ▶ Play button"
-    assert summary["clickmode"] == "event+select", summary["clickmode"]
+    assert summary["clickmode"] == "event", summary["clickmode"]
 
     screenshot(page, "app_loaded")
     _save_readme_screenshot(page)
@@ -253,6 +253,105 @@ def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None
     )
     unchanged = {g: after[g]["sig"] == before[g]["sig"] for g in before if g != "run0"}
     assert unchanged and all(unchanged.values()), f"moving run 1's lr changed other runs' paths: {unchanged}"
+    assert_no_exception(page)
+
+
+# After an update, the chart must show exactly what a fresh Plotly.newPlot of the figure it was sent shows
+# (moved to the same animation step): every trace's data and labels, every axis range, every frame. Draws
+# that figure (kept by the component in `el.__optiviz.text`) in a hidden div and returns the differences.
+_COMPARE_WITH_FRESH_DRAW = (
+    "async el => {"
+    + _JS_HELPERS
+    + """
+  const TYPES = {f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array,
+                 u1: Uint8Array, u2: Uint16Array, u4: Uint32Array};
+  const decode = v => {
+    if (v && typeof v === 'object' && typeof v.bdata === 'string') {
+      const bytes = Uint8Array.from(atob(v.bdata), c => c.charCodeAt(0));
+      return Array.from(new TYPES[v.dtype.replace(/[<>|=]/g, '')](bytes.buffer));
+    }
+    const p = plain(v);
+    return Array.isArray(p) ? p.map(decode) : p;
+  };
+  const same = (a, b) => JSON.stringify(decode(a)) === JSON.stringify(decode(b));
+  const fig = JSON.parse(el.__optiviz.text);
+  const fresh = document.createElement('div');
+  fresh.style.cssText = 'position:absolute;left:-5000px;width:900px';
+  document.body.appendChild(fresh);
+  await Plotly.newPlot(fresh, {data: fig.data, layout: fig.layout, frames: fig.frames || []});
+  const active = (el.layout.sliders || [{}])[0].active || 0;
+  if (active > 0) {  // the fresh chart at the step the updated one shows
+    await Plotly.animate(fresh, [fresh.layout.sliders[0].steps[active].args[0][0]],
+                         {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+  }
+  const diffs = [];
+  if (el.data.length !== fresh.data.length) diffs.push(`traces: ${el.data.length} vs ${fresh.data.length}`);
+  fresh.data.forEach((t, i) => {
+    for (const k of ['x', 'y', 'x0', 'dx', 'customdata', 'name', 'hovertemplate'])
+      if (!same(el.data[i][k], t[k])) diffs.push(`trace ${i} (${t.name}) ${k}`);
+  });
+  for (const k of Object.keys(fresh.layout).filter(k => /^[xy]axis\\d*$/.test(k)))
+    if (!same(el.layout[k].range, fresh.layout[k].range)) diffs.push(`${k}.range`);
+  const frames = g => g._transitionData._frames.map(f => [f.name, f.traces, decode(f.data)]);
+  if (!same(frames(el), frames(fresh))) diffs.push('frames');
+  Plotly.purge(fresh); fresh.remove();
+  return diffs;
+}"""
+)
+
+_GO_TO_FRAME = """
+async (el, k) => {
+  const name = el.layout.sliders[0].steps[k].args[0][0];
+  await Plotly.animate(el, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
+                                    transition: {duration: 0}});
+  return name;
+}
+"""
+
+
+def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, app_url: str) -> None:
+    """The lr slider takes the in-place path (same chart element, only changed traces redrawn) and the
+    result equals a fresh draw of the new figure; the step being viewed stays where it was."""
+    chart = _open_app(page, app_url)
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
+    step = 20
+    frame = chart.evaluate(_GO_TO_FRAME, step)
+    chart.evaluate("el => { el.__sameElement = true; }")
+    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
+
+    slider = _first_lr_slider(page)
+    slider.focus()
+    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
+    page.wait_for_function(
+        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
+        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
+    )
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    screenshot(page, "app_in_place")
+    assert chart.evaluate("el => el.__sameElement === true"), "the chart was mounted anew, not updated"
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
+    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
+    assert chart.evaluate("el => el._fullLayout.sliders[0]._input.steps[20].args[0][0]") == frame
+    assert_no_exception(page)
+
+
+def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
+    """A different surface changes the layout (contour image, ranges): Plotly.react, still one element."""
+    chart = _open_app(page, app_url)
+    chart.evaluate("el => { el.__sameElement = true; }")
+    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name="Beale").click()
+    page.wait_for_function(
+        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
+        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
+    )
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    screenshot(page, "app_new_surface")
+    assert chart.evaluate("el => el.__sameElement === true")
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
+    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
     assert_no_exception(page)
 
 

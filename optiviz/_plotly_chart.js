@@ -1,0 +1,160 @@
+// optiviz's Plotly chart for Streamlit (an st.components.v2 component, see chart.py).
+//
+// st.plotly_chart mounts a new chart whenever its figure changes and then draws it twice; for optiviz's
+// animated figure (7 panels, ~50 traces, 200 frames) that is most of the time a slider takes to answer.
+// This component keeps one chart for the life of the page and updates it in place:
+//
+// * same structure (the same traces and layout apart from data, names and axis ranges): only the traces
+//   whose data changed are redrawn, through Plotly.animate with redraw: false (the path the animation
+//   itself uses), changed axis ranges are relaid, and the frames are replaced;
+// * anything else: Plotly.react.
+//
+// A click on the main panel is sent back to Python as the trigger value `click` ({x, y}).
+
+const DATA_KEYS = ["x", "y", "x0", "dx", "y0", "dy", "customdata", "text", "hovertext"];
+const LABEL_KEYS = ["name", "hovertemplate"]; // restyled (cheap: no recalculation) when they change
+const RANGE = /^[xy]axis\d*$/;
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__optivizPlotly) {
+    window.__optivizPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        window.__optivizPlotly = null;
+        reject(new Error(`could not load plotly.js from ${url}`));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__optivizPlotly;
+}
+
+// What must be equal for an in-place update: each trace without its data, the layout without axis ranges.
+function summarize(fig) {
+  const shape = fig.data.map((trace) => {
+    const rest = {};
+    for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
+    return JSON.stringify(rest);
+  });
+  const layout = {};
+  const ranges = {};
+  for (const [k, v] of Object.entries(fig.layout || {})) {
+    if (RANGE.test(k) && v && typeof v === "object") {
+      const { range, ...axis } = v;
+      layout[k] = axis;
+      ranges[k] = range === undefined ? null : JSON.stringify(range);
+    } else {
+      layout[k] = v;
+    }
+  }
+  return {
+    traces: fig.data.map((trace) => JSON.stringify(trace)),
+    labels: fig.data.map((trace) => JSON.stringify(LABEL_KEYS.map((k) => trace[k]))),
+    shape: JSON.stringify(shape),
+    layout: JSON.stringify(layout),
+    ranges,
+  };
+}
+
+function axisIsFixed(layout, ref, letter) {
+  const name = `${letter}axis${ref && ref.length > 1 ? ref.slice(1) : ""}`;
+  const axis = (layout || {})[name] || {};
+  return Array.isArray(axis.range) && axis.autorange !== true;
+}
+
+async function updateInPlace(Plotly, gd, fig, prev, next) {
+  const changed = [];
+  next.traces.forEach((t, i) => {
+    if (t !== prev.traces[i]) changed.push(i);
+  });
+  // Plotly.animate does not autorange: take the fast path only where every changed trace has fixed axes.
+  const fixed = changed.every(
+    (i) => axisIsFixed(fig.layout, fig.data[i].xaxis, "x") && axisIsFixed(fig.layout, fig.data[i].yaxis, "y"),
+  );
+  if (!fixed) return false;
+  const sliders = gd.layout.sliders || [];
+  const active = sliders.length ? sliders[0].active || 0 : 0;
+  if (changed.length) {
+    const data = changed.map((i) => {
+      const update = {};
+      for (const k of DATA_KEYS) if (k in fig.data[i]) update[k] = fig.data[i][k];
+      return update;
+    });
+    await Plotly.animate(gd, { data, traces: changed }, {
+      mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
+    });
+  }
+  const ranges = {};
+  for (const [k, r] of Object.entries(next.ranges)) if (r !== prev.ranges[k]) ranges[`${k}.range`] = fig.layout[k].range;
+  if (Object.keys(ranges).length) await Plotly.relayout(gd, ranges);
+  const relabelled = changed.filter((i) => next.labels[i] !== prev.labels[i]);
+  if (relabelled.length) {
+    const update = {};
+    for (const k of LABEL_KEYS) update[k] = relabelled.map((i) => fig.data[i][k]);
+    await Plotly.restyle(gd, update, relabelled);
+  }
+  if (fig.frames && fig.frames.length) {
+    await Plotly.addFrames(gd, fig.frames); // same names: replaces each frame
+    const steps = sliders.length ? sliders[0].steps || [] : [];
+    if (active > 0 && steps[active]) {
+      // stay at the step the user was looking at, now showing the new runs
+      await Plotly.animate(gd, [steps[active].args[0][0]], {
+        mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
+      });
+    }
+  }
+  return true;
+}
+
+async function draw(Plotly, gd, text, config) {
+  const fig = JSON.parse(text);
+  const next = summarize(fig);
+  const prev = gd.__optiviz.drawn;
+  const same = prev && prev.shape === next.shape && prev.layout === next.layout;
+  let how = "in-place";
+  if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next)))) {
+    const figure = { data: fig.data, layout: fig.layout, frames: fig.frames || [], config };
+    await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));
+    how = prev ? "react" : "new";
+  }
+  gd.__optiviz.drawn = next;
+  gd.dataset.optivizUpdate = how; // read by the browser tests
+  gd.dataset.optivizRevision = String((Number(gd.dataset.optivizRevision) || 0) + 1);
+}
+
+export default function (component) {
+  const { parentElement, data, setTriggerValue } = component;
+  let gd = parentElement.querySelector("div.optiviz-plotly");
+  if (!gd) {
+    gd = document.createElement("div");
+    gd.className = "optiviz-plotly";
+    gd.__optiviz = { text: null, queue: Promise.resolve(), drawn: null, clicks: false };
+    parentElement.appendChild(gd);
+  }
+  const state = gd.__optiviz;
+  state.setTriggerValue = setTriggerValue;
+  if (!data || state.text === data.figure) return;
+  state.text = data.figure;
+  const config = data.config || {};
+  // Updates run one after another; one superseded while waiting is skipped.
+  state.queue = state.queue
+    .then(() => loadPlotly(data.plotly_url))
+    .then(async (Plotly) => {
+      if (state.text !== data.figure) return;
+      await draw(Plotly, gd, data.figure, config);
+      if (data.clickable && !state.clicks) {
+        state.clicks = true;
+        gd.on("plotly_click", (event) => {
+          const point = (event.points || []).find((p) => p.xaxis && p.xaxis._id === "x" && p.yaxis._id === "y");
+          if (point) state.setTriggerValue("click", { x: point.x, y: point.y });
+        });
+      }
+    })
+    .catch((error) => {
+      gd.textContent = `The chart could not be drawn: ${error.message}`;
+      state.drawn = null;
+    });
+}
