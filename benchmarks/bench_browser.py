@@ -4,9 +4,12 @@ Starts both pages with ``streamlit run`` (each on its own free port), opens each
 then, alternating between the two pages, focuses a slider, presses ArrowRight (or ArrowLeft, so values stay
 in range) and measures, in the page's own clock, the time from the key press until
 
-* a Plotly chart on the page holds new data (a new chart element, or new ``el.data``),
-* Plotly has drawn it (``plotly_afterplot``), and
+* every Plotly chart the press redrew shows the new data: for each chart, its first ``plotly_afterplot``
+  after the press, or, for a chart that reports completed updates (optiviz's in-place chart sets
+  ``data-optiviz-revision`` once every step of an update is drawn), that report; the *last* chart counts, and
 * Streamlit has finished the rerun (``stApp`` back to ``notRunning``, no spinner).
+
+Which charts a press redrew is known once the page has been quiet for 600 ms (that wait is not counted).
 
 It prints the median and p90 per page and the ratio of the medians. It never asserts a time: these machines
 are shared and noisy. Usage::
@@ -35,69 +38,80 @@ from benchmarks import _browser
 
 GOAL_RATIO = 1.5
 
-# Installed once per page: hooks `plotly_afterplot` on every chart (charts are re-created on a rerun, so a
-# MutationObserver hooks the new ones before their first draw finishes), timestamps each return of the
-# script to `notRunning`, and each key press.
+# Installed once per page. Every Plotly chart (`.js-plotly-plot`, also ones created later: a MutationObserver
+# hooks them before their first draw ends) reports `plotly_afterplot`; a chart that says when an update is
+# complete (optiviz's chart component bumps `data-optiviz-revision` after Plotly has finished every step of
+# an in-place update) reports that instead. Returns of the script to `notRunning` and key presses are
+# timestamped too.
 _INSTALL_PROBE = """
 () => {
   if (window.__ovBench) return;
-  const s = window.__ovBench = {press: null, afterplot: [], idle: [], before: null};
+  const s = window.__ovBench = {press: null, events: [], idle: [], last: 0, next: 1};
+  const idOf = el => el.__ovId || (el.__ovId = s.next++);
+  const note = (el, kind) => { const t = performance.now(); s.events.push([t, idOf(el), kind]); s.last = t; };
   const hookCharts = () => document.querySelectorAll('.js-plotly-plot').forEach(el => {
     if (!el.__ovHooked && typeof el.on === 'function') {
       el.__ovHooked = true;
-      el.on('plotly_afterplot', () => s.afterplot.push(performance.now()));
+      el.on('plotly_afterplot', () => note(el, 'afterplot'));
     }
   });
   hookCharts();
-  new MutationObserver(hookCharts).observe(document.body,
-      {subtree: true, childList: true, attributes: true, attributeFilter: ['class']});
-  const app = document.querySelector('[data-testid=stApp]');
   new MutationObserver(records => {
+    hookCharts();
     for (const r of records) {
-      if (app.getAttribute('data-test-script-state') === 'notRunning') s.idle.push(performance.now());
+      if (r.type === 'attributes' && r.attributeName === 'data-optiviz-revision') note(r.target, 'revision');
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeFilter: ['class', 'data-optiviz-revision']});
+  const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'notRunning') {
+      s.idle.push(performance.now()); s.last = performance.now();
     }
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-  document.addEventListener('keydown', () => { s.press = performance.now(); }, true);
+  document.addEventListener('keydown', () => { s.press = performance.now(); s.last = s.press; }, true);
 }
 """
 
-# Before each press: forget old timestamps and remember which charts hold which data.
+# Before each press: forget old timestamps.
 _ARM = """
-() => {
-  const s = window.__ovBench;
-  s.press = null; s.afterplot = []; s.idle = [];
-  s.before = Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => [el, el.data]);
-}
+() => { const s = window.__ovBench; s.press = null; s.events = []; s.idle = []; }
 """
 
-# Done when some chart holds new data, Plotly drew after the press, and the script is idle again.
+# Done when the script is idle again, some chart was redrawn after the press, and nothing (no chart event,
+# no rerun) happened for `quietMs`: only then is it known which charts this press redrew.
 _DONE = """
-() => {
+(quietMs) => {
   const s = window.__ovBench;
-  if (s.press === null || s.afterplot.length === 0) return false;
+  if (s.press === null || !s.events.some(e => e[0] >= s.press)) return false;
   const app = document.querySelector('[data-testid=stApp]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-testid=stSpinner]')) return false;
-  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
-  const changed = charts.some(el => {
-    const old = s.before.find(pair => pair[0] === el);
-    return old === undefined || old[1] !== el.data;
-  });
-  return changed;
+  return performance.now() - s.last >= quietMs;
 }
 """
 
-# Latency = key press -> the later of (first draw after the press, last return to idle).
+# Latency = key press -> the later of the last return to idle and the moment the *last* redrawn chart first
+# showed the new data: per chart, its first completed update (`revision`) if it reports them, else its first
+# `plotly_afterplot`. (st.plotly_chart draws a new chart twice; the second, identical draw is not counted.)
 _RESULT = """
 () => {
   const s = window.__ovBench;
-  const afterplot = s.afterplot.filter(t => t >= s.press);
+  const after = s.events.filter(e => e[0] >= s.press);
+  const perChart = new Map();
+  for (const [t, id, kind] of after) {
+    const seen = perChart.get(id) || {};
+    if (seen[kind] === undefined) seen[kind] = t;
+    perChart.set(id, seen);
+  }
+  let drawn = s.press;
+  for (const seen of perChart.values()) drawn = Math.max(drawn, seen.revision ?? seen.afterplot);
   const idle = s.idle.filter(t => t >= s.press);
-  const drawn = afterplot.length ? afterplot[0] : performance.now();
-  const idleAt = idle.length ? idle[idle.length - 1] : drawn;
-  return Math.max(drawn, idleAt) - s.press;
+  return Math.max(drawn, idle.length ? idle[idle.length - 1] : drawn) - s.press;
 }
 """
+
+QUIET_MS = 600.0
 
 
 @dataclass
@@ -153,7 +167,7 @@ def _measure_once(target: Target, timeout_ms: float) -> float:
     target.slider.press("ArrowRight" if target.direction > 0 else "ArrowLeft")
     target.direction = -target.direction
     try:
-        page.wait_for_function(_DONE, timeout=timeout_ms, polling="raf")
+        page.wait_for_function(_DONE, arg=QUIET_MS, timeout=timeout_ms, polling="raf")
     except Exception as exc:  # playwright's TimeoutError; keep the import lazy
         raise SystemExit(
             f"{target.name}: no chart was redrawn within {timeout_ms / 1000:.0f} s after moving slider "

@@ -1,0 +1,25 @@
+"""The browser benchmark's harness works end to end: a page measured against itself, and optiviz's
+in-place chart updates are seen (a run that never saw a redraw would time out and exit non-zero)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench(*args: str) -> str:
+    r = subprocess.run([sys.executable, "benchmarks/bench_browser.py", "--repeats", "2", "--warmup", "1", *args],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_the_harness_measures_a_page_against_itself():
+    out = _bench("--app", "benchmarks/minimal_app.py")
+    assert "ratio optiviz/minimal (median):" in out
+
+
+def test_the_harness_sees_optiviz_update_its_charts_in_place():
+    out = _bench("--slider-index", "2")
+    assert "#2 lr (η)" in out and "ratio optiviz/minimal (median):" in out
