@@ -7,6 +7,7 @@ Streamlit-free. Settings live in ``st.session_state`` under stable keys (``surfa
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -31,8 +32,14 @@ _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "d
 
 @st.cache_resource(show_spinner="Compiling the optimizer kernels (first start only, about a minute)…")
 def ensure_compiled() -> bool:
-    """Compile or load Numba's kernels once per process, with a message instead of a blank page."""
+    """Compile or load Numba's kernels once per process, with a message instead of a blank page.
+
+    Then freeze the garbage collector's view of what exists by now (modules, Numba's and plotly's
+    machinery: ~170,000 objects that live as long as the process). Streamlit runs a full collection after
+    every script run (``runner.postScriptGC``); over this heap that took ~60 ms of each slider move, and
+    after ``gc.freeze()`` it scans only what later runs allocate."""
     warmup()
+    gc.freeze()
     return True
 
 
