@@ -117,6 +117,14 @@ def test_add_duplicate_remove_runs_keep_settings(at):
     assert len(_path_traces(_charts(at)[0])) == 4
 
 
+def test_startup_heap_is_frozen_for_the_garbage_collector(at):
+    """After the kernels load, the startup heap is out of the collector's sight (Streamlit collects after
+    every run; see ui.ensure_compiled)."""
+    import gc
+
+    assert gc.get_freeze_count() > 10_000
+
+
 def test_toggles_for_arrows_moments_and_3d(at):
     at.toggle(key="show_arrows").set_value(True)
     at.toggle(key="show_3d").set_value(True)
