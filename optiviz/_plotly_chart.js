@@ -87,14 +87,14 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
       mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
     });
   }
+  // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two.
   const ranges = {};
   for (const [k, r] of Object.entries(next.ranges)) if (r !== prev.ranges[k]) ranges[`${k}.range`] = fig.layout[k].range;
-  if (Object.keys(ranges).length) await Plotly.relayout(gd, ranges);
   const relabelled = changed.filter((i) => next.labels[i] !== prev.labels[i]);
-  if (relabelled.length) {
-    const update = {};
-    for (const k of LABEL_KEYS) update[k] = relabelled.map((i) => fig.data[i][k]);
-    await Plotly.restyle(gd, update, relabelled);
+  const labels = {};
+  for (const k of LABEL_KEYS) labels[k] = relabelled.map((i) => fig.data[i][k]);
+  if (relabelled.length || Object.keys(ranges).length) {
+    await Plotly.update(gd, relabelled.length ? labels : {}, ranges, relabelled.length ? relabelled : undefined);
   }
   if (fig.frames && fig.frames.length) {
     await Plotly.addFrames(gd, fig.frames); // same names: replaces each frame

@@ -410,21 +410,32 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, step
             }, [{"x": [int(s), int(s)]} for s in steps])
 
 
+def _nice_step(span: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least ``span``."""
+    power = 10.0 ** math.floor(math.log10(span))
+    return next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= span)
+
+
 def _fix_range(axis: dict, lo: float, hi: float, *, log: bool) -> tuple[float, float]:
-    """Give ``axis`` a fixed range around [lo, hi] with a 5% margin (log scale if ``log`` and lo > 0), so
-    redraws never autorange (the app's chart updates data in place, which keeps ranges as they are).
-    Returns the padded range in data units."""
+    """Give ``axis`` a fixed range that holds [lo, hi] with a small margin (log scale if ``log`` and lo > 0),
+    so that redraws never autorange (the app's chart updates data in place and keeps ranges as they are).
+
+    The ends are rounded outwards (to quarter decades on log axes, to a tenth of a round span on linear
+    ones): a slider that changes the data a little leaves the axes alone, which is calmer to watch and spares
+    the chart relaying them out. Returns the range in data units."""
     if log and lo > 0:
-        pad = 0.05 * (math.log10(hi) - math.log10(lo)) + 0.05
-        y_lo, y_hi = 10 ** (math.log10(lo) - pad), 10 ** (math.log10(hi) + pad)
-        axis.update(type="log", range=[math.log10(y_lo), math.log10(y_hi)], autorange=False,
-                    exponentformat="power")
-        return y_lo, y_hi
+        a, b = math.log10(lo), math.log10(hi)
+        pad = 0.03 * (b - a) + 0.02
+        a, b = math.floor((a - pad) * 4) / 4, math.ceil((b + pad) * 4) / 4
+        axis.update(type="log", range=[a, b], autorange=False, exponentformat="power")
+        return 10.0**a, 10.0**b
     if lo == hi:
         lo, hi = lo - 1.0, hi + 1.0
-    pad = 0.05 * (hi - lo)
-    axis.update(range=[lo - pad, hi + pad], autorange=False)
-    return lo - pad, hi + pad
+    pad = 0.02 * (hi - lo)
+    step = _nice_step((hi - lo + 2 * pad) / 10)
+    y_lo, y_hi = math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step
+    axis.update(range=[y_lo, y_hi], autorange=False)
+    return y_lo, y_hi
 
 
 def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:

@@ -136,3 +136,47 @@ def test_labels_must_match_runs(sim):
 def test_spec_round_trips_through_json(sim):
     fig = figures.create_trajectory_figure(sim)
     assert json.loads(pio.to_json(fig, validate=False))["frames"][5]["name"] == fig.spec["frames"][5]["name"]
+
+
+def _decoded(values):
+    if isinstance(values, dict):  # plotly's base64 typed array
+        import base64
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).astype(float)
+    return np.asarray(values, dtype=float)
+
+
+@pytest.mark.parametrize("make", ["trajectory", "loss"])
+@pytest.mark.parametrize("name", ["rosenbrock", "beale", "quadratic", "noisy_saddle"])
+def test_every_axis_has_a_fixed_range_holding_its_data(name, make):
+    """The app updates charts in place without autoranging, so every axis needs a fixed range, and the
+    range must hold the data drawn on it. Two exceptions by design: the contour panel shows the surface's
+    domain (a path may leave it), and the first-moment panels show the 1st to 99th percentile (transients
+    clipped)."""
+    surface = surfaces.get(name)
+    sim = optiviz.simulate(surface, optiviz.default_runs(surface), start=surface.start, steps=300,
+                           noise=surface.noise)
+    fig = figures.create_trajectory_figure(sim) if make == "trajectory" else figures.create_loss_figure(sim)
+    spec = json.loads(pio.to_json(fig, validate=False))
+    axes = {k: v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))}
+    assert axes and all(ax.get("autorange") is False and len(ax["range"]) == 2 for ax in axes.values()), axes
+    for trace in spec["data"]:
+        ref = (trace.get("yaxis") or "y")[1:]
+        ax = axes["yaxis" + ref]
+        if "y" not in trace or trace.get("name") == "current step" or (make == "trajectory" and ref in ("", "2", "3")):
+            continue
+        y = _decoded(trace["y"])
+        y = y[np.isfinite(y)]
+        if ax.get("type") == "log":
+            y = np.log10(y[y > 0])
+        if y.size:
+            lo, hi = ax["range"]
+            assert lo <= y.min() and y.max() <= hi, (trace["name"], ax["range"], y.min(), y.max())
+
+
+def test_ranges_end_on_round_numbers():
+    ax = {}
+    assert figures._fix_range(ax, 0.0, 1.0, log=False) == (-0.2, pytest.approx(1.2))
+    assert figures._fix_range(ax, -1234.0, 5.0, log=False) == (-1400.0, 200.0)
+    figures._fix_range(ax, 1e-5, 3.2, log=True)
+    assert ax["type"] == "log" and ax["range"] == [-5.25, 0.75]
+    assert figures._nice_step(0.3) == 0.5 and figures._nice_step(2.1) == 2.5 and figures._nice_step(7) == 10
