@@ -9,7 +9,8 @@
 //   itself uses), changed axis ranges are relaid, and the frames are replaced;
 // * anything else: Plotly.react.
 //
-// A click on the main panel is sent back to Python as the trigger value `click` ({x, y}).
+// A click on the main panel is sent back to Python as the trigger value `click` ({x, y}). The chart follows
+// its container's width. Zoom, pan and legend choices survive in-place updates (Plotly.react resets them).
 
 const DATA_KEYS = ["x", "y", "x0", "dx", "y0", "dy", "customdata", "text", "hovertext"];
 const LABEL_KEYS = ["name", "hovertemplate"]; // restyled (cheap: no recalculation) when they change
@@ -145,6 +146,17 @@ export default function (component) {
     .then(async (Plotly) => {
       if (state.text !== data.figure) return;
       await draw(Plotly, gd, data.figure, config);
+      if (!state.resizer && typeof ResizeObserver === "function") {
+        // The container can change width without the window resizing (the sidebar opens or closes).
+        let width = gd.clientWidth;
+        state.resizer = new ResizeObserver(() => {
+          if (gd.clientWidth !== width && state.drawn) {
+            width = gd.clientWidth;
+            Plotly.Plots.resize(gd);
+          }
+        });
+        state.resizer.observe(gd);
+      }
       if (data.clickable && !state.clicks) {
         state.clicks = true;
         gd.on("plotly_click", (event) => {

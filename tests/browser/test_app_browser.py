@@ -355,6 +355,22 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     assert_no_exception(page)
 
 
+def test_the_chart_follows_its_container_width(page: Any, app_url: str) -> None:
+    """Collapsing the sidebar widens the main area without resizing the window: the chart follows."""
+    chart = _open_app(page, app_url)
+    before = chart.evaluate("el => el._fullLayout.width")
+    page.hover("[data-testid=stSidebar]")
+    page.locator("[aria-label='Collapse sidebar']").click(force=True)
+    page.wait_for_function(
+        "w => document.querySelector('.js-plotly-plot')._fullLayout.width > w + 100", arg=before,
+        timeout=REDRAW_TIMEOUT_MS,
+    )
+    width, container = chart.evaluate("el => [el._fullLayout.width, el.parentElement.clientWidth]")
+    screenshot(page, "app_sidebar_collapsed")
+    assert abs(width - container) <= 2, (width, container)
+    assert_no_exception(page)
+
+
 def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
     chart = _open_app(page, app_url)
     play = page.locator(".updatemenu-button", has_text="Play")
