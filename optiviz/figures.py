@@ -345,6 +345,8 @@ def create_trajectory_figure(
     layout.update(
         height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
         hovermode="closest", clickmode="event", dragmode="zoom",
+        # Plotly.react keeps the user's zoom and legend choices while this stays the same: the surface.
+        uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
         updatemenus=[{
             "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.03,

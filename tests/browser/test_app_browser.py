@@ -355,6 +355,47 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     assert_no_exception(page)
 
 
+def _press_and_wait_for_redraw(page: Any, slider: Any) -> None:
+    revision = page.evaluate("() => Number(document.querySelector('.js-plotly-plot').dataset.optivizRevision)")
+    slider.focus()
+    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
+    page.wait_for_function(
+        "rev => Number(document.querySelector('.js-plotly-plot').dataset.optivizRevision) > rev",
+        arg=revision, timeout=REDRAW_TIMEOUT_MS,
+    )
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+
+
+def test_zoom_survives_changes_to_the_runs_and_steps(page: Any, app_url: str) -> None:
+    """A zoomed contour stays zoomed when a run's lr changes (in place) and when the number of steps
+    changes (Plotly.react, which keeps what the user changed while the surface is the same)."""
+    chart = _open_app(page, app_url)
+    box = chart.evaluate(
+        "el => { const r = el.getBoundingClientRect(), xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;"
+        "  return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length]; }"
+    )
+    left, top, width, height = box
+    page.mouse.move(left + 0.2 * width, top + 0.2 * height)  # drag a zoom box, as a user does
+    page.mouse.down()
+    page.mouse.move(left + 0.5 * width, top + 0.5 * height, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    zoom = chart.evaluate("el => el.layout.xaxis.range")
+    assert zoom[1] - zoom[0] < 3.0, f"the drag did not zoom: {zoom}"
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    _press_and_wait_for_redraw(page, _first_lr_slider(page))
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
+    assert chart.evaluate("el => el.layout.xaxis.range") == zoom
+    steps = page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
+        has=page.locator("[data-testid=stWidgetLabel]", has_text=re.compile(r"^\s*steps\s*$"))
+    ).first.locator("input[type=range]")
+    _press_and_wait_for_redraw(page, steps)
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
+    assert chart.evaluate("el => el.layout.xaxis.range") == zoom
+    screenshot(page, "app_zoom_kept")
+    assert_no_exception(page)
+
+
 def test_the_chart_follows_its_container_width(page: Any, app_url: str) -> None:
     """Collapsing the sidebar widens the main area without resizing the window: the chart follows."""
     chart = _open_app(page, app_url)
