@@ -43,7 +43,12 @@ def display_rows(rows: Sequence[dict]) -> list[dict]:
         if isinstance(value, float):
             return f"{value:.4e}" if math.isfinite(value) else str(value)
         if isinstance(value, str):
-            return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", value)
+            return markdown_text(value)
         return value
 
     return [{name: cell(value) for name, value in row.items()} for row in rows]
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, so that Streamlit shows it as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import quote, urlencode
 
 import numpy as np
@@ -21,6 +22,7 @@ from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
 from .explain import explain
+from .summary import markdown_text
 
 MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
@@ -95,7 +97,8 @@ def _store_run(rid: int, spec: RunSpec) -> None:
             ss[_run_key(rid, name)] = value
 
 
-def _add_run(spec: RunSpec) -> None:
+def _add_run(spec: RunSpec, *, edit: bool = True) -> None:
+    """Append a run with ``spec``'s settings; the sidebar then shows its controls (unless ``edit=False``)."""
     ss = st.session_state
     if len(ss["run_ids"]) >= MAX_RUNS:
         return
@@ -103,6 +106,8 @@ def _add_run(spec: RunSpec) -> None:
     ss["next_run_id"] = rid + 1
     ss["run_ids"] = [*ss["run_ids"], rid]
     _store_run(rid, spec)
+    if edit:
+        ss["edit_run"] = rid
 
 
 def reset_runs() -> None:
@@ -112,7 +117,7 @@ def reset_runs() -> None:
             del ss[key]
     ss["run_ids"] = []
     for spec in default_runs(current_surface()):
-        _add_run(spec)
+        _add_run(spec, edit=False)
 
 
 def init_state() -> None:
@@ -138,7 +143,7 @@ def init_state() -> None:
     ss["next_run_id"] = 0
     ss["run_ids"] = []
     for spec in view.runs:
-        _add_run(spec)
+        _add_run(spec, edit=False)
     if messages:
         ss["link_messages"] = messages
 
@@ -256,53 +261,57 @@ def _dot(color: str) -> str:
 
 
 def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
+    """The controls of one run (the one being edited). Every value widget keeps its value while another
+    run is edited (``persist_state``), so the runs not shown keep their settings."""
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
+    selectbox, select_slider, number_input, checkbox = (partial(widget, persist_state="page") for widget in (
+        st.selectbox, st.select_slider, st.number_input, st.checkbox))
     st.markdown(f"{_dot(figures.color(i))} **Run {i + 1}**", unsafe_allow_html=True)
-    opt = st.selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
-                       format_func=lambda o: OPTIMIZERS[o].title,
-                       on_change=_on_optimizer_change, args=(rid,),
-                       help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
+    opt = selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
+                    format_func=lambda o: OPTIMIZERS[o].title,
+                    on_change=_on_optimizer_change, args=(rid,),
+                    help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
     st.caption(OPTIMIZERS[opt].summary)
     log_fmt = C.fmt_number
-    st.select_slider("lr (η)", _options(C.LR_GRID, k("lr")), key=k("lr"), format_func=log_fmt,
-                     help="Learning rate η, on a log scale (1e-5 to 10).")
+    select_slider("lr (η)", _options(C.LR_GRID, k("lr")), key=k("lr"), format_func=log_fmt,
+                  help="Learning rate η, on a log scale (1e-5 to 10).")
     if opt in ("adam", "adamw"):
-        st.select_slider("beta1 (β₁)", _options(C.BETA_GRID, k("beta1")), key=k("beta1"), format_func=log_fmt,
-                         help="Decay of the first moment m_t (momentum); torch default 0.9.")
-        st.select_slider("beta2 (β₂)", _options(C.BETA_GRID, k("beta2")), key=k("beta2"), format_func=log_fmt,
-                         help="Decay of the second moment v_t (RMS of gradients); torch default 0.999.")
+        select_slider("beta1 (β₁)", _options(C.BETA_GRID, k("beta1")), key=k("beta1"), format_func=log_fmt,
+                      help="Decay of the first moment m_t (momentum); torch default 0.9.")
+        select_slider("beta2 (β₂)", _options(C.BETA_GRID, k("beta2")), key=k("beta2"), format_func=log_fmt,
+                      help="Decay of the second moment v_t (RMS of gradients); torch default 0.999.")
     if opt == "rmsprop":
-        st.select_slider("alpha (α)", _options(C.BETA_GRID, k("alpha")), key=k("alpha"), format_func=log_fmt,
-                         help="Decay of square_avg, RMSProp's running mean of g²; torch default 0.99.")
+        select_slider("alpha (α)", _options(C.BETA_GRID, k("alpha")), key=k("alpha"), format_func=log_fmt,
+                      help="Decay of square_avg, RMSProp's running mean of g²; torch default 0.99.")
     if opt == "sgd":
-        st.select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"), format_func=log_fmt,
-                         help="Heavy-ball momentum; 0 is plain gradient descent.")
+        select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"), format_func=log_fmt,
+                      help="Heavy-ball momentum; 0 is plain gradient descent.")
     if opt != "sgd":
-        st.select_slider("eps (ε)", _options(C.EPS_GRID, k("eps")), key=k("eps"), format_func=log_fmt,
-                         help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
+        select_slider("eps (ε)", _options(C.EPS_GRID, k("eps")), key=k("eps"), format_func=log_fmt,
+                      help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
     with st.expander("More options"):
-        st.number_input("weight_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("weight_decay"),
-                        help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
+        number_input("weight_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("weight_decay"),
+                     help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
         if opt in ("adam", "adamw"):
-            st.checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
+            checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
         if opt != "sgd":
-            st.checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
-                        help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "
-                        "Adam paper's √v + ε. Not a torch.optim option.")
+            checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
+                     help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "
+                     "Adam paper's √v + ε. Not a torch.optim option.")
         if opt == "rmsprop":
-            st.select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"),
-                             format_func=log_fmt, help="Momentum on the scaled step g/(√v + ε).")
-            st.checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
+            select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"),
+                          format_func=log_fmt, help="Momentum on the scaled step g/(√v + ε).")
+            checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
         if opt == "sgd":
-            st.number_input("dampening", min_value=0.0, max_value=1.0, step=0.05, format="%g", key=k("dampening"),
-                            help="Scales the new gradient in the momentum buffer by 1 − dampening.")
-            st.checkbox("nesterov", key=k("nesterov"), help="Nesterov momentum (needs momentum > 0, dampening 0).")
+            number_input("dampening", min_value=0.0, max_value=1.0, step=0.05, format="%g", key=k("dampening"),
+                         help="Scales the new gradient in the momentum buffer by 1 − dampening.")
+            checkbox("nesterov", key=k("nesterov"), help="Nesterov momentum (needs momentum > 0, dampening 0).")
         if opt == "adagrad":
-            st.number_input("lr_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("lr_decay"),
-                            help="lr_t = lr / (1 + (t − 1) · lr_decay).")
-            st.number_input("initial_accumulator_value", min_value=0.0, max_value=100.0, step=0.1, format="%g",
-                            key=k("initial_accumulator_value"), help="Starting value of the sum of g².")
+            number_input("lr_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("lr_decay"),
+                         help="lr_t = lr / (1 + (t − 1) · lr_decay).")
+            number_input("initial_accumulator_value", min_value=0.0, max_value=100.0, step=0.1, format="%g",
+                         key=k("initial_accumulator_value"), help="Starting value of the sum of g².")
     dup, rem = st.columns(2)
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
@@ -353,16 +362,29 @@ def sidebar() -> Settings:
                         help="Seed of the noise generator: the same seed gives the same runs.")
 
         st.markdown("### Runs")
-        specs, labels, indices, skipped = [], [], [], []
-        for i, rid in enumerate(list(ss["run_ids"])):
-            with st.container(border=True):
-                spec, error = _run_controls(i, rid)
+        run_ids = list(ss["run_ids"])
+        specs, labels, indices, skipped, listed = [], [], [], [], []
+        for i, rid in enumerate(run_ids):
+            spec, error = _spec_from_state(rid)
             if spec is not None:
                 specs.append(spec)
                 labels.append(run_label(spec))
                 indices.append(i)
             else:
                 skipped.append(f"Run {i + 1}: {error}")
+            text = markdown_text(run_label(spec)) if spec is not None else "⚠️ skipped (see its message)"
+            listed.append(f"{_dot(figures.color(i))} **{i + 1}** {text}")
+        if run_ids:
+            # One run's controls at a time: the list shows every run; the controls, the one picked below.
+            if ss.get("edit_run") not in run_ids:
+                ss["edit_run"] = run_ids[0]
+            st.markdown("<br>".join(listed), unsafe_allow_html=True)
+            st.radio("Edit run", run_ids, key="edit_run", horizontal=True,
+                     format_func=lambda rid: str(run_ids.index(rid) + 1),
+                     help="Which run's settings the controls below show. Every run keeps its settings.")
+            rid = ss["edit_run"]
+            with st.container(border=True):
+                _run_controls(run_ids.index(rid), rid)
         ca, cr = st.columns(2)
         ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
                   disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",

@@ -22,6 +22,12 @@ def _chart_elements(at):
     return [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.plotly_chart"]
 
 
+def _edit(at, rid):
+    """Show run ``rid``'s controls in the sidebar (one run's controls at a time)."""
+    at.radio(key="edit_run").set_value(rid)
+    return _run(at)
+
+
 def _charts(at):
     """The figures of the page's charts (``optiviz.chart`` components) as sent to the browser."""
     return [json.loads(json.loads(c.proto.json)["figure"]) for c in _chart_elements(at)]
@@ -88,6 +94,7 @@ def test_each_kind_of_control_changes_the_runs(at):
 
 
 def test_optimizer_change_resets_that_run(at):
+    _edit(at, 1)
     at.selectbox(key="r1.optimizer").set_value("sgd")
     _run(at)
     assert at.select_slider(key="r1.lr").value == surfaces.get("rosenbrock").lr["sgd"]
@@ -105,16 +112,42 @@ def test_add_duplicate_remove_runs_keep_settings(at):
     _run(at)
     names = [t["name"] for t in _path_traces(_charts(at)[0])]
     assert len(names) == 5 and names[4] == names[0] + " #2"
+    assert at.radio(key="edit_run").value == 4  # the copy's controls are shown
+    assert at.select_slider(key="r4.beta2").value == 0.9
+    _edit(at, 2)
     at.button(key="r2.del").click()
     _run(at)
     assert len(_path_traces(_charts(at)[0])) == 4
-    assert at.select_slider(key="r0.beta2").value == 0.9  # untouched runs keep their settings
+    _edit(at, 0)
+    assert at.select_slider(key="r0.beta2").value == 0.9  # runs edited earlier keep their settings
+    _edit(at, 1)
     at.button(key="r1.del").click()
     _run(at)
     adds = [b for b in at.button if b.label.endswith("Add run")]
     adds[0].click()
     _run(at)
     assert len(_path_traces(_charts(at)[0])) == 4
+
+
+def test_runs_not_shown_keep_their_settings_and_follow_a_new_surface(at):
+    """Only the edited run's controls are drawn; the others keep their values (``persist_state``) and
+    still take a new surface's recommended learning rates."""
+    _edit(at, 1)
+    at.select_slider(key="r1.eps").set_value(0.1)
+    _run(at)
+    _edit(at, 0)
+    assert not [w for w in at.sidebar.select_slider if w.key.startswith("r1.")], "run 2's controls still drawn"
+    for _ in range(3):  # reruns while run 2 is hidden
+        at.select_slider(key="r0.lr").set_value(0.01)
+        _run(at)
+    at.selectbox(key="surface").set_value("beale")
+    _run(at)
+    beale = surfaces.get("beale")
+    _edit(at, 1)
+    assert at.select_slider(key="r1.eps").value == 0.1
+    assert at.select_slider(key="r1.lr").value == beale.lr["rmsprop"]
+    names = [t["name"] for t in _path_traces(_charts(at)[0])]
+    assert names[1].startswith(f"RMSProp (lr {beale.lr['rmsprop']:g}") and "ε 0.1" in names[1], names
 
 
 def test_startup_heap_is_frozen_for_the_garbage_collector(at):
@@ -138,6 +171,7 @@ def test_toggles_for_arrows_moments_and_3d(at):
 
 
 def test_invalid_combination_is_reported_and_other_runs_go_on(at):
+    _edit(at, 3)
     at.selectbox(key="r3.optimizer").set_value("sgd")
     _run(at)
     at.checkbox(key="r3.nesterov").check()  # momentum is 0: torch refuses
@@ -147,6 +181,7 @@ def test_invalid_combination_is_reported_and_other_runs_go_on(at):
 
 
 def test_diverging_run_is_reported_not_raised(at):
+    _edit(at, 3)
     at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
     _run(at)
     assert any("stopped there" in w.value for w in at.warning)
@@ -155,6 +190,7 @@ def test_diverging_run_is_reported_not_raised(at):
 
 def test_all_runs_removed_shows_guidance_and_recovers(at):
     for rid in range(4):
+        _edit(at, rid)
         at.button(key=f"r{rid}.del").click()
         _run(at)
     assert any("no runs" in i.value for i in at.info)

@@ -127,7 +127,7 @@ def test_opening_a_link_reproduces_the_view():
     assert at.session_state["surface"] == "quadratic" and at.session_state["kappa"] == 50.0
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
-    assert at.checkbox(key="r1.eps_inside_sqrt").value is True
+    assert at.session_state["r1.eps_inside_sqrt"] is True
     traj = _charts(at)[0]
     names = [t["name"] for t in traj["data"] if t.get("opacity") == 0.45]
     assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
