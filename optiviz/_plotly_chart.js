@@ -169,4 +169,10 @@ export default function (component) {
       gd.textContent = `The chart could not be drawn: ${error.message}`;
       state.drawn = null;
     });
+  // Called when the chart leaves the page (the 3D view switched off, no runs left): free what it holds.
+  return () => {
+    if (state.resizer) state.resizer.disconnect();
+    if (window.Plotly && state.drawn) window.Plotly.purge(gd);
+    gd.remove();
+  };
 }

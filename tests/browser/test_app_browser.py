@@ -396,6 +396,26 @@ def test_zoom_survives_changes_to_the_runs_and_steps(page: Any, app_url: str) ->
     assert_no_exception(page)
 
 
+def test_the_3d_view_comes_and_goes(page: Any, app_url: str) -> None:
+    """The 3D view's chart is drawn when switched on and freed when switched off, twice over; the other
+    charts stay as they are."""
+    _open_app(page, app_url)
+    count = "() => document.querySelectorAll('.js-plotly-plot').length"
+    assert page.evaluate(count) == 2
+    for _ in range(2):
+        page.get_by_text("3D view", exact=True).click()
+        page.wait_for_function(f"() => ({count})() === 3 && document.querySelectorAll('.js-plotly-plot')[2]"
+                               ".dataset.optivizUpdate === 'new'", timeout=REDRAW_TIMEOUT_MS)
+        wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+        assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[2].data[0].type") == "surface"
+        page.get_by_text("3D view", exact=True).click()
+        page.wait_for_function(f"() => ({count})() === 2", timeout=REDRAW_TIMEOUT_MS)
+        wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    assert page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                         ".map(el => el.dataset.optivizUpdate)") == ["new", "new"]
+    assert_no_exception(page)
+
+
 def test_the_chart_follows_its_container_width(page: Any, app_url: str) -> None:
     """Collapsing the sidebar widens the main area without resizing the window: the chart follows."""
     chart = _open_app(page, app_url)
