@@ -24,3 +24,9 @@ def test_bench_browser_explains_itself():
     r = subprocess.run([sys.executable, "benchmarks/bench_browser.py", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and "--slider-index" in r.stdout
+
+
+def test_timeline_browser_explains_itself():
+    r = subprocess.run([sys.executable, "benchmarks/timeline_browser.py", "--help"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and "--presses" in r.stdout

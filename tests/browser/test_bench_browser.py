@@ -23,3 +23,11 @@ def test_the_harness_measures_a_page_against_itself():
 def test_the_harness_sees_optiviz_update_its_charts_in_place():
     out = _bench("--slider-index", "2")
     assert "#2 lr (η)" in out and "ratio optiviz/minimal (median):" in out
+
+
+def test_the_timeline_diagnostic_shows_each_phase():
+    r = subprocess.run([sys.executable, "benchmarks/timeline_browser.py", "--presses", "1", "--settle", "2"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for phase in ("key press", "sent", "script running", "script notRunning", "chart updated (in-place)"):
+        assert phase in r.stdout, (phase, r.stdout)
