@@ -75,6 +75,5 @@ ui.explain_panel(sim, labels, colors)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
 
 if show_3d:
-    grid = ui.surface_grid_cached(sim.surface)
-    surface3d = figures.create_surface3d_figure(sim, labels=labels, colors=colors, grid=grid)
-    chart.plotly_chart(chart.figure_json(surface3d), key="surface3d", config={"displaylogo": False, "responsive": True})
+    chart.plotly_chart(ui.surface3d_text(settings.scenario, tuple(labels), tuple(colors)), key="surface3d",
+                       config={"displaylogo": False, "responsive": True})

@@ -52,8 +52,7 @@ MAX_SLIDER_STEPS = 50
 MAX_SERIES_POINTS = 1000
 MAX_PATH_POINTS = 4000
 TRAIL_FRAMES = 6
-# The app draws the figures with theme=None (Streamlit's theming walks the whole spec, frames included,
-# on every redraw: ~100 ms), so they carry their own light style.
+# The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
 _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 
@@ -61,9 +60,9 @@ _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_
 class SpecFigure(go.Figure):
     """A ``go.Figure`` carrying a prebuilt, JSON-ready figure dict (``spec``).
 
-    ``to_dict()``/``to_plotly_json()`` return the spec itself (``st.plotly_chart``,
-    ``plotly.io.to_json`` and ``write_html`` all go through them); :meth:`validated`
-    builds the equivalent fully validated ``go.Figure``.
+    ``to_dict()``/``to_plotly_json()`` return the spec itself (``plotly.io.to_json``, and so
+    ``optiviz.chart.figure_json``, and ``write_html`` go through them); :meth:`validated` builds the
+    equivalent fully validated ``go.Figure``.
     """
 
     def __init__(self, spec: dict[str, Any]):

@@ -70,6 +70,16 @@ def figure_texts(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str,
     return chart.figure_json(traj), chart.figure_json(loss)
 
 
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+def surface3d_text(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...]) -> str:
+    """The 3D view's figure as JSON text (cached like :func:`figure_texts`: reruns that change nothing
+    in the runs, a toggle or the Explain panel say, do not rebuild it)."""
+    sim = simulate_cached(scenario)
+    figure = figures.create_surface3d_figure(sim, labels=list(labels), colors=list(colors),
+                                             grid=surface_grid_cached(sim.surface))
+    return chart.figure_json(figure)
+
+
 # ---------------------------------------------------------------- session state
 
 def current_surface() -> surfaces.Surface:
@@ -260,7 +270,7 @@ def _dot(color: str) -> str:
     return f"<span style='color:{color};font-size:1.2em'>●</span>"
 
 
-def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
+def _run_controls(i: int, rid: int) -> None:
     """The controls of one run (the one being edited). Every value widget keeps its value while another
     run is edited (``persist_state``), so the runs not shown keep their settings."""
     ss = st.session_state
@@ -316,10 +326,9 @@ def _run_controls(i: int, rid: int) -> tuple[RunSpec | None, str | None]:
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
     rem.button("Remove", key=k("del"), help="Remove this run.", on_click=_remove_run, args=(rid,), width="stretch")
-    spec, error = _spec_from_state(rid)
+    error = _spec_from_state(rid)[1]
     if error:
         st.error(f"This run is skipped: {error}", icon="⚠️")
-    return spec, error
 
 
 @dataclass(frozen=True)
@@ -372,7 +381,7 @@ def sidebar() -> Settings:
                 indices.append(i)
             else:
                 skipped.append(f"Run {i + 1}: {error}")
-            text = markdown_text(run_label(spec)) if spec is not None else "⚠️ skipped (see its message)"
+            text = markdown_text(labels[-1]) if spec is not None else "⚠️ skipped (see its message)"
             listed.append(f"{_dot(figures.color(i))} **{i + 1}** {text}")
         if run_ids:
             # One run's controls at a time: the list shows every run; the controls, the one picked below.
