@@ -21,8 +21,8 @@ CONTOUR_SCALE = [[0.0, "#fffbeb"], [0.2, "#e0f2fe"], [0.5, "#cbd5e1"], [1.0, "#8
 class SurfaceGrid:
     """A surface sampled for drawing: the values on a fine grid (``z``, log10(f − f_min + d) when
     ``log_scaled``), that grid rendered as a PNG with contour lines (``png``, a data URI), and a
-    coarse grid of points (``hx``, ``hy``, raw values ``hf``; 21 x 21 by default: every point is an SVG
-    node on each redraw) for hover values and clicks."""
+    coarser grid for hover values and clicks (axes ``hx``, ``hy``, raw values ``hf[j, i]`` at
+    ``(hx[i], hy[j])``; 41 x 41 by default)."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -34,7 +34,7 @@ class SurfaceGrid:
     hf: np.ndarray
 
 
-def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 18) -> SurfaceGrid:
+def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9) -> SurfaceGrid:
     """Sample ``surface`` over its domain. Values are drawn on log levels when they span several
     decades (Rosenbrock, Beale, Goldstein-Price, three-hump camel), linearly otherwise.
 
@@ -50,8 +50,7 @@ def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: i
     log_scaled = bool(surface.min_value is not None and p10 > 0 and p99 / p10 > 100)
     z = np.log10(raw - lo + max(p99 * 1e-6, 1e-12)) if log_scaled else raw
     hs = slice(None, None, hover_step)
-    hx, hy = np.meshgrid(xs[hs], ys[hs])
-    return SurfaceGrid(xs, ys, z, log_scaled, _contour_png(z, levels), hx.ravel(), hy.ravel(), raw[hs, hs].ravel())
+    return SurfaceGrid(xs, ys, z, log_scaled, _contour_png(z, levels), xs[hs], ys[hs], raw[hs, hs])
 
 
 def _contour_png(z: np.ndarray, levels: int) -> str:

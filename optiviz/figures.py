@@ -250,10 +250,12 @@ def create_trajectory_figure(
         "source": grid.png, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
         "sizing": "stretch", "layer": "below",
     }]
+    # Hover values and click-to-start anywhere on the contour: an invisible heatmap. One image however
+    # fine its grid, where a grid of invisible markers cost an SVG node per point on every redraw.
     data: list[dict] = [{
-        "type": "scatter", "x": _f32(grid.hx), "y": _f32(grid.hy), "customdata": _f32(grid.hf), "mode": "markers",
-        "marker": {"size": 14, "opacity": 0}, "name": "surface", "showlegend": False,
-        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{customdata:.4g}<br><i>click to start here</i><extra></extra>",
+        "type": "heatmap", "x": _f32(grid.hx), "y": _f32(grid.hy), "z": _f32(grid.hf), "opacity": 0,
+        "showscale": False, "hoverongaps": False, "name": "surface", "showlegend": False,
+        "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{z:.4g}<br><i>click to start here</i><extra></extra>",
     }]
     if surface.minima:
         mx, my = zip(*surface.minima, strict=True)

@@ -210,19 +210,27 @@ def _remove_run(rid: int) -> None:
         del ss[key]
 
 
+def start_from_click(point: object, domain: tuple[tuple[float, float], tuple[float, float]]
+                     ) -> tuple[float, float] | None:
+    """Where a click on the contour puts the start: the clicked grid point, clipped to the domain, with
+    the digits float32 holds (the chart sends -0.800000011920929 for -0.8); None for anything else."""
+    try:
+        x, y = float(point["x"]), float(point["y"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return None
+    (x0, x1), (y0, y1) = domain
+    return float(np.clip(float(f"{x:.6g}"), x0, x1)), float(np.clip(float(f"{y:.6g}"), y0, y1))
+
+
 def set_start_from_click() -> None:
     """Click callback of the main chart: a click on the contour moves the start point there."""
     ss = st.session_state
-    point = (ss.get("trajectory_chart") or {}).get("click") or {}
-    try:
-        x, y = float(point["x"]), float(point["y"])
-    except (KeyError, TypeError, ValueError):
+    start = start_from_click((ss.get("trajectory_chart") or {}).get("click"), current_surface().domain)
+    if start is None:
         return
-    if not (np.isfinite(x) and np.isfinite(y)):
-        return
-    (x0, x1), (y0, y1) = current_surface().domain
-    ss["start_x"] = float(np.clip(x, x0, x1))
-    ss["start_y"] = float(np.clip(y, y0, y1))
+    ss["start_x"], ss["start_y"] = start
     ss["notice"] = f"Start moved to ({ss['start_x']:.3g}, {ss['start_y']:.3g})."
 
 

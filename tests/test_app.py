@@ -248,3 +248,18 @@ def test_explain_step_is_clamped_when_runs_get_shorter(at):
 def test_download_buttons_are_offered(at):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Runs (CSV)", "Runs (JSON)", "Animated chart (HTML)", "PyTorch script"]
+
+
+@pytest.mark.parametrize(("point", "want"), [
+    ({"x": -0.800000011920929, "y": 1.399999976158142}, (-0.8, 1.4)),  # float32 grid point: its own digits
+    ({"x": -7.0, "y": 99.0}, (-2.0, 3.0)),  # clipped to Rosenbrock's domain
+    ({"x": 0.25, "y": float("nan")}, None),
+    ({"x": "a", "y": 1}, None),
+    ({"y": 1}, None),
+    (None, None),
+    ([0.5, 0.5], None),
+])
+def test_a_click_on_the_contour_gives_a_clean_start(point, want):
+    from optiviz import ui
+
+    assert ui.start_from_click(point, surfaces.get("rosenbrock").domain) == want

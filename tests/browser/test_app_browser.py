@@ -55,7 +55,8 @@ _CHART_SUMMARY = (
     images: (el.layout.images || []).map(im => ({
       xref: im.xref, yref: im.yref, png: /^data:image\\/png/.test(im.source || '')})),
     imageDrawn: el.querySelectorAll('.layer-below .imagelayer image, .imagelayer image').length,
-    surface: surface ? {opacity: surface.marker && surface.marker.opacity, points: plain(surface.x).length} : null,
+    surface: surface ? {type: surface.type, opacity: surface.opacity,
+                        points: plain(surface.x).length * plain(surface.y).length} : null,
     paths: el.data.filter(isPath).map(t => ({name: t.name, group: t.legendgroup, points: plain(t.x).length})),
     frames: ((el._transitionData && el._transitionData._frames) || []).length,
     sliderSteps: el.layout.sliders && el.layout.sliders.length ? el.layout.sliders[0].steps.length : 0,
@@ -84,7 +85,7 @@ el => ({
 })
 """
 
-# A point of the invisible "surface" grid to click: the one farthest (in screen pixels) from everything
+# A point of the invisible "surface" heatmap's grid to click: the one farthest (in screen pixels) from everything
 # else drawn on the main axes (paths, heads, start, minimum), at least a quarter of the domain away from
 # the current start. Returns its data coordinates and its position in the viewport.
 _CLICK_TARGET = (
@@ -106,8 +107,8 @@ _CLICK_TARGET = (
   const surface = el.data.find(t => t.name === 'surface');
   const gx = plain(surface.x), gy = plain(surface.y);
   let best = null;
-  for (let i = 0; i < gx.length; i++) {
-    const [x, y] = [gx[i], gy[i]];
+  for (let i = 0; i < gx.length * gy.length; i++) {
+    const [x, y] = [gx[i % gx.length], gy[Math.floor(i / gx.length)]];
     // stay off the plot's edges (axis lines, the modebar) and well away from the current start
     const [mx, my] = [0.1 * (x1 - x0), 0.1 * (y1 - y0)];
     if (x < x0 + mx || x > x1 - mx || y < y0 + my || y > y1 - my) continue;
@@ -194,8 +195,8 @@ def test_page_loads_with_the_chart_and_no_exception(page: Any, app_url: str) -> 
         f"the contour is not a PNG layout image on the main axes: {summary['images']}"
     )
     assert summary["imageDrawn"] >= 1, "the contour image is in the layout but not drawn"
-    assert summary["surface"] is not None, "no invisible 'surface' grid trace (hover values, click to start)"
-    assert summary["surface"]["opacity"] == 0 and summary["surface"]["points"] > 100, summary["surface"]
+    assert summary["surface"] is not None, "no invisible 'surface' heatmap (hover values, click to start)"
+    assert summary["surface"] == {"type": "heatmap", "opacity": 0, "points": 41 * 41}, summary["surface"]
     assert len(summary["paths"]) == 4, f"expected the four default runs' paths: {summary['paths']}"
     assert all(p["points"] > 10 for p in summary["paths"]), f"a path is (nearly) empty: {summary['paths']}"
     # The slider names at most 50 of the frames (each step costs SVG nodes on every redraw).
