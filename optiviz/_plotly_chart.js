@@ -116,7 +116,11 @@ async function draw(Plotly, gd, text, config) {
   const prev = gd.__optiviz.drawn;
   const same = prev && prev.shape === next.shape && prev.layout === next.layout;
   let how = "in-place";
-  if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next)))) {
+  if (prev && window.__optivizSkipRedraws) {
+    // A diagnostic (bench_browser.py --without-chart-work): report the update without any Plotly work, to
+    // measure what the rest of the page costs. The chart keeps showing what it showed.
+    how = "skipped";
+  } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next)))) {
     const figure = { data: fig.data, layout: fig.layout, frames: fig.frames || [], config };
     await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));
     how = prev ? "react" : "new";

@@ -337,6 +337,25 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     assert_no_exception(page)
 
 
+def test_the_benchmark_diagnostic_skips_the_redraw_and_says_so(page: Any, app_url: str) -> None:
+    """``bench_browser.py --without-chart-work`` sets ``window.__optivizSkipRedraws``: the chart then reports
+    an update as "skipped" and keeps what it showed (the first draw still happens)."""
+    page.add_init_script("window.__optivizSkipRedraws = true;")
+    chart = _open_app(page, app_url)
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
+    before = chart.evaluate(_PATHS)
+    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
+    slider = _first_lr_slider(page)
+    slider.focus()
+    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
+    page.wait_for_function(
+        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
+        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
+    )
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "skipped"
+    assert chart.evaluate(_PATHS) == before
+
+
 def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     """A different surface changes the layout (contour image, ranges): Plotly.react, still one element."""
     chart = _open_app(page, app_url)

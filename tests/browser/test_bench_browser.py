@@ -31,3 +31,9 @@ def test_the_timeline_diagnostic_shows_each_phase():
     assert r.returncode == 0, r.stdout + r.stderr
     for phase in ("key press", "sent", "script running", "script notRunning", "chart updated (in-place)"):
         assert phase in r.stdout, (phase, r.stdout)
+
+
+def test_the_floor_diagnostic_is_labelled_as_such():
+    out = _bench("--slider-index", "2", "--without-chart-work")
+    assert "DIAGNOSTIC (--without-chart-work)" in out, out
+    assert "the goal" not in out.splitlines()[-1], out  # no verdict: it is not the benchmark
