@@ -59,8 +59,8 @@ with c4.popover("Share this view", icon=":material/link:"):
 traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
 chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})
-st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click a point on the "
-           "contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
+st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click anywhere on "
+           "the contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
 
 chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
 tol = st.session_state.get("tolerance", 1e-2)

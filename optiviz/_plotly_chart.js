@@ -38,6 +38,9 @@ function summarize(fig) {
   const shape = fig.data.map((trace) => {
     const rest = {};
     for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
+    // which data keys a trace has is structure: x0/dx giving way to x (or back) is not an in-place update,
+    // since Plotly.animate cannot remove the key that is no longer there
+    rest["@data"] = DATA_KEYS.filter((k) => k in trace);
     return JSON.stringify(rest);
   });
   const layout = {};

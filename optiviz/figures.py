@@ -141,6 +141,38 @@ def _strided_rows(a: np.ndarray, limit: int) -> np.ndarray:
     return out if (a.shape[0] - 1) % k == 0 else np.concatenate([out, a[-1:]])
 
 
+def _envelope(values: np.ndarray, limit: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """At most ``limit`` points of a series over consecutive steps that keep its shape: all of it when it
+    fits, else each bucket of k steps reduced to its smallest and largest value, in step order. (Every k-th
+    value would hide an oscillation from one step to the next, which is what too large a step causes.)
+    The first and the last value are always kept. Returns ``(indices, values)``; ``indices`` is None when
+    nothing was dropped. A bucket with no finite value keeps a NaN, so the line breaks there as it would
+    unreduced."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    if n <= limit:
+        return None, values
+    k = math.ceil(2 * n / (limit - 2))
+    m = -(-n // k)
+    buckets = np.full(m * k, np.nan)
+    buckets[:n] = values
+    buckets = buckets.reshape(m, k)
+    finite = np.isfinite(buckets)
+    i_lo = np.where(finite, buckets, np.inf).argmin(axis=1)  # 0 in a bucket with nothing finite
+    i_hi = np.where(finite, buckets, -np.inf).argmax(axis=1)
+    picks = (np.arange(m)[:, None] * k + np.stack([i_lo, i_hi], axis=1)).ravel()
+    indices = np.unique(np.concatenate([[0], picks, [n - 1]]))
+    out = values[indices]
+    return indices, np.where(np.isfinite(out), out, np.nan)
+
+
+def _series_x(indices: np.ndarray | None, first_step: int) -> dict:
+    """The x of a series over steps: ``x0``/``dx`` when it holds every step, else the steps it kept."""
+    if indices is None:
+        return {"x0": first_step, "dx": 1}
+    return {"x": (indices + first_step).astype(np.int32)}
+
+
 def frame_steps(sim: Simulation, max_frames: int = MAX_FRAMES) -> np.ndarray:
     """The steps the animation shows: at most ``max_frames``, evenly spread, first and last included."""
     longest = max(r.steps_done for r in sim.runs)
@@ -382,16 +414,16 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, step
         c, label, n = colors[i], labels[i], run.steps_done
         if n == 0:
             continue
-        k = _stride(n, MAX_SERIES_POINTS)
         for r, series in enumerate(moment_series(run)):
             for name, arr, dash in series:
                 for j in range(2):
-                    values = arr[::k, j]
+                    values = arr[:, j]
                     if r > 0:  # log axes: non-positive values are not drawn
                         values = np.where(values > 0, values, np.nan)
+                    kept, values = _envelope(values, MAX_SERIES_POINTS)
                     seen.setdefault((r, j), []).append(values[np.isfinite(values)])
                     data.append({
-                        "type": "scatter", "x0": 1, "dx": k, "y": _f32(values), "mode": "lines",
+                        "type": "scatter", **_series_x(kept, 1), "y": _f32(values), "mode": "lines",
                         "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} {name}",
                         "line": {"color": c, "width": 1.6 if dash == "solid" else 1.2, "dash": dash},
                         "hovertemplate": f"{label}<br>{name} ({'xy'[j]})<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
@@ -475,20 +507,21 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     data = []
     seen: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for i, run in enumerate(sim.runs):
-        k = _stride(run.steps_done + 1, MAX_SERIES_POINTS // 2)
-        loss = run.loss[::k]
+        loss = run.loss
         if has_min:
             gap = loss - surface.min_value
             loss = np.where(gap > 0, gap, np.nan)
+        kept, loss = _envelope(loss, MAX_SERIES_POINTS + 1)
         seen[0].append(loss[np.isfinite(loss)])
-        common = {"type": "scatter", "x0": 0, "dx": k, "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
+        common = {"type": "scatter", "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
                   "line": {"color": colors[i], "width": 1.8},
                   "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
-        data.append({**common, "y": _f32(loss)})
+        data.append({**common, **_series_x(kept, 0), "y": _f32(loss)})
         if has_min:
-            dist = run.distance_to(surface.minima)[::k]
+            kept, dist = _envelope(run.distance_to(surface.minima), MAX_SERIES_POINTS + 1)
             seen[1].append(dist[np.isfinite(dist) & (dist > 0)])
-            data.append({**common, "y": _f32(dist), "showlegend": False, "xaxis": "x2", "yaxis": "y2"})
+            data.append({**common, **_series_x(kept, 0), "y": _f32(dist), "showlegend": False, "xaxis": "x2",
+                         "yaxis": "y2"})
     last_step = max(1, max(run.steps_done for run in sim.runs))
     for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if key.startswith("xaxis"):

@@ -91,6 +91,50 @@ def test_long_runs_are_strided():
     assert len(pio.to_json(fig, validate=False)) < 1_500_000
 
 
+def test_a_series_that_fits_is_kept_whole():
+    values = np.arange(10.0)
+    kept, out = figures._envelope(values, 10)
+    assert kept is None and np.array_equal(out, values)
+
+
+def test_reducing_a_long_series_keeps_a_step_to_step_oscillation():
+    """A learning rate a little too large makes a moment flip sign every step. Every k-th value (k even)
+    would show a smooth curve; the envelope keeps both signs everywhere, and the extremes."""
+    n = 10_000
+    steps = np.arange(n)
+    values = (-1.0) ** steps * (1.0 + steps / n)
+    assert (values[::10] > 0).all()  # what a stride would have drawn
+    kept, out = figures._envelope(values, 1000)
+    assert len(out) <= 1000 and np.array_equal(out, values[kept])
+    assert (np.diff(kept) > 0).all() and kept[0] == 0 and kept[-1] == n - 1
+    for start in range(0, n, 50):  # both signs drawn in every stretch of 50 steps
+        window = out[(kept >= start) & (kept < start + 50)]
+        assert window.min() < 0 < window.max(), start
+    assert out.min() == values.min() and out.max() == values.max()
+
+
+def test_reducing_keeps_gaps_where_a_whole_bucket_is_missing():
+    values = np.linspace(1.0, 2.0, 5000)
+    values[2000:2100] = np.nan  # e.g. non-positive values on a log axis
+    kept, out = figures._envelope(values, 500)
+    assert np.isnan(out).any()
+    finite = np.isfinite(out)
+    assert np.array_equal(out[finite], values[kept[finite]])
+
+
+def test_long_runs_draw_the_moments_at_the_steps_they_name():
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.05)], steps=5000)
+    spec = json.loads(pio.to_json(figures.create_trajectory_figure(sim), validate=False))
+    m_x = next(t for t in spec["data"] if t["name"].endswith("m_t (exp_avg)") and t.get("xaxis") == "x2")
+    x, y = _decoded(m_x["x"]).astype(int), _decoded(m_x["y"])
+    assert len(y) <= figures.MAX_SERIES_POINTS and 1 <= x[0] and x[-1] <= 5000
+    state = sim.runs[0].state["exp_avg"][:, 0]  # row s: after step s
+    assert np.allclose(y, state[x], rtol=1e-6)
+    loss = json.loads(pio.to_json(figures.create_loss_figure(sim), validate=False))["data"][0]
+    lx, ly = _decoded(loss["x"]).astype(int), _decoded(loss["y"])
+    assert np.allclose(ly, sim.runs[0].loss[lx] - sim.surface.min_value, rtol=1e-5)
+
+
 def test_diverged_run_gets_a_stop_marker():
     sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=0.01), optiviz.RunSpec("adam", lr=0.05)],
                            steps=200)
