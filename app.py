@@ -44,14 +44,16 @@ for label, run in zip(labels, sim.runs, strict=True):
 
 for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
-c1, c2, c3, c4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
-show_moments = c1.toggle("Moments", key="show_moments",
-                         help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
-show_arrows = c2.toggle("Arrows", key="show_arrows",
-                        help="At each run's current position: −gradient, −momentum and the actual update.")
-show_3d = c3.toggle("3D view", key="show_3d", help="The surface in 3D with the paths on it.")
+# Rows as horizontal containers rather than columns: every element costs time on each rerun in the
+# browser, and columns add one per cell.
+row = st.container(horizontal=True, vertical_alignment="center", gap="large")
+show_moments = row.toggle("Moments", key="show_moments",
+                          help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
+show_arrows = row.toggle("Arrows", key="show_arrows",
+                         help="At each run's current position: −gradient, −momentum and the actual update.")
+show_3d = row.toggle("3D view", key="show_3d", help="The surface in 3D with the paths on it.")
 link = ui.sync_url(ui.current_view(settings))
-with c4.popover("Share this view", icon=":material/link:"):
+with row.popover("Share this view", icon=":material/link:"):
     st.caption("This address reproduces exactly what you see (the address bar always holds it too). "
                "Copy it with the button at the right of the box.")
     st.code(link, language=None, wrap_lines=True)
@@ -67,9 +69,9 @@ tol = st.session_state.get("tolerance", 1e-2)
 rows = summarize(sim, labels, tol)
 # A static table: the interactive grid (st.dataframe) cost ~70 ms of every redraw for four rows.
 st.table(display_rows(rows), hide_index=True, border="horizontal")
-st.columns([1, 3])[0].number_input(
+st.number_input(
     "tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2, format="%g",
-    key="tolerance", help="Euclidean distance to the nearest global minimum.")
+    key="tolerance", help="Euclidean distance to the nearest global minimum.", width=320)
 
 ui.explain_panel(sim, labels, colors)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)

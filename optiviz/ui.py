@@ -469,7 +469,7 @@ def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: boo
     key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments)
     name = f"optiviz-{sim.surface.name}"
     st.markdown("**Download**")
-    cols = st.columns(4)
+    row = st.container(horizontal=True, gap="small")
     files = (
         ("csv", "Runs (CSV)", "text/csv", "every position, loss, gradient and state buffer per step, with the "
          "settings on the first line"),
@@ -478,8 +478,8 @@ def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: boo
         ("py", "PyTorch script", "text/x-python", "reproduces these runs with torch.optim and prints the final "
          "positions, to check optiviz against PyTorch"),
     )
-    for col, (ext, label, mime, help_text) in zip(cols, files, strict=True):
+    for ext, label, mime, help_text in files:
         fmt = "torch" if ext == "py" else ext
-        col.download_button(label, data=lambda fmt=fmt: _export_text(key[0], fmt, *key[1:]), file_name=f"{name}.{ext}",
-                            mime=mime, help=help_text, key=f"download_{ext}", width="stretch",
+        row.download_button(label, data=lambda fmt=fmt: _export_text(key[0], fmt, *key[1:]), file_name=f"{name}.{ext}",
+                            mime=mime, help=help_text, key=f"download_{ext}", width="content",
                             on_click="ignore")
