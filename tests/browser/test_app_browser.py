@@ -142,6 +142,18 @@ def _open_app(page: Any, app_url: str) -> Any:
     return page.locator(MAIN_CHART)
 
 
+def _nudge_lr_and_wait_for_the_chart(page: Any, chart: Any) -> None:
+    """Move run 1's lr slider one notch and wait until the main chart has reported its next update."""
+    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
+    slider = _first_lr_slider(page)
+    slider.focus()
+    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
+    page.wait_for_function(
+        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
+        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
+    )
+
+
 def _first_lr_slider(page: Any) -> Any:
     """Run 1's learning-rate slider (the first "lr (η)" in the sidebar), found by its label.
 
@@ -318,15 +330,7 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     step = 20
     frame = chart.evaluate(_GO_TO_FRAME, step)
     chart.evaluate("el => { el.__sameElement = true; }")
-    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
-
-    slider = _first_lr_slider(page)
-    slider.focus()
-    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
-    page.wait_for_function(
-        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
-        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
-    )
+    _nudge_lr_and_wait_for_the_chart(page, chart)
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     screenshot(page, "app_in_place")
     assert chart.evaluate("el => el.__sameElement === true"), "the chart was mounted anew, not updated"
@@ -344,14 +348,7 @@ def test_the_benchmark_diagnostic_skips_the_redraw_and_says_so(page: Any, app_ur
     chart = _open_app(page, app_url)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
     before = chart.evaluate(_PATHS)
-    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
-    slider = _first_lr_slider(page)
-    slider.focus()
-    slider.press("ArrowLeft" if slider.get_attribute("value") == slider.get_attribute("max") else "ArrowRight")
-    page.wait_for_function(
-        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
-        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
-    )
+    _nudge_lr_and_wait_for_the_chart(page, chart)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "skipped"
     assert chart.evaluate(_PATHS) == before
 
