@@ -278,9 +278,10 @@ def _dot(color: str) -> str:
     return f"<span style='color:{color};font-size:1.2em'>●</span>"
 
 
-def _run_controls(i: int, rid: int) -> None:
-    """The controls of one run (the one being edited). Every value widget keeps its value while another
-    run is edited (``persist_state``), so the runs not shown keep their settings."""
+def _run_controls(i: int, rid: int, error: str | None) -> None:
+    """The controls of one run (the one being edited), and ``error`` (torch's message) if its settings are
+    refused. Every value widget keeps its value while another run is edited (``persist_state``), so the
+    runs not shown keep their settings."""
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
     selectbox, select_slider, number_input, checkbox = (partial(widget, persist_state="page") for widget in (
@@ -334,7 +335,6 @@ def _run_controls(i: int, rid: int) -> None:
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
     rem.button("Remove", key=k("del"), help="Remove this run.", on_click=_remove_run, args=(rid,), width="stretch")
-    error = _spec_from_state(rid)[1]
     if error:
         st.error(f"This run is skipped: {error}", icon="⚠️")
 
@@ -380,15 +380,15 @@ def sidebar() -> Settings:
 
         st.markdown("### Runs")
         run_ids = list(ss["run_ids"])
-        specs, labels, indices, skipped, listed = [], [], [], [], []
+        specs, labels, indices, skipped, listed, errors = [], [], [], [], [], {}
         for i, rid in enumerate(run_ids):
-            spec, error = _spec_from_state(rid)
+            spec, errors[rid] = _spec_from_state(rid)
             if spec is not None:
                 specs.append(spec)
                 labels.append(run_label(spec))
                 indices.append(i)
             else:
-                skipped.append(f"Run {i + 1}: {error}")
+                skipped.append(f"Run {i + 1}: {errors[rid]}")
             text = markdown_text(labels[-1]) if spec is not None else "⚠️ skipped (see its message)"
             listed.append(f"{_dot(figures.color(i))} **{i + 1}** {text}")
         if run_ids:
@@ -401,7 +401,7 @@ def sidebar() -> Settings:
                      help="Which run's settings the controls below show. Every run keeps its settings.")
             rid = ss["edit_run"]
             with st.container(border=True):
-                _run_controls(run_ids.index(rid), rid)
+                _run_controls(run_ids.index(rid), rid, errors[rid])
         ca, cr = st.columns(2)
         ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
                   disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",
