@@ -390,7 +390,7 @@ def create_trajectory_figure(
             ],
         }],
         sliders=[{
-            "active": 0, "x": 0.17, "len": 0.35 if moments else 0.83, "y": -0.03, "yanchor": "top",
+            "active": 0, "x": 0.2, "len": 0.32 if moments else 0.8, "y": -0.03, "yanchor": "top",
             "pad": {"t": 28}, "currentvalue": {"prefix": "step ", "font": {"size": 12}},
             "transition": {"duration": 0},
             "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]}
