@@ -353,6 +353,75 @@ def test_the_benchmark_diagnostic_skips_the_redraw_and_says_so(page: Any, app_ur
     assert chart.evaluate(_PATHS) == before
 
 
+# Plotly's own findArrayAttributes (kept by the chart component as `.optivizOriginal`) against the
+# component's concat-free copy, on every trace of every chart on the page and on a scratch chart of other
+# trace types (nested and linked-to-array containers, colorbar tick arrays, typed arrays). Returns the
+# traces where they differ, and how many were compared.
+_COMPARE_FIND_ARRAY_ATTRIBUTES = """
+async () => {
+  const schema = window.Plotly.PlotSchema, fast = schema.findArrayAttributes, own = fast.optivizOriginal;
+  if (typeof own !== 'function') return {installed: false};
+  const xs = [0, 1, 2, 3], ys = new Float32Array([3, 1, 2, 0]);
+  const scratch = document.createElement('div');
+  document.body.appendChild(scratch);
+  await window.Plotly.newPlot(scratch, [
+    {type: 'scatter', x: xs, y: ys, text: ['a', 'b', 'c', 'd'], customdata: [[1], [2], [3], [4]],
+     ids: ['p', 'q', 'r', 's'],
+     marker: {color: xs, size: [6, 7, 8, 9], symbol: ['circle', 'x', 'circle', 'x'], line: {width: [1, 2, 1, 2]},
+              colorbar: {tickvals: [0, 3], ticktext: ['lo', 'hi']}, showscale: true},
+     error_y: {type: 'data', array: [0.1, 0.2, 0.1, 0.2]}, hoverlabel: {bgcolor: ['red', 'blue', 'red', 'blue']},
+     textposition: ['top left', 'top right', 'top left', 'top right'], hovertext: 'same for all'},
+    {type: 'bar', x: xs, y: [1, 2, 3, 4], marker: {pattern: {shape: ['/', '', 'x', '']}}, width: [0.5, 0.6, 0.7, 0.8]},
+    {type: 'heatmap', z: [[1, 2], [3, 4]], x: [0, 1], y: [0, 1], xaxis: 'x2', yaxis: 'y2'},
+    {type: 'contour', z: [[1, 2], [3, 4]], xaxis: 'x2', yaxis: 'y2'},
+    {type: 'parcats', dimensions: [{values: ['a', 'b', 'a', 'b'], label: 'one'}, {values: [1, 2, 2, 1], label: 'two'}],
+     line: {color: xs}, domain: {x: [0.6, 1], y: [0.6, 1]}},
+    {type: 'pie', values: [1, 2, 3], labels: ['u', 'v', 'w'], marker: {colors: ['#111', '#555', '#999']},
+     domain: {x: [0.6, 1], y: [0, 0.4]}},
+  ], {xaxis: {domain: [0, 0.45]}, xaxis2: {domain: [0.5, 0.55], anchor: 'y2'}, yaxis2: {anchor: 'x2'},
+      width: 900, height: 400});
+  const diffs = [];
+  let compared = 0;
+  const charts = [...document.querySelectorAll('.js-plotly-plot')];
+  for (const [c, gd] of charts.entries()) {
+    for (const [i, trace] of gd._fullData.entries()) {
+      const a = JSON.stringify(fast(trace)), b = JSON.stringify(own(trace));
+      compared += 1;
+      if (a !== b) diffs.push({chart: c, trace: i, type: trace.type, fast: a, own: b});
+    }
+  }
+  const scratchAttrs = scratch._fullData.map(t => own(t));
+  window.Plotly.purge(scratch);
+  scratch.remove();
+  return {installed: true, diffs, compared, charts: charts.length, scratchAttrs};
+}
+"""
+
+
+def test_plotly_finds_array_attributes_as_its_own_code_does(page: Any, app_url: str) -> None:
+    """The chart component replaces Plotly's PlotSchema.findArrayAttributes (slow on a page that loaded
+    Apache Arrow, see _plotly_chart.js) with a copy that must give exactly what Plotly's own gives: checked
+    on every trace of the page's charts with arrows and the 3D view on, and on a scratch chart of other
+    trace types."""
+    _open_app(page, app_url)
+    for toggle in ("Arrows", "3D view"):
+        page.get_by_text(toggle, exact=True).click()
+        wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3",
+                           timeout=REDRAW_TIMEOUT_MS)
+    result = page.evaluate(_COMPARE_FIND_ARRAY_ATTRIBUTES)
+    assert result["installed"], "Plotly's findArrayAttributes was not replaced"
+    assert result["diffs"] == []
+    # every chart of the page and the scratch chart were compared, and the scratch traces exercise nested,
+    # linked-to-array and colorbar attributes
+    assert result["charts"] == 4 and result["compared"] > 60, result
+    scatter, _bar, _heatmap, _contour, parcats, _pie = result["scratchAttrs"]
+    assert {"marker.color", "marker.line.width", "error_y.array", "hoverlabel.bgcolor"} <= set(scatter)
+    assert "marker.colorbar.tickvals" not in scatter
+    assert {"dimensions[0].values", "dimensions[1].values"} <= set(parcats)
+    assert_no_exception(page)
+
+
 def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     """A different surface changes the layout (contour image, ranges): Plotly.react, still one element."""
     chart = _open_app(page, app_url)
