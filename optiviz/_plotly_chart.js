@@ -161,16 +161,19 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   const sliders = gd.layout.sliders || [];
   const active = sliders.length ? sliders[0].active || 0 : 0;
   if (changed.length) {
+    // Names and hover templates go with the data: Plotly.update below skips Plotly's defaults pass when its
+    // layout part holds only axis ranges, so without them here the legend it redraws kept the old names.
     const data = changed.map((i) => {
       const update = {};
-      for (const k of DATA_KEYS) if (k in fig.data[i]) update[k] = fig.data[i][k];
+      for (const k of [...DATA_KEYS, ...LABEL_KEYS]) if (k in fig.data[i]) update[k] = fig.data[i][k];
       return update;
     });
     await Plotly.animate(gd, { data, traces: changed }, {
       mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
     });
   }
-  // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two.
+  // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two (its restyle of the
+  // labels is what redraws the legend).
   const ranges = {};
   for (const [k, r] of Object.entries(next.ranges)) if (r !== prev.ranges[k]) ranges[`${k}.range`] = fig.layout[k].range;
   const relabelled = changed.filter((i) => next.labels[i] !== prev.labels[i]);

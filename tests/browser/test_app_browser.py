@@ -307,6 +307,9 @@ _COMPARE_WITH_FRESH_DRAW = (
     if (!same(el.layout[k].range, fresh.layout[k].range)) diffs.push(`${k}.range`);
   const frames = g => g._transitionData._frames.map(f => [f.name, f.traces, decode(f.data)]);
   if (!same(frames(el), frames(fresh))) diffs.push('frames');
+  // what is drawn, not only what the chart holds: the legend's entries
+  const legend = g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent);
+  if (!same(legend(el), legend(fresh))) diffs.push(`legend: ${legend(el).join(' | ')} vs ${legend(fresh).join(' | ')}`);
   Plotly.purge(fresh); fresh.remove();
   return diffs;
 }"""
@@ -324,7 +327,8 @@ async (el, k) => {
 
 def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, app_url: str) -> None:
     """The lr slider takes the in-place path (same chart element, only changed traces redrawn) and the
-    result equals a fresh draw of the new figure; the step being viewed stays where it was."""
+    result equals a fresh draw of the new figure, legend included, for the main and the loss chart; the
+    step being viewed stays where it was."""
     chart = _open_app(page, app_url)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
     step = 20
@@ -336,6 +340,9 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     assert chart.evaluate("el => el.__sameElement === true"), "the chart was mounted anew, not updated"
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
     assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    loss_chart = page.locator(".js-plotly-plot >> nth=1")
+    assert loss_chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
+    assert loss_chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
     assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
     assert chart.evaluate("el => el._fullLayout.sliders[0]._input.steps[20].args[0][0]") == frame
     assert_no_exception(page)
