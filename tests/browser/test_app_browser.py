@@ -289,7 +289,7 @@ _COMPARE_WITH_FRESH_DRAW = (
   const same = (a, b) => JSON.stringify(decode(a)) === JSON.stringify(decode(b));
   const fig = JSON.parse(el.__optiviz.text);
   const fresh = document.createElement('div');
-  fresh.style.cssText = 'position:absolute;left:-5000px;width:900px';
+  fresh.style.cssText = `position:absolute;left:-5000px;width:${el.clientWidth}px`;
   document.body.appendChild(fresh);
   await Plotly.newPlot(fresh, {data: fig.data, layout: fig.layout, frames: fig.frames || []});
   const active = (el.layout.sliders || [{}])[0].active || 0;
@@ -310,6 +310,10 @@ _COMPARE_WITH_FRESH_DRAW = (
   // what is drawn, not only what the chart holds: the legend's entries
   const legend = g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent);
   if (!same(legend(el), legend(fresh))) diffs.push(`legend: ${legend(el).join(' | ')} vs ${legend(fresh).join(' | ')}`);
+  // and the tick labels of every axis (the fresh chart has the same width; Plotly keeps a tick's node
+  // across updates, so the order in the page is not the order on the axis)
+  const ticks = g => Array.from(g.querySelectorAll('.xtick text, .ytick text')).map(e => e.textContent).sort();
+  if (!same(ticks(el), ticks(fresh))) diffs.push(`ticks: ${ticks(el).join(' ')} vs ${ticks(fresh).join(' ')}`);
   Plotly.purge(fresh); fresh.remove();
   return diffs;
 }"""
