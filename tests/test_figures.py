@@ -8,7 +8,7 @@ import pytest
 
 import optiviz
 import surfaces
-from optiviz import figures
+from optiviz import chart, figures
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +163,20 @@ def test_every_surface_draws(name):
     figures.create_trajectory_figure(sim, grid=grid, arrows=True).validated()
     figures.create_loss_figure(sim).validated()
     figures.create_surface3d_figure(sim).validated()
+
+
+def test_3d_surface_samples_the_contour_grid_finely_enough_and_stays_light():
+    """The app hands the 3D view the contour's 361-point grid: it keeps every third sample (121 a side;
+    at 73 Rosenbrock's log valley showed saw teeth), the full extent, and a figure under 250 KB."""
+    sim = optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), steps=1000)
+    grid = figures.surface_grid(sim.surface)
+    fig = figures.create_surface3d_figure(sim, grid=grid)
+    surface = fig.spec["data"][0]
+    assert surface["type"] == "surface" and surface["z"]["shape"] == "121, 121"
+    assert _decoded(surface["z"]).size == 121 * 121
+    xs, ys = _decoded(surface["x"]), _decoded(surface["y"])
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == pytest.approx((grid.xs[0], grid.xs[-1], grid.ys[0], grid.ys[-1]))
+    assert len(chart.figure_json(fig)) < 250_000
 
 
 def test_log_levels_where_values_span_decades():
