@@ -144,6 +144,17 @@ def _strided_rows(a: np.ndarray, limit: int) -> np.ndarray:
     return out if (a.shape[0] - 1) % k == 0 else np.concatenate([out, a[-1:]])
 
 
+def _text_position(point: np.ndarray, domain) -> str:
+    """Where a label goes next to ``point`` so that it stays inside the plot: above it unless the point is
+    in the top fifth of the domain, and to its right, centred or to its left as the point lies in the left,
+    middle or right third (a label centred on a point near an edge was cut off by the axis)."""
+    (x0, x1), (y0, y1) = domain
+    u, v = (point[0] - x0) / (x1 - x0), (point[1] - y0) / (y1 - y0)
+    vertical = "bottom" if v > 0.8 else "top"
+    horizontal = "right" if u < 1 / 3 else "left" if u > 2 / 3 else "center"
+    return f"{vertical} {horizontal}"
+
+
 def _envelope(values: np.ndarray, limit: int) -> tuple[np.ndarray | None, np.ndarray]:
     """At most ``limit`` points of a series over consecutive steps that keep its shape: all of it when it
     fits, else each bucket of k steps reduced to its smallest and largest value, in step order. (Every k-th
@@ -331,7 +342,8 @@ def create_trajectory_figure(
                 "type": "scatter", "x": [float(run.path[-1, 0])], "y": [float(run.path[-1, 1])],
                 "mode": "markers+text", "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} stopped",
                 "marker": {"symbol": "x-thin", "size": 16, "line": {"color": c, "width": 3}},
-                "text": [f"{label}: stopped at step {run.diverged_at}"], "textposition": "top center",
+                "text": [f"{label}: stopped at step {run.diverged_at}"],
+                "textposition": _text_position(run.path[-1], surface.domain),
                 "textfont": {"color": c, "size": 11},
                 "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })

@@ -153,6 +153,19 @@ def test_run_that_stops_at_step_one_still_draws():
         fig.validated()
 
 
+def test_a_stop_label_is_placed_to_stay_inside_the_plot():
+    # SGD at lr 10 from (-1.5, 2) escapes at step 1: its marker is near the left edge, so its label goes
+    # to the right (centred, it was cut off by the y axis)
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=10.0), optiviz.RunSpec("adam", lr=0.05)],
+                           start=(-1.5, 2.0), steps=100)
+    (stop,) = [t for t in figures.create_trajectory_figure(sim).spec["data"] if t["name"].endswith(" stopped")]
+    assert stop["textposition"] == "top right"
+    domain = ((-2.0, 2.0), (-1.0, 3.0))
+    assert figures._text_position(np.array([1.9, 0.0]), domain) == "top left"
+    assert figures._text_position(np.array([0.0, 2.9]), domain) == "bottom center"
+    assert figures._text_position(np.array([-1.9, -0.9]), domain) == "top right"
+
+
 @pytest.mark.parametrize("name", surfaces.names())
 def test_every_surface_draws(name):
     surf = surfaces.get(name)
