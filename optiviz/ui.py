@@ -432,6 +432,13 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str]) -> None
         if not runs:
             st.info("No run completed a step, so there is nothing to explain yet.")
             return
+        ss = st.session_state
+        shown = [labels[j] for j in runs]
+        if ss.get("explain_run") in runs and ss.get("explain_labels", shown) != shown:
+            # The selected run is the same but its label changed (its lr moved, say): Streamlit would keep
+            # showing the old text (streamlit/streamlit#13788) unless the value is set again, which resends it.
+            ss["explain_run"] = ss["explain_run"]
+        ss["explain_labels"] = shown
         c1, c2 = st.columns([2, 3])
         i = c1.selectbox("run", runs, format_func=lambda j: labels[j], key="explain_run",
                          help="The run whose step to take apart.")

@@ -236,6 +236,24 @@ def test_explain_panel_shows_equations_with_numbers(at):
     assert any("SGD" in m.value for m in at.markdown)
 
 
+def test_explain_run_picker_shows_the_new_label_when_the_run_changes(at):
+    """Streamlit keeps showing a select box's old option text when only its format changed; the panel sets
+    the value again then, so the picker is resent showing the run's new label (and stays on that run)."""
+    _open_explain(at)
+    at.selectbox(key="explain_run").set_value(1)  # RMSProp
+    _run(at)
+    rid = at.session_state["run_ids"][1]
+    at.session_state["edit_run"] = rid
+    _run(at)
+    at.select_slider(key=f"r{rid}.lr").set_value(0.01)
+    _run(at)
+    picker = at.selectbox(key="explain_run")
+    assert picker.value == 1 and picker.proto.set_value
+    label = picker.proto.options[1]
+    assert label == "RMSProp (lr 0.01)"
+    assert picker.proto.raw_value == label
+
+
 def test_explain_step_is_clamped_when_runs_get_shorter(at):
     _open_explain(at)
     at.slider(key="explain_step").set_value(900)
