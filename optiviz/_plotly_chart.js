@@ -10,7 +10,9 @@
 // * anything else: Plotly.react.
 //
 // A click on the main panel is sent back to Python as the trigger value `click` ({x, y}). The chart follows
-// its container's width. Zoom, pan and legend choices survive in-place updates (Plotly.react resets them).
+// its container's width, and below the width a figure names (layout.meta.optivizNarrow) it draws the
+// figure's narrow-screen layout. Zoom, pan and legend choices survive in-place updates (Plotly.react resets
+// them).
 
 const DATA_KEYS = ["x", "y", "x0", "dx", "y0", "dy", "customdata", "text", "hovertext"];
 const LABEL_KEYS = ["name", "hovertemplate"]; // restyled (cheap: no recalculation) when they change
@@ -195,8 +197,35 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   return true;
 }
 
+// Objects merged key by key and lists item by item (an item that is an object merges into the item at the
+// same place); anything else replaces.
+function merged(base, patch) {
+  if (Array.isArray(patch) && Array.isArray(base)) {
+    return base.map((item, i) => (i < patch.length ? merged(item, patch[i]) : item));
+  }
+  if (patch && typeof patch === "object" && !Array.isArray(patch) && base && typeof base === "object") {
+    const out = { ...base };
+    for (const [k, v] of Object.entries(patch)) out[k] = merged(base[k], v);
+    return out;
+  }
+  return patch;
+}
+
+// A figure may carry a layout for narrow screens (layout.meta.optivizNarrow: {below, patch}, see
+// figures._narrow_patch): below that width the patch is merged into its layout, so that the moment panels
+// stack under the contour instead of squeezing beside it.
+function fitted(fig, width) {
+  const narrow = fig.layout && fig.layout.meta && fig.layout.meta.optivizNarrow;
+  if (!narrow || !(width > 0) || width >= narrow.below) return fig;
+  return { ...fig, layout: merged(fig.layout, narrow.patch) };
+}
+
 async function draw(Plotly, gd, text, config) {
-  const fig = JSON.parse(text);
+  const raw = JSON.parse(text);
+  const fig = fitted(raw, gd.clientWidth);
+  const narrow = raw.layout && raw.layout.meta && raw.layout.meta.optivizNarrow;
+  gd.__optiviz.narrowBelow = narrow ? narrow.below : null; // read when the container's width changes
+  gd.__optiviz.narrow = fig !== raw;
   const next = summarize(fig);
   const prev = gd.__optiviz.drawn;
   const same = prev && prev.shape === next.shape && prev.layout === next.layout;
@@ -221,7 +250,7 @@ export default function (component) {
   if (!gd) {
     gd = document.createElement("div");
     gd.className = "optiviz-plotly";
-    gd.__optiviz = { text: null, queue: Promise.resolve(), drawn: null, clicks: false };
+    gd.__optiviz = { text: null, queue: Promise.resolve(), drawn: null, clicks: false, narrow: false, narrowBelow: null };
     parentElement.appendChild(gd);
   }
   const state = gd.__optiviz;
@@ -241,7 +270,13 @@ export default function (component) {
         state.resizer = new ResizeObserver(() => {
           if (gd.clientWidth !== width && state.drawn) {
             width = gd.clientWidth;
-            Plotly.Plots.resize(gd);
+            if (state.narrowBelow !== null && (width < state.narrowBelow) !== state.narrow) {
+              // across the narrow-screen width: draw the layout for the new width
+              const text = state.text;
+              state.queue = state.queue.then(() => (state.text === text ? draw(Plotly, gd, text, config) : null));
+            } else {
+              Plotly.Plots.resize(gd);
+            }
           }
         });
         state.resizer.observe(gd);

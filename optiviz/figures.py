@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -54,6 +55,7 @@ MAX_PATH_POINTS = 4000
 #: Samples per side of the 3D view's surface: at 73 the narrow valleys (Rosenbrock's, on log height) came
 #: out as saw teeth along their walls; 121 (the contour grid's every third sample) is ~180 KB of figure.
 MAX_SURFACE3D_SIDE = 121
+RANGE_KEY = re.compile(r"^[xy]axis\d*$")
 TRAIL_FRAMES = 6
 # The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
@@ -231,6 +233,47 @@ def _template(moments: bool) -> tuple[dict, tuple]:
     for ann in layout.get("annotations", []):
         ann["font"] = {"size": 11}
     return layout, refs
+
+
+#: Below this width (CSS pixels) the chart component stacks the moment panels under the contour.
+NARROW_BELOW = 760
+NARROW_HEIGHT = 1180
+
+
+@lru_cache(maxsize=1)
+def _narrow_patch() -> dict:
+    """The layout changes that stack the moment panels under the contour, for narrow screens: the contour
+    across the full width on top, the six panels in three rows of two below it, their titles moved with
+    them, and the step slider across the width. The chart component merges this into the layout (objects
+    key by key, lists item by item) when its container is narrower than :data:`NARROW_BELOW`."""
+    fig = make_subplots(
+        rows=4, cols=2, row_heights=[0.46, 0.18, 0.18, 0.18], horizontal_spacing=0.14, vertical_spacing=0.07,
+        specs=[[{"colspan": 2}, None], [{}, {}], [{}, {}], [{}, {}]],
+        subplot_titles=("", *(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))),
+    )
+    stacked = fig.to_dict()["layout"]
+    wide, _ = _template(True)
+    patch: dict = {"height": NARROW_HEIGHT}
+    for key in wide:
+        if RANGE_KEY.match(key):
+            patch[key] = {"domain": stacked[key]["domain"]}
+    titles = {a["text"]: a for a in stacked["annotations"]}
+    patch["annotations"] = [{"x": titles[a["text"]]["x"], "y": titles[a["text"]]["y"]} for a in wide["annotations"]]
+    # the step slider on its own row under Play and Pause, across the width
+    patch["sliders"] = [{"x": 0.0, "len": 1.0, "y": -0.065}]
+    return patch
+
+
+@lru_cache(maxsize=1)
+def _narrow_loss_patch() -> dict:
+    """The loss chart for narrow screens: its two panels one above the other (see :func:`_narrow_patch`)."""
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2, subplot_titles=_LOSS_TITLES[True])
+    stacked = fig.to_dict()["layout"]
+    patch: dict = {"height": 600, "legend": {"y": -0.18}}
+    for key in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        patch[key] = {"domain": stacked[key]["domain"]}
+    patch["annotations"] = [{"x": a["x"], "y": a["y"], "font": {"size": 13}} for a in stacked["annotations"]]
+    return patch
 
 
 def _arrow_segments(run: Run, steps: np.ndarray, span: float) -> dict[str, list[tuple[list, list]]]:
@@ -412,6 +455,8 @@ def create_trajectory_figure(
                       for s in _slider_steps(steps)],
         }],
     )
+    if moments:
+        layout["meta"] = {"optivizNarrow": {"below": NARROW_BELOW, "patch": copy.deepcopy(_narrow_patch())}}
     frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
     return SpecFigure.from_arrays({"data": data, "layout": layout, "frames": frames})
 
@@ -500,12 +545,13 @@ def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
+_LOSS_TITLES = {True: ("f(x_t) − f* against step (log)", "distance to the nearest global minimum (log)"),
+                False: ("f(x_t) against step",)}
+
+
 @lru_cache(maxsize=2)
 def _loss_template(has_min: bool) -> dict:
-    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=(
-        ("f(x_t) − f* against step (log)" if has_min else "f(x_t) against step"),
-        *(("distance to the nearest global minimum (log)",) if has_min else ()),
-    ))
+    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=_LOSS_TITLES[has_min])
     layout = fig.to_dict()["layout"]
     layout.pop("template", None)
     return layout
@@ -546,6 +592,8 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
             _fix_range(layout[key], *_panel_range(values, robust=False), log=has_min)
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
+    if has_min:
+        layout["meta"] = {"optivizNarrow": {"below": NARROW_BELOW, "patch": copy.deepcopy(_narrow_loss_patch())}}
     return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 

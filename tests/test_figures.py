@@ -192,6 +192,48 @@ def test_3d_surface_samples_the_contour_grid_finely_enough_and_stays_light():
     assert len(chart.figure_json(fig)) < 250_000
 
 
+def _merged(base, patch):
+    """What the chart component does with a narrow-screen patch (``merged`` in _plotly_chart.js)."""
+    if isinstance(patch, list) and isinstance(base, list):
+        return [_merged(b, patch[i]) if i < len(patch) else b for i, b in enumerate(base)]
+    if isinstance(patch, dict) and isinstance(base, dict):
+        return {**base, **{k: _merged(base.get(k), v) for k, v in patch.items()}}
+    return patch
+
+
+def test_narrow_screens_get_the_moment_panels_under_the_contour(sim):
+    layout = figures.create_trajectory_figure(sim).spec["layout"]
+    narrow = layout["meta"]["optivizNarrow"]
+    assert narrow["below"] == figures.NARROW_BELOW
+    stacked = _merged(layout, narrow["patch"])
+    assert stacked["xaxis"]["domain"] == [0.0, 1.0]  # the contour across the full width, on top
+    panels = [(stacked[f"xaxis{k}"]["domain"], stacked[f"yaxis{k}"]["domain"]) for k in range(2, 8)]
+    assert all(y[1] < stacked["yaxis"]["domain"][0] for _, y in panels)
+    for row in range(3):  # three rows of two, x then y, not overlapping
+        (lx, ly), (rx, ry) = panels[2 * row], panels[2 * row + 1]
+        assert lx[1] < rx[0] and ly == ry
+        if row:
+            assert ly[1] < panels[2 * row - 2][1][0]
+    # each panel's title sits centred over it, as make_subplots puts it in the wide layout
+    for ann, (x, y) in zip(stacked["annotations"], panels, strict=True):
+        assert ann["x"] == pytest.approx((x[0] + x[1]) / 2) and ann["y"] == pytest.approx(y[1])
+    assert stacked["height"] > layout["height"] and stacked["sliders"][0]["len"] == 1.0
+    # the wide layout is what the figure says; the patch leaves data, frames and ranges alone
+    axes = {f"{a}axis{k}" for a in "xy" for k in ("", *range(2, 8))}
+    assert set(narrow["patch"]) <= {"height", "annotations", "sliders"} | axes
+    assert all(set(v) == {"domain"} for k, v in narrow["patch"].items() if k in axes)
+    assert "meta" not in figures.create_trajectory_figure(sim, moments=False).spec["layout"]
+
+
+def test_narrow_screens_get_the_loss_panels_one_above_the_other(sim):
+    layout = figures.create_loss_figure(sim).spec["layout"]
+    stacked = _merged(layout, layout["meta"]["optivizNarrow"]["patch"])
+    assert stacked["xaxis"]["domain"] == stacked["xaxis2"]["domain"] == [0.0, 1.0]
+    assert stacked["yaxis2"]["domain"][1] < stacked["yaxis"]["domain"][0]
+    assert [a["text"] for a in stacked["annotations"]] == [a["text"] for a in layout["annotations"]]
+    assert stacked["annotations"][1]["y"] == pytest.approx(stacked["yaxis2"]["domain"][1])
+
+
 def test_log_levels_where_values_span_decades():
     assert figures.surface_grid(surfaces.get("rosenbrock")).log_scaled
     assert figures.surface_grid(surfaces.get("goldstein_price")).log_scaled

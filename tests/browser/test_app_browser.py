@@ -529,6 +529,40 @@ def test_the_chart_follows_its_container_width(page: Any, app_url: str) -> None:
     assert_no_exception(page)
 
 
+def test_narrow_screens_stack_the_panels_and_follow_resizes(page: Any, app_url: str) -> None:
+    """Below the narrow-screen width the moment panels go under the contour and the loss panels one above
+    the other; widening the window brings back the side-by-side layout, narrowing it stacks them again;
+    an lr change on a narrow screen is drawn in place and stays stacked."""
+    layout = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({"
+              "how: el.dataset.optivizUpdate, height: el._fullLayout.height, "
+              "x: el.layout.xaxis.domain, x2: el.layout.xaxis2.domain, "
+              "y: el.layout.yaxis.domain, y2: el.layout.yaxis2.domain}))")
+    # on top: the contour's y domain starts above the first moment panel's
+    stacked = ("() => { const l = document.querySelector('.js-plotly-plot').layout; "
+               "return l.yaxis.domain[0] > l.yaxis2.domain[1]; }")
+    page.set_viewport_size({"width": 600, "height": 1000})
+    _open_app(page, app_url)
+    main, loss = page.evaluate(layout)
+    assert main["y"][0] > main["y2"][1] and main["height"] == 1180 and main["x2"][0] == 0
+    assert loss["x"] == loss["x2"] == [0, 1] and loss["y"][0] > loss["y2"][1]
+    screenshot(page, "app_narrow")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_function(f"() => !({stacked})()", timeout=REDRAW_TIMEOUT_MS)
+    main, loss = page.evaluate(layout)
+    assert main["y"][0] < main["y2"][0] and main["x2"][0] > 0.5 and main["height"] == 720 and main["how"] == "react"
+    assert loss["x"][1] < loss["x2"][0]
+    page.set_viewport_size({"width": 600, "height": 1000})
+    page.wait_for_function(stacked, timeout=REDRAW_TIMEOUT_MS)
+    chart = page.locator(MAIN_CHART)
+    before = chart.evaluate(_PATHS)
+    _nudge_lr_and_wait_for_the_chart(page, chart)
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    main, _ = page.evaluate(layout)
+    assert main["how"] == "in-place" and main["y"][0] > main["y2"][1] and main["height"] == 1180
+    assert chart.evaluate(_PATHS)["run0"]["sig"] != before["run0"]["sig"]
+    assert_no_exception(page)
+
+
 def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
     chart = _open_app(page, app_url)
     play = page.locator(".updatemenu-button", has_text="Play")
