@@ -630,6 +630,7 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
         "scene": {"xaxis": {"title": {"text": "x"}, "range": [x0, x1]},
                   "yaxis": {"title": {"text": "y"}, "range": [y0, y1]},
                   "zaxis": {"title": {"text": "log₁₀(f − f_min)" if log_scaled else "f"}}},
-        "legend": {"orientation": "h", "y": 1.0},
+        # under the scene: at the top, the modebar covered its right end whenever the pointer was on the chart
+        "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
     }
     return SpecFigure.from_arrays({"data": data, "layout": layout})
