@@ -260,7 +260,7 @@ def _narrow_patch() -> dict:
     titles = {a["text"]: a for a in stacked["annotations"]}
     patch["annotations"] = [{"x": titles[a["text"]]["x"], "y": titles[a["text"]]["y"]} for a in wide["annotations"]]
     # the step slider on its own row under Play and Pause, across the width
-    patch["sliders"] = [{"x": 0.0, "len": 1.0, "y": -0.065}]
+    patch["sliders"] = [{"x": 0.0, "len": 1.0, "y": -0.1}]
     return patch
 
 
@@ -440,7 +440,7 @@ def create_trajectory_figure(
         uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
         updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.03,
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.06,
             "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 28},
             "buttons": [
                 {"label": "▶ Play", "method": "animate", "args": [None, play]},
@@ -448,7 +448,7 @@ def create_trajectory_figure(
             ],
         }],
         sliders=[{
-            "active": 0, "x": 0.2, "len": 0.32 if moments else 0.8, "y": -0.03, "yanchor": "top",
+            "active": 0, "x": 0.2, "len": 0.32 if moments else 0.8, "y": -0.06, "yanchor": "top",
             "pad": {"t": 28}, "currentvalue": {"prefix": "step ", "font": {"size": 12}},
             "transition": {"duration": 0},
             "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]}
