@@ -212,10 +212,14 @@ function merged(base, patch) {
 }
 
 // A figure may carry a layout for narrow screens (layout.meta.optivizNarrow: {below, patch}, see
-// figures._narrow_patch): below that width the patch is merged into its layout, so that the moment panels
+// optiviz/_layouts.py): below that width the patch is merged into its layout, so that the moment panels
 // stack under the contour instead of squeezing beside it.
+function narrowLayout(fig) {
+  return (fig.layout && fig.layout.meta && fig.layout.meta.optivizNarrow) || null;
+}
+
 function fitted(fig, width) {
-  const narrow = fig.layout && fig.layout.meta && fig.layout.meta.optivizNarrow;
+  const narrow = narrowLayout(fig);
   if (!narrow || !(width > 0) || width >= narrow.below) return fig;
   return { ...fig, layout: merged(fig.layout, narrow.patch) };
 }
@@ -223,7 +227,7 @@ function fitted(fig, width) {
 async function draw(Plotly, gd, text, config) {
   const raw = JSON.parse(text);
   const fig = fitted(raw, gd.clientWidth);
-  const narrow = raw.layout && raw.layout.meta && raw.layout.meta.optivizNarrow;
+  const narrow = narrowLayout(raw);
   gd.__optiviz.narrowBelow = narrow ? narrow.below : null; // read when the container's width changes
   gd.__optiviz.narrow = fig !== raw;
   const next = summarize(fig);

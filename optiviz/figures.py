@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
-from plotly.subplots import make_subplots
 
 from ._engine import Run, Simulation
+from ._layouts import loss_grid, narrow_loss_patch, narrow_meta, narrow_trajectory_patch, trajectory_grid
 from ._surface_image import CONTOUR_SCALE, SurfaceGrid, surface_grid
 
 __all__ = [
@@ -55,11 +53,9 @@ MAX_PATH_POINTS = 4000
 #: Samples per side of the 3D view's surface: at 73 the narrow valleys (Rosenbrock's, on log height) came
 #: out as saw teeth along their walls; 121 (the contour grid's every third sample) is ~180 KB of figure.
 MAX_SURFACE3D_SIDE = 121
-RANGE_KEY = re.compile(r"^[xy]axis\d*$")
 TRAIL_FRAMES = 6
 # The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
-_ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 
 
 class SpecFigure(go.Figure):
@@ -215,67 +211,6 @@ def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
     return [first, second, [("effective step size", run.effective_lr, "solid")]]
 
 
-@lru_cache(maxsize=4)
-def _template(moments: bool) -> tuple[dict, tuple]:
-    """Layout (axes and titles) of the subplot grid, and each panel's axis references; built once."""
-    if moments:
-        fig = make_subplots(
-            rows=3, cols=3, column_widths=[0.52, 0.24, 0.24], horizontal_spacing=0.065, vertical_spacing=0.09,
-            specs=[[{"rowspan": 3}, {}, {}], [None, {}, {}], [None, {}, {}]],
-            subplot_titles=("", *(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))),
-        )
-        refs = tuple(tuple(fig._grid_ref[r][c][0].trace_kwargs for c in (1, 2)) for r in range(3))
-    else:
-        fig = make_subplots(rows=1, cols=1)
-        refs = ()
-    layout = fig.to_dict()["layout"]
-    layout.pop("template", None)  # Streamlit's theme (or plotly's default) styles the figure
-    for ann in layout.get("annotations", []):
-        ann["font"] = {"size": 11}
-    return layout, refs
-
-
-#: Below this width (CSS pixels) the chart component stacks the moment panels under the contour.
-NARROW_BELOW = 760
-NARROW_HEIGHT = 1180
-
-
-@lru_cache(maxsize=1)
-def _narrow_patch() -> dict:
-    """The layout changes that stack the moment panels under the contour, for narrow screens: the contour
-    across the full width on top, the six panels in three rows of two below it, their titles moved with
-    them, and the step slider across the width. The chart component merges this into the layout (objects
-    key by key, lists item by item) when its container is narrower than :data:`NARROW_BELOW`."""
-    fig = make_subplots(
-        rows=4, cols=2, row_heights=[0.46, 0.18, 0.18, 0.18], horizontal_spacing=0.14, vertical_spacing=0.07,
-        specs=[[{"colspan": 2}, None], [{}, {}], [{}, {}], [{}, {}]],
-        subplot_titles=("", *(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))),
-    )
-    stacked = fig.to_dict()["layout"]
-    wide, _ = _template(True)
-    patch: dict = {"height": NARROW_HEIGHT}
-    for key in wide:
-        if RANGE_KEY.match(key):
-            patch[key] = {"domain": stacked[key]["domain"]}
-    titles = {a["text"]: a for a in stacked["annotations"]}
-    patch["annotations"] = [{"x": titles[a["text"]]["x"], "y": titles[a["text"]]["y"]} for a in wide["annotations"]]
-    # the step slider on its own row under Play and Pause, across the width
-    patch["sliders"] = [{"x": 0.0, "len": 1.0, "y": -0.1}]
-    return patch
-
-
-@lru_cache(maxsize=1)
-def _narrow_loss_patch() -> dict:
-    """The loss chart for narrow screens: its two panels one above the other (see :func:`_narrow_patch`)."""
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2, subplot_titles=_LOSS_TITLES[True])
-    stacked = fig.to_dict()["layout"]
-    patch: dict = {"height": 600, "legend": {"y": -0.18}}
-    for key in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
-        patch[key] = {"domain": stacked[key]["domain"]}
-    patch["annotations"] = [{"x": a["x"], "y": a["y"], "font": {"size": 13}} for a in stacked["annotations"]]
-    return patch
-
-
 def _arrow_segments(run: Run, steps: np.ndarray, span: float) -> dict[str, list[tuple[list, list]]]:
     """Per kind (−gradient, −momentum, update), per frame: a segment from the head of ``span`` length."""
     n = run.steps_done
@@ -331,7 +266,7 @@ def create_trajectory_figure(
     surface = sim.surface
     grid = grid if grid is not None else surface_grid(surface)
     (x0, x1), (y0, y1) = surface.domain
-    layout_template, refs = _template(moments)
+    layout_template, refs = trajectory_grid(moments)
     layout = copy.deepcopy(layout_template)
     steps = frame_steps(sim, max_frames)
 
@@ -456,7 +391,7 @@ def create_trajectory_figure(
         }],
     )
     if moments:
-        layout["meta"] = {"optivizNarrow": {"below": NARROW_BELOW, "patch": copy.deepcopy(_narrow_patch())}}
+        layout["meta"] = narrow_meta(narrow_trajectory_patch())
     frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
     return SpecFigure.from_arrays({"data": data, "layout": layout, "frames": frames})
 
@@ -545,18 +480,6 @@ def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
     return float(values.min()), float(values.max())
 
 
-_LOSS_TITLES = {True: ("f(x_t) − f* against step (log)", "distance to the nearest global minimum (log)"),
-                False: ("f(x_t) against step",)}
-
-
-@lru_cache(maxsize=2)
-def _loss_template(has_min: bool) -> dict:
-    fig = make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1, subplot_titles=_LOSS_TITLES[has_min])
-    layout = fig.to_dict()["layout"]
-    layout.pop("template", None)
-    return layout
-
-
 def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
                        colors: Sequence[str] | None = None, height: int = 330) -> SpecFigure:
     """Loss against step (log scale of f − f* where the minimum is known) and distance to the nearest minimum."""
@@ -564,7 +487,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     colors = _colors(sim, colors)
     surface = sim.surface
     has_min = surface.min_value is not None
-    layout = copy.deepcopy(_loss_template(has_min))
+    layout = copy.deepcopy(loss_grid(has_min))
     data = []
     seen: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
     for i, run in enumerate(sim.runs):
@@ -593,7 +516,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
     if has_min:
-        layout["meta"] = {"optivizNarrow": {"below": NARROW_BELOW, "patch": copy.deepcopy(_narrow_loss_patch())}}
+        layout["meta"] = narrow_meta(narrow_loss_patch())
     return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import optiviz
 import surfaces
-from optiviz import chart, figures
+from optiviz import _layouts, chart, figures
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,7 @@ def _merged(base, patch):
 def test_narrow_screens_get_the_moment_panels_under_the_contour(sim):
     layout = figures.create_trajectory_figure(sim).spec["layout"]
     narrow = layout["meta"]["optivizNarrow"]
-    assert narrow["below"] == figures.NARROW_BELOW
+    assert narrow["below"] == _layouts.NARROW_BELOW
     stacked = _merged(layout, narrow["patch"])
     assert stacked["xaxis"]["domain"] == [0.0, 1.0]  # the contour across the full width, on top
     panels = [(stacked[f"xaxis{k}"]["domain"], stacked[f"yaxis{k}"]["domain"]) for k in range(2, 8)]
