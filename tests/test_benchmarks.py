@@ -30,3 +30,30 @@ def test_timeline_browser_explains_itself():
     r = subprocess.run([sys.executable, "benchmarks/timeline_browser.py", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and "--presses" in r.stdout
+
+
+def _element_tree(script: str) -> list[tuple[int, str]]:
+    """The page's elements and blocks at its defaults, as (depth, kind) in page order (AppTest)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / script), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    tree = []
+
+    def walk(node, depth):
+        tree.append((depth, node.type))
+        for child in (node.children.values() if isinstance(getattr(node, "children", None), dict) else ()):
+            walk(child, depth + 1)
+
+    walk(at.sidebar, 0)
+    walk(at.main, 0)
+    return tree
+
+
+def test_the_crowded_control_page_has_optivizs_elements_in_optivizs_places():
+    # What the control page is for: the same elements as app.py at its defaults, nested the same way, with
+    # the minimal page's one chart in place of optiviz's two. When app.py gains or loses an element, so must it.
+    app = [node for node in _element_tree("app.py") if node[1] != "bidi_component"]
+    crowded = [node for node in _element_tree("benchmarks/crowded_app.py") if node[1] != "plotly_chart"]
+    assert crowded == app
+    assert len(app) > 50
