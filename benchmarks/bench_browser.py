@@ -11,12 +11,15 @@ in range) and measures, in the page's own clock, the time from the key press unt
 
 Which charts a press redrew is known once the page has been quiet for 600 ms (that wait is not counted).
 
-It prints the median and p90 per page and the ratio of the medians. It never asserts a time: these machines
-are shared and noisy. Usage::
+It prints the median and p90 per page, how many elements each page has, and the ratio of the medians. It
+never asserts a time: these machines are shared and noisy. Any other page can stand in for optiviz
+(``--app``); it is then a control, with no verdict: ``benchmarks/crowded_app.py`` is optiviz's elements
+without optiviz's work, around the minimal page's chart. Usage::
 
     python benchmarks/bench_browser.py                     # app.py vs benchmarks/minimal_app.py
     python benchmarks/bench_browser.py --repeats 25 --slider-index 1
     python benchmarks/bench_browser.py --app benchmarks/minimal_app.py   # harness check, ratio ~1
+    python benchmarks/bench_browser.py --app benchmarks/crowded_app.py --slider-index 2   # a control page
     python benchmarks/bench_browser.py --slider-index 2 --without-chart-work   # diagnostic: the page minus Plotly
 """
 
@@ -114,6 +117,12 @@ _RESULT = """
 
 QUIET_MS = 600.0
 
+# Every element is resent and re-rendered on each rerun: how many a page has is part of what it costs.
+_COUNT_ELEMENTS = """
+() => [document.querySelectorAll('[data-testid=stElementContainer]').length,
+       document.querySelectorAll('[data-testid=stVerticalBlock], [data-testid=stHorizontalBlock]').length]
+"""
+
 
 @dataclass
 class Target:
@@ -126,6 +135,8 @@ class Target:
     slider: Any = None
     slider_label: str = ""
     direction: int = 1
+    elements: int = 0  # Streamlit elements on the page (`stElementContainer`), once loaded
+    blocks: int = 0  # and layout blocks (vertical and horizontal: containers, columns, expanders' bodies...)
     times_ms: list[float] = field(default_factory=list)
 
 
@@ -159,6 +170,7 @@ def _open(target: Target, browser: Any, base_url: str, timeout_ms: float, *, ski
     with contextlib.suppress(TypeError, ValueError):
         if high is not None and float(value) >= float(high):
             target.direction = -1  # at the top already: go down first
+    target.elements, target.blocks = page.evaluate(_COUNT_ELEMENTS)
     page.evaluate(_INSTALL_PROBE)
     target.page, target.slider = page, slider
 
@@ -207,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     from playwright.sync_api import sync_playwright
 
     root = _browser.REPO_ROOT
-    app = Target("optiviz", Path(args.app), args.slider_index)
+    is_app = Path(args.app) == Path("app.py")
+    app = Target("optiviz" if is_app else Path(args.app).stem, Path(args.app), args.slider_index)
     peer = Target("minimal", Path(args.peer), 0)
     for target in (app, peer):
         if not (root / target.script).is_file():
@@ -234,19 +247,25 @@ def main(argv: list[str] | None = None) -> int:
 
     print("optiviz browser benchmark: slider key press -> chart redrawn and page idle (ms, lower is better)")
     print(f"goal: ratio <= {GOAL_RATIO} (optiviz median / minimal median)")
+    if not is_app:
+        print(f"measuring {args.app} in optiviz's place: a control page, not the benchmark")
     print(
         f"chromium {version}, python {platform.python_version()}, {args.repeats} repeats "
         f"(+{args.warmup} warm-up) per page, interleaved"
     )
-    print(f"{'page':<10} {'script':<28} {'slider':<20} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
+    print(f"{'page':<12} {'script':<28} {'elements':>8} {'blocks':>6}  {'slider':<20} {'median':>8} {'p90':>8} "
+          f"{'min':>8} {'max':>8}")
     for target in (app, peer):
         t = target.times_ms
         slider = f"#{target.slider_index} {target.slider_label}"[:20]
         print(
-            f"{target.name:<10} {target.script!s:<28} {slider:<20} {statistics.median(t):8.1f} "
-            f"{_percentile(t, 90):8.1f} {min(t):8.1f} {max(t):8.1f}"
+            f"{target.name[:12]:<12} {target.script!s:<28} {target.elements:>8} {target.blocks:>6}  {slider:<20} "
+            f"{statistics.median(t):8.1f} {_percentile(t, 90):8.1f} {min(t):8.1f} {max(t):8.1f}"
         )
     ratio = statistics.median(app.times_ms) / statistics.median(peer.times_ms)
+    if not is_app:
+        print(f"ratio {app.name}/minimal (median): {ratio:.2f} -- CONTROL PAGE ({args.app}), not optiviz: no verdict")
+        return 0
     if args.without_chart_work:
         print(f"ratio optiviz/minimal (median): {ratio:.2f} -- DIAGNOSTIC (--without-chart-work): optiviz's charts "
               "did no Plotly work, so this is the rest of the page's cost, not a benchmark result")

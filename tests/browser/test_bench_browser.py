@@ -17,7 +17,16 @@ def _bench(*args: str) -> str:
 
 def test_the_harness_measures_a_page_against_itself():
     out = _bench("--app", "benchmarks/minimal_app.py")
-    assert "ratio optiviz/minimal (median):" in out
+    assert "ratio minimal_app/minimal (median):" in out
+    assert "the goal" not in out.splitlines()[-1], out  # a control page gets no verdict
+
+
+def test_the_crowded_control_page_has_optivizs_elements_and_no_verdict():
+    out = _bench("--app", "benchmarks/crowded_app.py", "--slider-index", "2")
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("crowded_app ", "minimal "))}
+    assert "#2" in rows["crowded_app"] and "frequency" in rows["crowded_app"], out
+    assert int(rows["crowded_app"][2]) > 30 and int(rows["minimal"][2]) == 2, out  # elements, as loaded
+    assert "CONTROL PAGE (benchmarks/crowded_app.py)" in out.splitlines()[-1], out
 
 
 def test_the_harness_sees_optiviz_update_its_charts_in_place():
