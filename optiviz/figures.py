@@ -490,11 +490,13 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     layout = copy.deepcopy(loss_grid(has_min))
     data = []
     seen: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    exact: list[tuple[int, str, int]] = []  # (run, axis suffix, first step) where the value is 0 exactly
     for i, run in enumerate(sim.runs):
         loss = run.loss
         if has_min:
             gap = loss - surface.min_value
             loss = np.where(gap > 0, gap, np.nan)
+            exact += [(i, "", int(s)) for s in np.flatnonzero(gap <= 0)[:1]]
         kept, loss = _envelope(loss, MAX_SERIES_POINTS + 1)
         seen[0].append(loss[np.isfinite(loss)])
         common = {"type": "scatter", "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
@@ -502,17 +504,31 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
                   "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
         data.append({**common, **_series_x(kept, 0), "y": _f32(loss)})
         if has_min:
-            kept, dist = _envelope(run.distance_to(surface.minima), MAX_SERIES_POINTS + 1)
+            distance = run.distance_to(surface.minima)
+            exact += [(i, "2", int(s)) for s in np.flatnonzero(distance == 0)[:1]]
+            kept, dist = _envelope(distance, MAX_SERIES_POINTS + 1)
             seen[1].append(dist[np.isfinite(dist) & (dist > 0)])
             data.append({**common, **_series_x(kept, 0), "y": _f32(dist), "showlegend": False, "xaxis": "x2",
                          "yaxis": "y2"})
     last_step = max(1, max(run.steps_done for run in sim.runs))
+    bottom = {}
     for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if key.startswith("xaxis"):
             layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
         else:
             values = seen[0 if key == "yaxis" else 1]
-            _fix_range(layout[key], *_panel_range(values, robust=False), log=has_min)
+            bottom[key[5:]], _ = _fix_range(layout[key], *_panel_range(values, robust=False), log=has_min)
+    # A run that lands exactly on the minimum (f − f* or the distance is 0 in float64) has nothing to draw
+    # there on a log scale, and its line just stops: a marker on the panel's floor says why.
+    what = {"": "f(x_t) − f* ≤ 0 in float64", "2": "exactly on the minimum"}
+    data += [{
+        "type": "scatter", "mode": "markers", "x": [step], "y": [bottom[axis]], "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}", "name": f"{labels[i]} exact", "legendgroup": f"run{i}", "showlegend": False,
+        "cliponaxis": False, "marker": {"symbol": "triangle-down", "size": 10, "color": colors[i],
+                                        "line": {"color": "white", "width": 1}},
+        "hovertemplate": f"{labels[i]}<br>step {step}: {what[axis]}, the first time<br>"
+                         "(a log scale has no place for 0)<extra></extra>",
+    } for i, axis, step in exact]
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
     if has_min:

@@ -234,6 +234,36 @@ def test_narrow_screens_get_the_loss_panels_one_above_the_other(sim):
     assert stacked["annotations"][1]["y"] == pytest.approx(stacked["yaxis2"]["domain"][1])
 
 
+def test_a_run_that_lands_exactly_on_the_minimum_is_marked_where_its_log_line_stops():
+    # Himmelblau's defaults: three runs reach f* = 0 exactly in float64, which a log scale cannot show.
+    sim = optiviz.simulate("himmelblau", optiviz.default_runs("himmelblau"), steps=1000)
+    colors = [figures.color(i) for i in range(4)]
+    spec = figures.create_loss_figure(sim, colors=colors).spec
+    layout = spec["layout"]
+    marks = [t for t in spec["data"] if t["name"].endswith(" exact")]
+    expected = []
+    for i, run in enumerate(sim.runs):
+        gap = run.loss - sim.surface.min_value
+        expected += [(i, "y", int(np.flatnonzero(gap <= 0)[0]))] if (gap <= 0).any() else []
+        distance = run.distance_to(sim.surface.minima)
+        expected += [(i, "y2", int(np.flatnonzero(distance == 0)[0]))] if (distance == 0).any() else []
+    assert sum(axis == "y" for _, axis, _ in expected) == 3
+    got = [(int(t["legendgroup"][3:]), t["yaxis"], t["x"][0]) for t in marks]
+    assert got == expected
+    for t, (i, axis, step) in zip(marks, expected, strict=True):
+        name = "yaxis" if axis == "y" else "yaxis2"
+        assert t["y"] == [pytest.approx(10.0 ** layout[name]["range"][0])]  # on the panel's floor
+        assert t["marker"]["color"] == colors[i] and t["showlegend"] is False and t["cliponaxis"] is False
+        assert f"step {step}:" in t["hovertemplate"]
+        # the run's line has nothing to draw at that step (1,000 steps: every step is in the series)
+        line = next(d for d in spec["data"] if d["legendgroup"] == f"run{i}" and d.get("yaxis", "y") == axis
+                    and d["mode"] == "lines")
+        assert "x" not in line and not _decoded(line["y"])[step] > 0  # NaN, or 0 (no place on a log axis)
+    # Runs that never land exactly (Rosenbrock's defaults) get none.
+    rosenbrock = optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), steps=1000)
+    assert not [t for t in figures.create_loss_figure(rosenbrock).spec["data"] if t["name"].endswith(" exact")]
+
+
 def test_log_levels_where_values_span_decades():
     assert figures.surface_grid(surfaces.get("rosenbrock")).log_scaled
     assert figures.surface_grid(surfaces.get("goldstein_price")).log_scaled
