@@ -49,7 +49,7 @@ MAX_FRAMES = 200
 #: in Chromium), so the slider names every few frames while Play still shows all of them.
 MAX_SLIDER_STEPS = 50
 MAX_SERIES_POINTS = 1000
-MAX_PATH_POINTS = 4000
+MAX_PATH_POINTS = 4000  # and every point where the path turns (see _path_rows)
 #: Samples per side of the 3D view's surface: at 73 the narrow valleys (Rosenbrock's, on log height) came
 #: out as saw teeth along their walls; 121 (the contour grid's every third sample) is ~180 KB of figure.
 MAX_SURFACE3D_SIDE = 121
@@ -133,13 +133,20 @@ def _stride(n: int, limit: int) -> int:
     return max(1, math.ceil(n / limit))
 
 
-def _strided_rows(a: np.ndarray, limit: int) -> np.ndarray:
-    """Every k-th row so that at most ~limit remain, always keeping the last one."""
-    k = _stride(a.shape[0], limit)
-    if k == 1:
-        return a
-    out = a[::k]
-    return out if (a.shape[0] - 1) % k == 0 else np.concatenate([out, a[-1:]])
+def _path_rows(path: np.ndarray, limit: int) -> np.ndarray:
+    """Which rows of a long path to draw: every k-th (at most ~``limit``), the last, and every point where
+    the path turns by more than 15 degrees. Every k-th alone drew a zig-zag across a valley, SGD's
+    signature, as a smooth curve (the quadratic at 4,000 steps); the turns keep it, and a smooth stretch
+    still costs only the k-th points."""
+    n = path.shape[0]
+    if n <= limit:
+        return np.arange(n)
+    step = np.diff(path, axis=0)
+    before, after = step[:-1], step[1:]
+    with np.errstate(invalid="ignore"):
+        cos = np.einsum("ij,ij->i", before, after) / (np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1))
+    turns = np.flatnonzero(cos < math.cos(math.radians(15))) + 1  # NaN (a step of 0, inf) is no turn
+    return np.unique(np.concatenate([np.arange(0, n, _stride(n, limit)), turns, [n - 1]]))
 
 
 def _text_position(point: np.ndarray, domain) -> str:
@@ -309,7 +316,7 @@ def create_trajectory_figure(
     digits = max(0, 6 - math.floor(math.log10(max(x1 - x0, y1 - y0))))
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
-        p = _strided_rows(run.path, MAX_PATH_POINTS)
+        p = run.path[_path_rows(run.path, MAX_PATH_POINTS)]
         data.append({
             "type": "scatter", "x": _f32(p[:, 0]), "y": _f32(p[:, 1]), "mode": "lines", "name": label,
             "legendgroup": f"run{i}", "line": {"color": c, "width": 1.5}, "opacity": 0.45,
@@ -555,8 +562,8 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
     lo = float(np.nanmin(surface.values(xs[::k], ys[::k])))
     shift = 10**zmin if log_scaled else 0.0
     for i, run in enumerate(sim.runs):
-        p = _strided_rows(run.path, 2000)
-        zz = _strided_rows(run.loss, 2000).copy()
+        rows = _path_rows(run.path, 2000)
+        p, zz = run.path[rows], run.loss[rows].copy()
         if log_scaled:
             with np.errstate(all="ignore"):
                 zz = np.log10(np.maximum(zz - lo, 0.0) + shift)

@@ -91,6 +91,29 @@ def test_long_runs_are_strided():
     assert len(pio.to_json(fig, validate=False)) < 1_500_000
 
 
+def test_long_paths_keep_every_turn():
+    # SGD zig-zagging across the quadratic's valley: at 4,000 steps every other point alone drew one side of
+    # the zig-zag, a smooth curve; the turns keep it, and a smooth stretch is still thinned.
+    sim = optiviz.simulate("quadratic", [optiviz.RunSpec("sgd", lr=0.4), optiviz.RunSpec("adam", lr=0.05)],
+                           steps=4000)
+    spec = figures.create_trajectory_figure(sim, labels=["zigzag", "smooth"], moments=False).spec
+    for run, label in zip(sim.runs, ["zigzag", "smooth"], strict=True):
+        rows = figures._path_rows(run.path, figures.MAX_PATH_POINTS)
+        trace = next(t for t in spec["data"] if t["name"] == label)
+        drawn = np.column_stack([_decoded(trace["x"]), _decoded(trace["y"])])
+        assert np.array_equal(drawn, run.path[rows].astype(np.float32))
+        assert np.all(np.diff(rows) > 0) and rows[0] == 0 and rows[-1] == len(run.path) - 1
+        assert set(range(0, len(run.path), 2)) <= set(rows.tolist())  # every k-th (k = 2 for 4,001 points)
+        step = np.diff(run.path, axis=0)
+        cos = np.einsum("ij,ij->i", step[:-1], step[1:]) / (
+            np.linalg.norm(step[:-1], axis=1) * np.linalg.norm(step[1:], axis=1))
+        turns = np.flatnonzero(cos < np.cos(np.radians(15))) + 1
+        assert set(turns.tolist()) <= set(rows)
+        assert len(rows) <= len(range(0, len(run.path), 2)) + len(turns) + 1 < len(run.path)  # thinned
+    zigzag = next(t for t in spec["data"] if t["name"] == "zigzag")
+    assert np.sign(_decoded(zigzag["y"])[:6]).tolist() == [-1, 1, -1, 1, -1, 1]  # every corner, not every other
+
+
 def test_a_series_that_fits_is_kept_whole():
     values = np.arange(10.0)
     kept, out = figures._envelope(values, 10)
