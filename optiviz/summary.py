@@ -35,16 +35,19 @@ def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list
 
 
 def display_rows(rows: Sequence[dict]) -> list[dict]:
-    """The rows as the page shows them (``st.table``, whose cells are Markdown): losses in scientific
-    notation, "—" for none, and Markdown's special characters escaped so labels show as typed."""
+    """The rows as the page shows them (``st.table``, whose cells are Markdown): every cell text (a column
+    of numbers and "—" made Streamlit's Arrow conversion fail, log a traceback and retry on every rerun),
+    losses in scientific notation with a real minus sign (the browser broke lines at "e-", leaving "03" on
+    a line of its own; it keeps "e−03" together), "—" for none, and Markdown's special characters escaped so
+    labels show as typed."""
     def cell(value):
         if value is None:
             return "—"
         if isinstance(value, float):
-            return f"{value:.4e}" if math.isfinite(value) else str(value)
+            return f"{value:.4e}".replace("-", "\u2212") if math.isfinite(value) else str(value)
         if isinstance(value, str):
             return markdown_text(value)
-        return value
+        return str(value)
 
     return [{name: cell(value) for name, value in row.items()} for row in rows]
 

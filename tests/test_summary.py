@@ -32,8 +32,10 @@ def test_display_rows_format_and_escape():
     rows = [{"run": "Adam (lr_decay 0.1) #2 [x] $y$ *z*", "final loss": 0.000123456, "best loss": float("nan"),
              "steps": None, "best at step": 7}]
     (out,) = display_rows(rows)
-    assert out["final loss"] == "1.2346e-04"
+    assert out["final loss"] == "1.2346e\u221204"  # a minus sign: no line break after "e"
+    assert display_rows([{"x": -2.5e7}])[0]["x"] == "\u22122.5000e+07"
     assert out["best loss"] == "nan"
     assert out["steps"] == "—"
-    assert out["best at step"] == 7
+    assert out["best at step"] == "7"
+    assert all(isinstance(v, str) for v in out.values())  # one type a column: Arrow converts it as it is
     assert out["run"] == r"Adam (lr\_decay 0.1) \#2 \[x\] \$y\$ \*z\*"
