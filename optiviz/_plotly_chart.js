@@ -17,6 +17,9 @@
 const DATA_KEYS = ["x", "y", "x0", "dx", "y0", "dy", "customdata", "text", "hovertext"];
 const LABEL_KEYS = ["name", "hovertemplate"]; // restyled (cheap: no recalculation) when they change
 const RANGE = /^[xy]axis\d*$/;
+// Plotly.animate options for a jump with no transition (as the animation's own step slider does); new each
+// time, so that nothing Plotly does to them carries over.
+const atOnce = () => ({ mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 } });
 
 // Plotly.PlotSchema.findArrayAttributes, the same walk without Array.prototype.concat.
 //
@@ -160,8 +163,7 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
     (i) => axisIsFixed(fig.layout, fig.data[i].xaxis, "x") && axisIsFixed(fig.layout, fig.data[i].yaxis, "y"),
   );
   if (!fixed) return false;
-  const sliders = gd.layout.sliders || [];
-  const active = sliders.length ? sliders[0].active || 0 : 0;
+  const viewed = viewedFrame(gd);
   if (changed.length) {
     // Names and hover templates go with the data: Plotly.update below skips Plotly's defaults pass when its
     // layout part holds only axis ranges, so without them here the legend it redraws kept the old names.
@@ -170,9 +172,7 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
       for (const k of [...DATA_KEYS, ...LABEL_KEYS]) if (k in fig.data[i]) update[k] = fig.data[i][k];
       return update;
     });
-    await Plotly.animate(gd, { data, traces: changed }, {
-      mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
-    });
+    await Plotly.animate(gd, { data, traces: changed }, atOnce());
   }
   // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two (its restyle of the
   // labels is what redraws the legend).
@@ -186,15 +186,17 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   }
   if (fig.frames && fig.frames.length) {
     await Plotly.addFrames(gd, fig.frames); // same names: replaces each frame
-    const steps = sliders.length ? sliders[0].steps || [] : [];
-    if (active > 0 && steps[active]) {
-      // stay at the step the user was looking at, now showing the new runs
-      await Plotly.animate(gd, [steps[active].args[0][0]], {
-        mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 },
-      });
-    }
+    // stay at the step the user was looking at, now showing the new runs
+    if (viewed !== null) await Plotly.animate(gd, [viewed], atOnce());
   }
   return true;
+}
+
+// The frame the animation's step slider shows, if not the first.
+function viewedFrame(gd) {
+  const slider = ((gd.layout && gd.layout.sliders) || [])[0];
+  const step = slider && slider.active > 0 && (slider.steps || [])[slider.active];
+  return step && step.args && step.args[0] ? step.args[0][0] : null;
 }
 
 // Objects merged key by key and lists item by item (an item that is an object merges into the item at the
@@ -239,9 +241,18 @@ async function draw(Plotly, gd, text, config) {
     // measure what the rest of the page costs. The chart keeps showing what it showed.
     how = "skipped";
   } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next)))) {
-    const figure = { data: fig.data, layout: fig.layout, frames: fig.frames || [], config };
+    // Plotly.react would start the animation over: stay at the step the user was looking at (arrows or
+    // moments switched on while paused there) when the new figure has that step too. The slider is drawn
+    // there (animating alone would not move it: Plotly's slider ignores a jump to the frame it last saw),
+    // then the traces are taken there.
+    const viewed = prev ? viewedFrame(gd) : null;
+    const slider = ((fig.layout && fig.layout.sliders) || [])[0];
+    const at = viewed === null || !slider ? -1 : (slider.steps || []).findIndex((st) => st.args && st.args[0] && st.args[0][0] === viewed);
+    const layout = at > 0 ? { ...fig.layout, sliders: [{ ...slider, active: at }, ...fig.layout.sliders.slice(1)] } : fig.layout;
+    const figure = { data: fig.data, layout, frames: fig.frames || [], config };
     await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));
     how = prev ? "react" : "new";
+    if (at > 0) await Plotly.animate(gd, [viewed], atOnce());
   }
   gd.__optiviz.drawn = next;
   gd.dataset.optivizUpdate = how; // read by the browser tests

@@ -452,6 +452,28 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     assert_no_exception(page)
 
 
+def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str) -> None:
+    """Arrows (or moments) switched on while paused at a step: new traces, so Plotly.react, which starts
+    the animation over; the chart goes back to the step the user was looking at, as a fresh draw there."""
+    chart = _open_app(page, app_url)
+    step = 20
+    frame = chart.evaluate(_GO_TO_FRAME, step)
+    revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
+    page.get_by_text("Arrows", exact=True).click()
+    page.wait_for_function(
+        "([sel, rev]) => Number(document.querySelector(sel).dataset.optivizRevision) > rev",
+        arg=[".js-plotly-plot", revision], timeout=REDRAW_TIMEOUT_MS,
+    )
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
+    assert chart.evaluate("el => el.data.some(t => (t.name || '').includes('update'))"), "no arrows drawn"
+    assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
+    assert chart.evaluate(f"el => el.layout.sliders[0].steps[{step}].args[0][0]") == frame
+    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    screenshot(page, "app_arrows_at_step")
+    assert_no_exception(page)
+
+
 def _press_and_wait_for_redraw(page: Any, slider: Any) -> None:
     revision = page.evaluate("() => Number(document.querySelector('.js-plotly-plot').dataset.optivizRevision)")
     slider.focus()
