@@ -181,15 +181,19 @@ def sync_url(view: share.View) -> str:
 
 
 def _on_surface_change() -> None:
-    """A new surface: its start, its noise default, and its recommended learning rate for every run."""
+    """A new surface: its start, its noise default, and its recommended learning rate for every run. (The
+    quadratic's κ and rotation change none of these: how the same runs fare on another bowl is the point.)"""
     ss = st.session_state
     surf = current_surface()
     ss["start_x"], ss["start_y"] = float(surf.start[0]), float(surf.start[1])
+    noise_changed = float(ss["noise"]) != float(surf.noise)
     ss["noise"] = float(surf.noise)
     for rid in ss["run_ids"]:
         opt = ss[_run_key(rid, "optimizer")]
         ss[_run_key(rid, "lr")] = surf.lr[opt]
-    ss["notice"] = f"Start point and learning rates set to the recommended values for {surf.title}."
+    what = f"Start point, learning rates and gradient noise (σ = {surf.noise:g})" if noise_changed else \
+        "Start point and learning rates"
+    ss["notice"] = f"{what} set to the recommended values for {surf.title}."
 
 
 def _on_optimizer_change(rid: int) -> None:
@@ -358,9 +362,9 @@ def sidebar() -> Settings:
                      on_change=_on_surface_change, help="The loss surface f(x, y) the optimizers minimise.")
         if ss["surface"] == "quadratic":
             st.select_slider("condition number κ", _options(C.KAPPA_GRID, "kappa"), key="kappa",
-                             on_change=_on_surface_change, format_func=C.fmt_number,
-                             help="Ratio of the largest to the smallest curvature.")
-            st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle", on_change=_on_surface_change,
+                             format_func=C.fmt_number,
+                             help="Ratio of the largest to the smallest curvature; the runs keep their settings.")
+            st.slider("rotation (degrees)", -90.0, 90.0, step=5.0, key="angle",
                       help="Rotate the bowl: axis-aligned bowls flatter per-coordinate methods.")
         surf = current_surface()
         if surf.description:

@@ -84,6 +84,18 @@ class Surface:
         return (cx - hx, cx + hx, cy - hy, cy + hy)
 
 
+# The app's learning-rate slider steps through these mantissas in every decade (optiviz.controls.LR_GRID).
+_LR_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def _lr_at_most(value: float) -> float:
+    """The largest learning rate of the slider's grid not above ``value`` (a recommendation computed from a
+    parameter, rounded down so that it stays on the stable side and reads as typed: 0.25, not 0.266667)."""
+    exponent = math.floor(math.log10(value))
+    candidates = [m * 10.0**e for e in (exponent - 1, exponent) for m in _LR_MANTISSAS]
+    return float(f"{max(c for c in candidates if c <= value * (1 + 1e-12)):.3g}")
+
+
 def _lr(adam, rmsprop, adagrad, sgd, adamw=None):
     return MappingProxyType(
         {"adam": adam, "adamw": adam if adamw is None else adamw, "rmsprop": rmsprop, "adagrad": adagrad, "sgd": sgd}
@@ -212,7 +224,8 @@ def _quadratic(kappa: float = 20.0, angle: float = 0.0) -> Surface:
         "quadratic", "Quadratic bowl",
         rf"f = \tfrac12\left(\lambda u^2 + \kappa\lambda v^2\right),\ \kappa={kappa:g},\ "
         rf"\text{{rotated }}{angle:g}^\circ",
-        ((-6.0, 6.0), (-6.0, 6.0)), ((0.0, 0.0),), 0.0, (-5.0, -2.0), _lr(0.1, 0.05, 1.0, 0.4 * 20.0 / kappa),
+        ((-6.0, 6.0), (-6.0, 6.0)), ((0.0, 0.0),), 0.0, (-5.0, -2.0),
+        _lr(0.1, 0.05, 1.0, _lr_at_most(0.4 * 20.0 / kappa)),
         K.QUADRATIC, params=(h11, h12, h22),
         description="An ill-conditioned bowl: gradient descent is stable only for lr < 2/(kappa*lambda).",
         parameters=MappingProxyType({"kappa": kappa, "angle": angle}),

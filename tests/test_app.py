@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import surfaces
+from optiviz import controls as C
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -215,6 +216,42 @@ def test_quadratic_parameters(at):
     _run(at)
     formula = at.latex[0].value
     assert r"\kappa=100" in formula and "30^\\circ" in formula
+
+
+def test_the_bowls_condition_and_rotation_keep_the_users_settings(at):
+    # How the same runs fare on a more ill-conditioned or rotated bowl is the lesson: κ and the rotation
+    # change neither the start, nor the noise, nor any run's settings (a new surface does, and says so).
+    at.selectbox(key="surface").set_value("quadratic")
+    _run(at)
+    assert "Start point and learning rates set" in at.toast[0].value
+    at.number_input(key="start_x").set_value(3.0)
+    at.slider(key="noise").set_value(0.3)
+    at.select_slider(key="r0.lr").set_value(0.12)
+    _run(at)
+    at.select_slider(key="kappa").set_value(30.0)
+    _run(at)
+    at.slider(key="angle").set_value(45.0)
+    _run(at)
+    assert at.number_input(key="start_x").value == 3.0 and at.slider(key="noise").value == 0.3
+    assert at.select_slider(key="r0.lr").value == 0.12
+    assert not at.toast
+    assert r"\kappa=30" in at.latex[0].value
+    names = [t["name"] for t in _path_traces(_charts(at)[0])]
+    assert names[0].startswith("Adam (lr 0.12") and names[3] == "SGD (lr 0.4)", names  # SGD as it was
+    # A new surface resets them, and the notice names the noise when it changes too.
+    at.selectbox(key="surface").set_value("beale")
+    _run(at)
+    assert at.toast[0].value.startswith("Start point, learning rates and gradient noise (σ = 0)")
+    assert at.number_input(key="start_x").value == surfaces.get("beale").start[0]
+
+
+def test_recommended_learning_rates_are_on_the_sliders_grid():
+    # the quadratic's SGD rate is computed from κ (0.4 · 20/κ), rounded down onto the slider's grid
+    for kappa in C.KAPPA_GRID:
+        lr = surfaces.get("quadratic", kappa=kappa).lr["sgd"]
+        assert lr in C.LR_GRID and 0.75 * 0.4 * 20 / kappa <= lr <= 0.4 * 20 / kappa, (kappa, lr)
+    for name in surfaces.names():
+        assert all(lr in C.LR_GRID for lr in surfaces.get(name).lr.values()), name
 
 
 def _open_explain(at):
