@@ -25,11 +25,16 @@ link_messages = st.session_state.pop("link_messages", None)
 if link_messages:
     st.warning("Some settings in the link could not be used; the defaults stand in for them:\n\n"
                + "\n".join(f"- {m}" for m in link_messages))
+others = "the other runs go on" if settings.scenario is not None else "it is the only run left"
 for message in settings.skipped:
-    st.warning(f"{message} — fix it in the sidebar; the other runs go on.")
+    st.warning(f"{message} — fix it in the sidebar; {others}.")
 
 if settings.scenario is None:
-    st.info("There are no runs to show. Add one in the sidebar (Add run), or bring back the default four.")
+    if settings.skipped:
+        st.info("No run can be shown until its settings are fixed (above). Or add a run in the sidebar (Add "
+                "run), or bring back the default four.")
+    else:
+        st.info("There are no runs to show. Add one in the sidebar (Add run), or bring back the default four.")
     st.button("Default runs", key="default_runs_main", on_click=ui.reset_runs)
     st.stop()
 

@@ -181,6 +181,22 @@ def test_invalid_combination_is_reported_and_other_runs_go_on(at):
     assert len(_path_traces(_charts(at)[0])) == 3
 
 
+def test_a_single_invalid_run_is_not_called_missing(at):
+    # One run left, and torch refuses its settings: the page says what to fix, not that there are no runs.
+    for rid in range(3):
+        _edit(at, rid)
+        at.button(key=f"r{rid}.del").click()
+        _run(at)
+    at.checkbox(key="r3.nesterov").check()  # SGD with momentum 0: torch refuses
+    _run(at)
+    (warning,) = at.warning
+    assert "Nesterov momentum requires" in warning.value and "it is the only run left" in warning.value
+    assert "other runs" not in warning.value
+    (info,) = at.info
+    assert "until its settings are fixed" in info.value and "no runs" not in info.value
+    assert not _charts(at)
+
+
 def test_diverging_run_is_reported_not_raised(at):
     _edit(at, 3)
     at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
