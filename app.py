@@ -43,7 +43,13 @@ colors = [figures.color(i) for i in settings.run_indices]
 labels = list(settings.labels)
 
 for label, run in zip(labels, sim.runs, strict=True):
-    if run.diverged_at is not None:
+    if run.diverged_at is None:
+        continue
+    if run.diverged_reason == "escaped" and not sim.surface.minima:
+        # nothing to find on a surface with no minimum: leaving it is the expected end, not a fault
+        st.info(f"**{label}** {run.stop_reason} at step {run.diverged_at} and was stopped there. On a surface "
+                "with no minimum that is the goal: the sooner a run gets away from the saddle, the better.")
+    else:
         st.warning(f"**{label}** {run.stop_reason} at step {run.diverged_at} and was stopped there; "
                    "try a smaller learning rate.")
 
@@ -74,9 +80,11 @@ tol = st.session_state.get("tolerance", 1e-2)
 rows = summarize(sim, labels, tol)
 # A static table: the interactive grid (st.dataframe) cost ~70 ms of every redraw for four rows.
 st.table(display_rows(rows), hide_index=True, border="horizontal")
-st.number_input(
-    "tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2, format="%g",
-    key="tolerance", help="Euclidean distance to the nearest global minimum.", width=320)
+if sim.surface.minima:  # the tolerance is for the table's "steps to within … of a minimum"
+    st.number_input(
+        "tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2, format="%g",
+        key="tolerance", help="Euclidean distance to the nearest global minimum.", width=320,
+        persist_state="page")  # kept while a saddle (no minimum, no tolerance) is shown
 
 ui.explain_panel(sim, labels, colors)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)

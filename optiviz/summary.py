@@ -15,22 +15,18 @@ _MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]<>#+!|$~]")
 
 def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list[dict]:
     """One row per run: final and best loss, the first step within ``tol`` (Euclidean distance) of a
-    global minimum, and where the run stopped early (the step, and why)."""
+    global minimum (on a surface that has one), and where the run stopped early (the step, and why)."""
     surface = sim.surface
     rows = []
     for label, run in zip(labels, sim.runs, strict=True):
-        dist = run.distance_to(surface.minima)
-        within = np.flatnonzero(dist <= tol) if surface.minima else np.array([], dtype=int)
-        stopped = "—" if run.diverged_at is None else f"step {run.diverged_at} ({run.stop_reason})"
-        rows.append({
-            "run": label,
-            "final loss": float(run.loss[-1]),
-            "best loss": float(run.loss.min()),
-            "best at step": int(run.loss.argmin()),
-            f"steps to within {tol:g} of a minimum": int(within[0]) if within.size else None,
-            "final position": f"({run.path[-1, 0]:.4g}, {run.path[-1, 1]:.4g})",
-            "stopped early": stopped,
-        })
+        row = {"run": label, "final loss": float(run.loss[-1]), "best loss": float(run.loss.min()),
+               "best at step": int(run.loss.argmin())}
+        if surface.minima:
+            within = np.flatnonzero(run.distance_to(surface.minima) <= tol)
+            row[f"steps to within {tol:g} of a minimum"] = int(within[0]) if within.size else None
+        row["final position"] = f"({run.path[-1, 0]:.4g}, {run.path[-1, 1]:.4g})"
+        row["stopped early"] = "—" if run.diverged_at is None else f"step {run.diverged_at} ({run.stop_reason})"
+        rows.append(row)
     return rows
 
 

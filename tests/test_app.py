@@ -197,6 +197,25 @@ def test_a_single_invalid_run_is_not_called_missing(at):
     assert not _charts(at)
 
 
+def test_on_a_saddle_escaping_is_not_a_fault_and_no_minimum_is_asked_for(at):
+    at.number_input(key="tolerance").set_value(0.5)
+    _run(at)
+    at.selectbox(key="surface").set_value("saddle")
+    _run(at)
+    # SGD leaves the escape box at the defaults: said plainly, with no advice to lower the learning rate
+    assert not at.warning, [w.value for w in at.warning]
+    (info,) = [i for i in at.info if "escape box" in i.value]
+    assert info.value.startswith("**SGD (lr 0.01)** left the escape box") and "smaller learning rate" not in info.value
+    (table,) = at.table
+    assert not [c for c in table.value.columns if "minimum" in c]
+    assert not [n for n in at.number_input if n.key == "tolerance"]
+    # back on a surface with a minimum: the tolerance the user set is still there
+    at.selectbox(key="surface").set_value("rosenbrock")
+    _run(at)
+    assert at.number_input(key="tolerance").value == 0.5
+    assert "steps to within 0.5 of a minimum" in at.table[0].value.columns
+
+
 def test_diverging_run_is_reported_not_raised(at):
     _edit(at, 3)
     at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
