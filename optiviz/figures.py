@@ -105,13 +105,16 @@ def _colors(sim: Simulation, colors: Sequence[str] | None) -> list[str]:
     return list(colors)
 
 
-def unique_labels(labels: Sequence[str]) -> list[str]:
-    """The labels, with "#2", "#3"... added to repeats so that every run has its own legend entry."""
+def unique_labels(labels: Sequence[str], numbers: Sequence[int] | None = None) -> list[str]:
+    """The labels, with a number added to repeats so that every run has its own legend entry: the run's own
+    number where ``numbers`` gives them (the app's sidebar numbers its runs 1, 2, ...: a copy of run 1 that
+    is run 5 is "#5" there too), else "#2", "#3"... by occurrence."""
     seen: dict[str, int] = {}
     out = []
-    for label in labels:
+    for k, label in enumerate(labels):
         seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+        number = seen[label] if numbers is None else numbers[k]
+        out.append(label if seen[label] == 1 else f"{label} #{number}")
     return out
 
 

@@ -413,7 +413,7 @@ def sidebar() -> Settings:
         cr.button("Default runs", on_click=reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",
                   width="stretch")
 
-    labels = figures.unique_labels(labels)
+    labels = figures.unique_labels(labels, numbers=[i + 1 for i in indices])  # as the sidebar numbers them
     scenario = None
     if specs:
         steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))

@@ -112,7 +112,7 @@ def test_add_duplicate_remove_runs_keep_settings(at):
     at.button(key="r0.dup").click()
     _run(at)
     names = [t["name"] for t in _path_traces(_charts(at)[0])]
-    assert len(names) == 5 and names[4] == names[0] + " #2"
+    assert len(names) == 5 and names[4] == names[0] + " #5"  # run 5 in the sidebar, #5 in the legend
     assert at.radio(key="edit_run").value == 4  # the copy's controls are shown
     assert at.select_slider(key="r4.beta2").value == 0.9
     _edit(at, 2)

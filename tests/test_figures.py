@@ -287,6 +287,11 @@ def test_a_run_that_lands_exactly_on_the_minimum_is_marked_where_its_log_line_st
     assert not [t for t in figures.create_loss_figure(rosenbrock).spec["data"] if t["name"].endswith(" exact")]
 
 
+def test_repeated_labels_get_the_runs_own_numbers():
+    assert figures.unique_labels(["A", "B", "A", "A"]) == ["A", "B", "A #2", "A #3"]  # by occurrence
+    assert figures.unique_labels(["A", "B", "A"], numbers=[1, 3, 4]) == ["A", "B", "A #4"]
+
+
 def test_log_levels_where_values_span_decades():
     assert figures.surface_grid(surfaces.get("rosenbrock")).log_scaled
     assert figures.surface_grid(surfaces.get("goldstein_price")).log_scaled
