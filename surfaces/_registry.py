@@ -227,7 +227,8 @@ def _quadratic(kappa: float = 20.0, angle: float = 0.0) -> Surface:
         ((-6.0, 6.0), (-6.0, 6.0)), ((0.0, 0.0),), 0.0, (-5.0, -2.0),
         _lr(0.1, 0.05, 1.0, _lr_at_most(0.4 * 20.0 / kappa)),
         K.QUADRATIC, params=(h11, h12, h22),
-        description="An ill-conditioned bowl: gradient descent is stable only for lr < 2/(kappa*lambda).",
+        description=(f"An ill-conditioned bowl: curvature λ = {l1:g} along u and κλ = {l2:g} along v, its axes "
+                     f"(u is x turned by {angle:g}°). Gradient descent is stable only for lr < 2/(κλ) = {2 / l2:.3g}."),
         parameters=MappingProxyType({"kappa": kappa, "angle": angle}),
     )
 

@@ -106,3 +106,15 @@ def test_rotated_quadratic_has_the_requested_condition_number():
     h11, h12, h22 = s.params
     eig = np.linalg.eigvalsh([[h11, h12], [h12, h22]])
     assert eig[1] / eig[0] == pytest.approx(50.0)
+
+
+def test_the_quadratic_names_its_symbols_and_the_bound_it_states_holds():
+    s = surfaces.get("quadratic", kappa=50.0, angle=30.0)
+    assert "λ = 0.2 along u" in s.description and "κλ = 10 along v" in s.description
+    assert "turned by 30°" in s.description and "lr < 2/(κλ) = 0.2." in s.description
+    import optiviz
+
+    below, above = optiviz.simulate(s, [optiviz.RunSpec("sgd", lr=0.19), optiviz.RunSpec("sgd", lr=0.21)],
+                                    start=s.start, steps=2000).runs
+    assert below.loss[-1] < 1e-12 * below.loss[0]  # converges below the bound
+    assert above.diverged_at is not None or above.loss[-1] > above.loss[0]  # not above it
