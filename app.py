@@ -15,9 +15,9 @@ ui.init_state()
 ui.ensure_compiled()
 settings = ui.sidebar()
 
-head, formula = st.columns([2, 3], vertical_alignment="center")
-head.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
-formula.latex(ui.current_surface().latex)
+st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+# Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) were cut off.
+st.latex(ui.current_surface().latex, width="content")
 notice = st.session_state.pop("notice", None)
 if notice:
     st.toast(notice)
@@ -57,7 +57,7 @@ for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d",
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
 # Rows as horizontal containers rather than columns: every element costs time on each rerun in the
 # browser, and columns add one per cell.
-row = st.container(horizontal=True, vertical_alignment="center", gap="large")
+row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 show_moments = row.toggle("Moments", key="show_moments",
                           help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
 show_arrows = row.toggle("Arrows", key="show_arrows",

@@ -51,10 +51,9 @@ with st.sidebar:
     ca.button("Add run", width="stretch")
     cr.button("Default runs", width="stretch")
 
-head, formula = st.columns([2, 3], vertical_alignment="center")
-head.markdown("#### A minimal chart among optiviz's elements")
-formula.latex(r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2")
-row = st.container(horizontal=True, vertical_alignment="center", gap="large")
+st.markdown("#### A minimal chart among optiviz's elements")
+st.latex(r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2", width="content")
+row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 row.toggle("Moments", value=True, help="A static toggle.")
 row.toggle("Arrows", help="A static toggle.")
 row.toggle("3D view", help="A static toggle.")

@@ -183,7 +183,8 @@ _register(Surface(
 ))
 _register(Surface(
     "levi", "Lévi N.13",
-    r"f(x,y) = \sin^2 3\pi x + (x-1)^2\left(1+\sin^2 3\pi y\right) + (y-1)^2\left(1+\sin^2 2\pi y\right)",
+    r"\begin{aligned}f(x,y) = &\sin^2 3\pi x + (x-1)^2\left(1+\sin^2 3\pi y\right)\\"
+    r" &+ (y-1)^2\left(1+\sin^2 2\pi y\right)\end{aligned}",
     ((-10.0, 10.0), (-10.0, 10.0)), ((1.0, 1.0),), 0.0, (-4.0, 6.0), _lr(0.1, 0.05, 1.0, 2e-3), K.LEVI,
     description="A valley lined with ripples that trap plain gradient descent.",
 ))
