@@ -74,6 +74,9 @@ chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})
 st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click anywhere on "
            "the contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
+# The 3D view goes right under the main chart (at the bottom of the page it was easy to miss), drawn last;
+# the slot is always there, so that switching the view on does not move the charts after it.
+surface3d_slot = st.container()
 
 chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
 tol = st.session_state.get("tolerance", 1e-2)
@@ -90,5 +93,6 @@ ui.explain_panel(sim, labels, colors)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
 
 if show_3d:
-    chart.plotly_chart(ui.surface3d_text(settings.scenario, tuple(labels), tuple(colors)), key="surface3d",
-                       config={"displaylogo": False, "responsive": True})
+    with surface3d_slot:
+        chart.plotly_chart(ui.surface3d_text(settings.scenario, tuple(labels), tuple(colors)), key="surface3d",
+                           config={"displaylogo": False, "responsive": True})

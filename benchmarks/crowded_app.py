@@ -63,6 +63,7 @@ with row.popover("Share this view", icon=":material/link:"):
 
 sine_chart(frequency)
 st.caption("A static caption under the chart.")
+st.container()  # where optiviz's 3D view goes when it is on
 
 st.table([{"run": f"run {i}", "final loss": 0.1 * i, "best loss": 0.01 * i} for i in range(1, 5)], hide_index=True,
          border="horizontal")

@@ -164,7 +164,9 @@ def test_toggles_for_arrows_moments_and_3d(at):
     at.toggle(key="show_3d").set_value(True)
     _run(at)
     charts = _charts(at)
-    assert len(charts) == 3 and charts[2]["data"][0]["type"] == "surface"
+    # the 3D view right under the main chart, before the loss chart
+    assert len(charts) == 3 and charts[1]["data"][0]["type"] == "surface"
+    assert charts[2]["layout"]["yaxis"]["type"] == "log"  # the loss chart
     assert any("−∇f" in t.get("name", "") for t in charts[0]["data"])
     at.toggle(key="show_moments").set_value(False)
     _run(at)

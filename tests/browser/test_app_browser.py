@@ -516,22 +516,25 @@ def test_zoom_survives_changes_to_the_runs_and_steps(page: Any, app_url: str) ->
 
 
 def test_the_3d_view_comes_and_goes(page: Any, app_url: str) -> None:
-    """The 3D view's chart is drawn when switched on and freed when switched off, twice over; the other
-    charts stay as they are."""
+    """The 3D view's chart is drawn when switched on, right under the main chart, and freed when switched
+    off, twice over; the other charts stay as they are (the same elements, never redrawn)."""
     _open_app(page, app_url)
     count = "() => document.querySelectorAll('.js-plotly-plot').length"
     assert page.evaluate(count) == 2
+    page.evaluate("() => document.querySelectorAll('.js-plotly-plot').forEach((el, i) => { el.__kept = i; })")
     for _ in range(2):
         page.get_by_text("3D view", exact=True).click()
-        page.wait_for_function(f"() => ({count})() === 3 && document.querySelectorAll('.js-plotly-plot')[2]"
+        page.wait_for_function(f"() => ({count})() === 3 && document.querySelectorAll('.js-plotly-plot')[1]"
                                ".dataset.optivizUpdate === 'new'", timeout=REDRAW_TIMEOUT_MS)
         wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
-        assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[2].data[0].type") == "surface"
+        assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[1].data[0].type") == "surface"
+        assert page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                             ".map(el => el.__kept ?? null)") == [0, None, 1]
         page.get_by_text("3D view", exact=True).click()
         page.wait_for_function(f"() => ({count})() === 2", timeout=REDRAW_TIMEOUT_MS)
         wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     assert page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                         ".map(el => el.dataset.optivizUpdate)") == ["new", "new"]
+                         ".map(el => [el.__kept, el.dataset.optivizUpdate])") == [[0, "new"], [1, "new"]]
     assert_no_exception(page)
 
 
