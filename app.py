@@ -72,8 +72,18 @@ with row.popover("Share this view", icon=":material/link:"):
 traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
 chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})
-st.caption("▶ Play animates every run from the start; drag the step slider to scrub. Click anywhere on "
-           "the contour to start there. Faint lines are the full paths; crosses mark runs that were stopped.")
+how_to_read = ["▶ Play animates every run from the start; drag the step slider to scrub. Click anywhere on "
+               "the contour to start there. Faint lines are the full paths; crosses mark runs that were stopped."]
+if show_arrows:
+    how_to_read.append("Arrows, at each run's position, show directions only (all of one length): dotted −∇f, "
+                       "dashed −momentum, solid the update actually taken.")
+if show_moments:
+    how_to_read.append("Moment panels: solid lines are the state torch.optim keeps; dotted, Adam's bias-corrected "
+                       "m̂_t and v̂_t, or the gradient g_t itself where an optimizer keeps no first moment; dashed, "
+                       "AMSGrad's running maximum and centered RMSProp's grad_avg. The first-moment panels span the "
+                       "1st to 99th percentile of their values, so that a few huge early steps do not flatten the "
+                       "rest: hover for any value.")
+st.caption("\n\n".join(how_to_read))
 # The 3D view goes right under the main chart (at the bottom of the page it was easy to miss), drawn last;
 # the slot is always there, so that switching the view on does not move the charts after it.
 surface3d_slot = st.container()

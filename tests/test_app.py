@@ -159,6 +159,20 @@ def test_startup_heap_is_frozen_for_the_garbage_collector(at):
     assert gc.get_freeze_count() > 10_000
 
 
+def _how_to_read(at):
+    return next(c.value for c in at.caption if c.value.startswith("▶ Play"))
+
+
+def test_the_caption_explains_the_line_styles_of_what_is_shown(at):
+    text = _how_to_read(at)  # defaults: moments on, arrows off
+    assert "dotted, Adam's bias-corrected" in text and "1st to 99th percentile" in text and "Arrows" not in text
+    at.toggle(key="show_arrows").set_value(True)
+    at.toggle(key="show_moments").set_value(False)
+    _run(at)
+    text = _how_to_read(at)
+    assert "dotted −∇f, dashed −momentum, solid the update" in text and "Moment panels" not in text
+
+
 def test_toggles_for_arrows_moments_and_3d(at):
     at.toggle(key="show_arrows").set_value(True)
     at.toggle(key="show_3d").set_value(True)
