@@ -156,7 +156,8 @@ _register(Surface(
     r"\begin{aligned}f(x,y) = &\left[1+(x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)\right]\\"
     r"&\times\left[30+(2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)\right]\end{aligned}",
     ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, -1.0),), 3.0, (-1.5, -1.5), _lr(0.02, 5e-3, 0.3, 1e-5), K.GOLDSTEIN_PRICE,
-    description="Values from 3 to a million: gradient descent needs a tiny step, Adam does not.",
+    description="Values from 3 to a million: SGD needs a step 2,000 times smaller than Adam's, yet from this "
+                "start only SGD reaches the global minimum (f = 3); the others settle at f = 30.",
 ))
 _register(Surface(
     "three_hump_camel", "Three-hump camel", r"f(x,y) = 2x^2 - 1.05x^4 + \tfrac{x^6}{6} + xy + y^2",

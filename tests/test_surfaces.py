@@ -118,3 +118,14 @@ def test_the_quadratic_names_its_symbols_and_the_bound_it_states_holds():
                                     start=s.start, steps=2000).runs
     assert below.loss[-1] < 1e-12 * below.loss[0]  # converges below the bound
     assert above.diverged_at is not None or above.loss[-1] > above.loss[0]  # not above it
+
+
+def test_goldstein_prices_description_is_what_its_defaults_do():
+    import optiviz
+
+    s = surfaces.get("goldstein_price")
+    assert s.lr["adam"] / s.lr["sgd"] == pytest.approx(2000) and "2,000 times smaller" in s.description
+    runs = optiviz.simulate(s, optiviz.default_runs(s), start=s.start, steps=1000).runs
+    final = {run.optimizer: run.loss[-1] for run in runs}
+    assert final["sgd"] == pytest.approx(3.0, abs=0.05)
+    assert all(final[o] == pytest.approx(30.0, abs=0.01) for o in ("adam", "rmsprop", "adagrad"))
