@@ -301,6 +301,7 @@ def create_trajectory_figure(
     sx, sy = sim.scenario.start
     data.append({
         "type": "scatter", "x": [sx], "y": [sy], "mode": "markers", "name": "start", "showlegend": False,
+        "cliponaxis": False,  # whole at a corner of the domain (Plotly still hides it when zoomed away)
         "marker": {"symbol": "circle-open", "size": 13, "color": "#0f172a", "line": {"width": 2}},
         "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     })

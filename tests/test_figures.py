@@ -287,6 +287,12 @@ def test_a_run_that_lands_exactly_on_the_minimum_is_marked_where_its_log_line_st
     assert not [t for t in figures.create_loss_figure(rosenbrock).spec["data"] if t["name"].endswith(" exact")]
 
 
+def test_a_start_at_a_corner_is_drawn_whole(sim):
+    # not cut to a quarter by the plot's edge; Plotly still hides it when a zoom leaves it outside
+    start = next(t for t in figures.create_trajectory_figure(sim).spec["data"] if t["name"] == "start")
+    assert start["cliponaxis"] is False
+
+
 def test_repeated_labels_get_the_runs_own_numbers():
     assert figures.unique_labels(["A", "B", "A", "A"]) == ["A", "B", "A #2", "A #3"]  # by occurrence
     assert figures.unique_labels(["A", "B", "A"], numbers=[1, 3, 4]) == ["A", "B", "A #4"]
