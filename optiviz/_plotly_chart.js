@@ -240,7 +240,9 @@ async function draw(Plotly, gd, text, config) {
     // A diagnostic (bench_browser.py --without-chart-work): report the update without any Plotly work, to
     // measure what the rest of the page costs. The chart keeps showing what it showed.
     how = "skipped";
-  } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next)))) {
+  } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next).catch(() => false)))) {
+    // (An in-place update that Plotly interrupted, the user pressing Play or dragging the step slider while it
+    // ran, rejects: the chart may be half updated, so it is drawn again in full, as for any other change.)
     // Plotly.react would start the animation over: stay at the step the user was looking at (arrows or
     // moments switched on while paused there) when the new figure has that step too. The slider is drawn
     // there (animating alone would not move it: Plotly's slider ignores a jump to the frame it last saw),
@@ -305,7 +307,7 @@ export default function (component) {
       }
     })
     .catch((error) => {
-      gd.textContent = `The chart could not be drawn: ${error.message}`;
+      gd.textContent = `The chart could not be drawn: ${(error && error.message) || error}`;
       state.drawn = null;
     });
   // Called when the chart leaves the page (the 3D view switched off, no runs left): free what it holds.

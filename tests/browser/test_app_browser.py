@@ -452,6 +452,31 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     assert_no_exception(page)
 
 
+def test_an_interrupted_in_place_update_is_drawn_again_in_full(page: Any, app_url: str) -> None:
+    """Plotly rejects an animation that another interrupts (the user pressing Play or dragging the step
+    slider during an update): the chart must not be left half updated. The interruption is simulated by
+    making the update's first Plotly.animate reject as Plotly's does (with undefined)."""
+    chart = _open_app(page, app_url)
+    page.evaluate("""() => {
+      const animate = Plotly.animate;
+      Plotly.animate = function (gd, frames, opts) {
+        if (frames && frames.data && !window.__interrupted) {  // the in-place update's data, once
+          window.__interrupted = true;
+          animate.call(this, gd, frames, opts);
+          return Promise.reject(undefined);
+        }
+        return animate.apply(this, arguments);
+      };
+    }""")
+    _nudge_lr_and_wait_for_the_chart(page, chart)
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    assert page.evaluate("() => window.__interrupted === true"), "the update did not go through Plotly.animate"
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
+    assert chart.evaluate("el => el.textContent.includes('could not be drawn')") is False
+    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert_no_exception(page)
+
+
 def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str) -> None:
     """Arrows (or moments) switched on while paused at a step: new traces, so Plotly.react, which starts
     the animation over; the chart goes back to the step the user was looking at, as a fresh draw there."""
