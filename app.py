@@ -99,7 +99,7 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
         key="tolerance", help="Euclidean distance to the nearest global minimum.", width=320,
         persist_state="page")  # kept while a saddle (no minimum, no tolerance) is shown
 
-ui.explain_panel(sim, labels, colors)
+ui.explain_panel(sim, labels, colors, settings.run_ids)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
 
 if show_3d:

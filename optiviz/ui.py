@@ -8,6 +8,7 @@ Streamlit-free. Settings live in ``st.session_state`` under stable keys (``surfa
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote, urlencode
@@ -349,6 +350,7 @@ class Settings:
     labels: tuple[str, ...]
     run_indices: tuple[int, ...]  # colour index of each run in the scenario
     skipped: tuple[str, ...]
+    run_ids: tuple[int, ...] = ()  # the id of each run in the scenario (what keys its widgets)
 
 
 def sidebar() -> Settings:
@@ -419,33 +421,41 @@ def sidebar() -> Settings:
         steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))
         scenario = Scenario.create(surf, specs, start=(ss["start_x"], ss["start_y"]), steps=steps,
                                    noise=float(ss["noise"]), seed=int(ss["seed"]))
-    return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped))
+    return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped), tuple(run_ids[i] for i in indices))
 
 
 # ---------------------------------------------------------------- explain and export
 
-def explain_panel(sim: Simulation, labels: list[str], colors: list[str]) -> None:
+def explain_panel(sim: Simulation, labels: list[str], colors: list[str], run_ids: Sequence[int]) -> None:
     """Pick a run and a step; show its update equations with that step's numbers substituted.
-    Built only while the expander is open, so it costs nothing on other reruns."""
+    Built only while the expander is open, so it costs nothing on other reruns. The picker holds the run's
+    id (``run_ids[k]`` is ``sim.runs[k]``'s), so it stays on that run when another is removed."""
     panel = st.expander("Explain: the update equations with this run's numbers", key="explain_open",
                         on_change="rerun")
     if not panel.open:
         return
     with panel:
-        runs = [i for i, run in enumerate(sim.runs) if run.steps_done > 0]
+        position = {rid: k for k, rid in enumerate(run_ids)}
+        runs = [rid for rid, run in zip(run_ids, sim.runs, strict=True) if run.steps_done > 0]
         if not runs:
             st.info("No run completed a step, so there is nothing to explain yet.")
             return
         ss = st.session_state
-        shown = [labels[j] for j in runs]
+        gone = "explain_run" in ss and ss["explain_run"] not in runs
+        if gone:
+            ss["explain_run"] = runs[0]
+        shown = [labels[position[rid]] for rid in runs]
         if ss.get("explain_run") in runs and ss.get("explain_labels", shown) != shown:
             # The selected run is the same but its label changed (its lr moved, say): Streamlit would keep
             # showing the old text (streamlit/streamlit#13788) unless the value is set again, which resends it.
             ss["explain_run"] = ss["explain_run"]
         ss["explain_labels"] = shown
         c1, c2 = st.columns([2, 3])
-        i = c1.selectbox("run", runs, format_func=lambda j: labels[j], key="explain_run",
-                         help="The run whose step to take apart.")
+        rid = c1.selectbox("run", runs, format_func=lambda r: labels[position[r]], key="explain_run",
+                           help="The run whose step to take apart.")
+        if gone:
+            c1.caption("The run picked before is gone (removed, or its settings refused).")
+        i = position[rid]
         run = sim.runs[i]
         n = run.steps_done
         if st.session_state.get("explain_step", 1) > n:

@@ -342,6 +342,25 @@ def test_explain_run_picker_shows_the_new_label_when_the_run_changes(at):
     assert picker.proto.raw_value == label
 
 
+def test_explain_stays_on_the_picked_run_when_another_is_removed(at):
+    _open_explain(at)
+    at.selectbox(key="explain_run").set_value(1)  # RMSProp, run 2
+    _run(at)
+    _edit(at, 0)
+    at.button(key="r0.del").click()  # remove Adam, run 1: RMSProp becomes the first run
+    _run(at)
+    picker = at.selectbox(key="explain_run")
+    assert picker.value == 1 and picker.proto.options[0].startswith("RMSProp")
+    assert any(m.value.endswith("**RMSProp — step 1 of 1000**") for m in at.markdown)  # the panel's title
+    assert not [c for c in at.caption if "picked before is gone" in c.value]
+    _edit(at, 1)
+    at.button(key="r1.del").click()  # remove RMSProp itself: the first remaining run, said so
+    _run(at)
+    picker = at.selectbox(key="explain_run")
+    assert picker.value == 2 and picker.proto.options[0].startswith("AdaGrad")
+    assert [c for c in at.caption if "picked before is gone" in c.value]
+
+
 def test_explain_step_is_clamped_when_runs_get_shorter(at):
     _open_explain(at)
     at.slider(key="explain_step").set_value(900)
