@@ -192,11 +192,19 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   return true;
 }
 
-// The frame the animation's step slider shows, if not the first.
+// The animation's step slider (the first of a layout's sliders), and the frame each of its steps shows.
+function stepSlider(layout) {
+  return ((layout && layout.sliders) || [])[0] || null;
+}
+
+function stepFrames(slider) {
+  return ((slider && slider.steps) || []).map((step) => (step.args && step.args[0] ? step.args[0][0] : null));
+}
+
+// The frame the step slider shows, if not the first.
 function viewedFrame(gd) {
-  const slider = ((gd.layout && gd.layout.sliders) || [])[0];
-  const step = slider && slider.active > 0 && (slider.steps || [])[slider.active];
-  return step && step.args && step.args[0] ? step.args[0][0] : null;
+  const slider = stepSlider(gd.layout);
+  return slider && slider.active > 0 ? stepFrames(slider)[slider.active] ?? null : null;
 }
 
 // Objects merged key by key and lists item by item (an item that is an object merges into the item at the
@@ -248,8 +256,8 @@ async function draw(Plotly, gd, text, config) {
     // there (animating alone would not move it: Plotly's slider ignores a jump to the frame it last saw),
     // then the traces are taken there.
     const viewed = prev ? viewedFrame(gd) : null;
-    const slider = ((fig.layout && fig.layout.sliders) || [])[0];
-    const at = viewed === null || !slider ? -1 : (slider.steps || []).findIndex((st) => st.args && st.args[0] && st.args[0][0] === viewed);
+    const slider = stepSlider(fig.layout);
+    const at = viewed === null ? -1 : stepFrames(slider).indexOf(viewed);
     const layout = at > 0 ? { ...fig.layout, sliders: [{ ...slider, active: at }, ...fig.layout.sliders.slice(1)] } : fig.layout;
     const figure = { data: fig.data, layout, frames: fig.frames || [], config };
     await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));

@@ -7,14 +7,17 @@ towards 1 (so 0.999 and 0.9999 can be set). A value from elsewhere that falls be
 
 from __future__ import annotations
 
+from surfaces import LR_MANTISSAS
+
 
 def _log_grid(lo_exp: int, hi_exp: int, mantissas: tuple[float, ...]) -> tuple[float, ...]:
     values = {float(f"{m}e{e}") for e in range(lo_exp, hi_exp + 1) for m in mantissas}
     return tuple(sorted(v for v in values if 10.0**lo_exp <= v <= 10.0**hi_exp))
 
 
-#: eta: 1e-5 .. 10, ten values per decade (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8).
-LR_GRID = _log_grid(-5, 1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
+#: eta: 1e-5 .. 10, ten values per decade (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8: the surfaces' own grid for the
+#: learning rates they recommend).
+LR_GRID = _log_grid(-5, 1, LR_MANTISSAS)
 #: epsilon: 1e-12 .. 1, three values per decade (1, 2, 5).
 EPS_GRID = _log_grid(-12, 0, (1, 2, 5))
 #: beta / alpha / momentum in [0, 1): coarse below 0.9, then 0.01, 0.001, 0.0001 steps towards 1.

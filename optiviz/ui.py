@@ -350,7 +350,7 @@ class Settings:
     labels: tuple[str, ...]
     run_indices: tuple[int, ...]  # colour index of each run in the scenario
     skipped: tuple[str, ...]
-    run_ids: tuple[int, ...] = ()  # the id of each run in the scenario (what keys its widgets)
+    run_ids: tuple[int, ...]  # the id of each run in the scenario (what keys its widgets)
 
 
 def sidebar() -> Settings:

@@ -6,6 +6,6 @@
 (0.0, (-0.0, 0.0))
 """
 
-from ._registry import ESCAPE_FACTOR, QUADRATIC_DEFAULTS, Surface, get, names
+from ._registry import ESCAPE_FACTOR, LR_MANTISSAS, QUADRATIC_DEFAULTS, Surface, get, names
 
-__all__ = ["ESCAPE_FACTOR", "QUADRATIC_DEFAULTS", "Surface", "get", "names"]
+__all__ = ["ESCAPE_FACTOR", "LR_MANTISSAS", "QUADRATIC_DEFAULTS", "Surface", "get", "names"]

@@ -84,15 +84,16 @@ class Surface:
         return (cx - hx, cx + hx, cy - hy, cy + hy)
 
 
-# The app's learning-rate slider steps through these mantissas in every decade (optiviz.controls.LR_GRID).
-_LR_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+#: The learning rates a recommendation may take, in every decade: the app's lr slider steps through the same
+#: values (optiviz.controls.LR_GRID is built from these).
+LR_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
 def _lr_at_most(value: float) -> float:
     """The largest learning rate of the slider's grid not above ``value`` (a recommendation computed from a
     parameter, rounded down so that it stays on the stable side and reads as typed: 0.25, not 0.266667)."""
     exponent = math.floor(math.log10(value))
-    candidates = [m * 10.0**e for e in (exponent - 1, exponent) for m in _LR_MANTISSAS]
+    candidates = [m * 10.0**e for e in (exponent - 1, exponent) for m in LR_MANTISSAS]
     return float(f"{max(c for c in candidates if c <= value * (1 + 1e-12)):.3g}")
 
 
