@@ -16,6 +16,16 @@ from typing import Any
 import pytest
 
 from benchmarks._browser import SCREENSHOT_DIR, assert_no_exception, screenshot, wait_for_idle
+from tests.browser._probes import (
+    ANIMATION_STATE,
+    CHART_SUMMARY,
+    CLICK_TARGET,
+    COMPARE_FIND_ARRAY_ATTRIBUTES,
+    COMPARE_WITH_FRESH_DRAW,
+    GO_TO_FRAME,
+    PATHS,
+    STARTS,
+)
 
 LOAD_TIMEOUT_MS = 120_000  # the first run may compile Numba kernels
 REDRAW_TIMEOUT_MS = 60_000
@@ -27,111 +37,6 @@ MAIN_CHART = ".js-plotly-plot >> nth=0"
 
 #: A label "lr (η)" exactly (not "lr_decay"): every run's learning-rate select_slider.
 _LR_LABEL = re.compile(r"^\s*lr \(η\)\s*$")
-
-# Helpers evaluated on the main chart's element (``el``). Arrays arrive as plain lists or in Plotly's
-# {dtype, bdata} encoding, which plotly.js decodes into a typed array it keeps as `_inputArray`: `plain`
-# makes a list of any of them.
-_JS_HELPERS = """
-const plain = v => v == null ? v : v._inputArray ? Array.from(v._inputArray)
-                   : ArrayBuffer.isView(v) ? Array.from(v) : v;
-const onMain = t => (t.xaxis || 'x') === 'x' && (t.yaxis || 'y') === 'y';
-// A run's full path: the faint line on the main axes (not its animated trail, not a moment panel).
-const isPath = t => onMain(t) && t.mode === 'lines' && /^run\\d+$/.test(t.legendgroup || '')
-                    && !/ trail$/.test(t.name || '');
-const hash = text => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return `${text.length}:${h.toString(16)}`;
-};
-"""
-
-# The structure of the main chart, as the tests check it.
-_CHART_SUMMARY = (
-    "el => {"
-    + _JS_HELPERS
-    + """
-  const surface = el.data.find(t => t.name === 'surface');
-  return {
-    images: (el.layout.images || []).map(im => ({
-      xref: im.xref, yref: im.yref, png: /^data:image\\/png/.test(im.source || '')})),
-    imageDrawn: el.querySelectorAll('.layer-below .imagelayer image, .imagelayer image').length,
-    surface: surface ? {type: surface.type, opacity: surface.opacity,
-                        points: plain(surface.x).length * plain(surface.y).length} : null,
-    paths: el.data.filter(isPath).map(t => ({name: t.name, group: t.legendgroup, points: plain(t.x).length})),
-    frames: ((el._transitionData && el._transitionData._frames) || []).length,
-    sliderSteps: el.layout.sliders && el.layout.sliders.length ? el.layout.sliders[0].steps.length : 0,
-    clickmode: el._fullLayout.clickmode,
-  };
-}"""
-)
-
-# Each run's path on the main chart: {legendgroup: {name, sig}} where sig hashes the path's x and y.
-_PATHS = (
-    "el => {"
-    + _JS_HELPERS
-    + """
-  const out = {};
-  for (const t of el.data.filter(isPath))
-    out[t.legendgroup] = {name: t.name, sig: hash(JSON.stringify([plain(t.x), plain(t.y)]))};
-  return out;
-}"""
-)
-
-# Where the animation is: the active step of the chart's slider and the frame Plotly last showed.
-_ANIMATION_STATE = """
-el => ({
-  active: el.layout.sliders && el.layout.sliders.length ? (el.layout.sliders[0].active ?? 0) : null,
-  frame: (el._fullLayout && el._fullLayout._currentFrame) ?? null,
-})
-"""
-
-# A point of the invisible "surface" heatmap's grid to click: the one farthest (in screen pixels) from everything
-# else drawn on the main axes (paths, heads, start, minimum), at least a quarter of the domain away from
-# the current start. Returns its data coordinates and its position in the viewport.
-_CLICK_TARGET = (
-    "el => {"
-    + _JS_HELPERS
-    + """
-  const fl = el._fullLayout, xa = fl.xaxis, ya = fl.yaxis, box = el.getBoundingClientRect();
-  const px = x => box.left + xa._offset + xa.l2p(x), py = y => box.top + ya._offset + ya.l2p(y);
-  const others = [];
-  for (const t of el.data) {
-    if (!onMain(t) || t.name === 'surface' || t.x == null) continue;
-    const xs = plain(t.x), ys = plain(t.y);
-    for (let i = 0; i < xs.length; i++)
-      if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) others.push([px(xs[i]), py(ys[i])]);
-  }
-  const start = el.data.find(t => t.name === 'start');
-  const [sx, sy] = [plain(start.x)[0], plain(start.y)[0]];
-  const [x0, x1] = xa.range, [y0, y1] = ya.range;
-  const surface = el.data.find(t => t.name === 'surface');
-  const gx = plain(surface.x), gy = plain(surface.y);
-  let best = null;
-  for (let i = 0; i < gx.length * gy.length; i++) {
-    const [x, y] = [gx[i % gx.length], gy[Math.floor(i / gx.length)]];
-    // stay off the plot's edges (axis lines, the modebar) and well away from the current start
-    const [mx, my] = [0.1 * (x1 - x0), 0.1 * (y1 - y0)];
-    if (x < x0 + mx || x > x1 - mx || y < y0 + my || y > y1 - my) continue;
-    if (Math.hypot((x - sx) / (x1 - x0), (y - sy) / (y1 - y0)) < 0.25) continue;
-    let d = Infinity;
-    for (const [ox, oy] of others) d = Math.min(d, Math.hypot(px(x) - ox, py(y) - oy));
-    if (best === null || d > best.clearance) best = {x, y, clientX: px(x), clientY: py(y), clearance: d};
-  }
-  return best;
-}"""
-)
-
-# The start marker and the first point of every path: where the runs now begin.
-_STARTS = (
-    "el => {"
-    + _JS_HELPERS
-    + """
-  const start = el.data.find(t => t.name === 'start');
-  return {start: [plain(start.x)[0], plain(start.y)[0]],
-          paths: el.data.filter(isPath).map(t => [plain(t.x)[0], plain(t.y)[0]])};
-}"""
-)
-
 
 def _open_app(page: Any, app_url: str) -> Any:
     """Open the app, wait for the main chart and the end of the first run; return the main chart."""
@@ -201,7 +106,7 @@ def _save_readme_screenshot(page: Any) -> None:
 
 def test_page_loads_with_the_chart_and_no_exception(page: Any, app_url: str) -> None:
     chart = _open_app(page, app_url)
-    summary = chart.evaluate(_CHART_SUMMARY)
+    summary = chart.evaluate(CHART_SUMMARY)
 
     assert summary["images"] and summary["images"][0] == {"xref": "x", "yref": "y", "png": True}, (
         f"the contour is not a PNG layout image on the main axes: {summary['images']}"
@@ -225,7 +130,7 @@ def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None
     chart = _open_app(page, app_url)
     slider = _first_lr_slider(page)
     before_value = slider.get_attribute("aria-valuetext")
-    before = chart.evaluate(_PATHS)
+    before = chart.evaluate(PATHS)
     assert "run0" in before, f"run 1 has no path on the main chart: {before}"
     assert f"lr {before_value})" in before["run0"]["name"] or f"lr {before_value}," in before["run0"]["name"], (
         f"run 1's path is labelled {before['run0']['name']!r}, its lr slider shows {before_value!r}"
@@ -239,7 +144,7 @@ def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None
     try:
         chart.evaluate(
             f"(el, before) => new Promise((resolve, reject) => {{"
-            f"  const paths = {_PATHS.strip()};"
+            f"  const paths = {PATHS.strip()};"
             f"  const t0 = performance.now();"
             f"  const poll = () => {{"
             f"    const now = paths(el);"
@@ -257,7 +162,7 @@ def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
 
     after_value = slider.get_attribute("aria-valuetext")
-    after = page.locator(MAIN_CHART).evaluate(_PATHS)
+    after = page.locator(MAIN_CHART).evaluate(PATHS)
     screenshot(page, "app_lr_after")
     assert after_value != before_value, "the lr slider did not move"
     assert after["run0"]["sig"] != before["run0"]["sig"], "run 1's path did not change"
@@ -269,66 +174,6 @@ def test_moving_the_lr_slider_redraws_the_paths(page: Any, app_url: str) -> None
     assert_no_exception(page)
 
 
-# After an update, the chart must show exactly what a fresh Plotly.newPlot of the figure it was sent shows
-# (moved to the same animation step): every trace's data and labels, every axis range, every frame. Draws
-# that figure (kept by the component in `el.__optiviz.text`) in a hidden div and returns the differences.
-_COMPARE_WITH_FRESH_DRAW = (
-    "async el => {"
-    + _JS_HELPERS
-    + """
-  const TYPES = {f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array,
-                 u1: Uint8Array, u2: Uint16Array, u4: Uint32Array};
-  const decode = v => {
-    if (v && typeof v === 'object' && typeof v.bdata === 'string') {
-      const bytes = Uint8Array.from(atob(v.bdata), c => c.charCodeAt(0));
-      return Array.from(new TYPES[v.dtype.replace(/[<>|=]/g, '')](bytes.buffer));
-    }
-    const p = plain(v);
-    return Array.isArray(p) ? p.map(decode) : p;
-  };
-  const same = (a, b) => JSON.stringify(decode(a)) === JSON.stringify(decode(b));
-  const fig = JSON.parse(el.__optiviz.text);
-  const fresh = document.createElement('div');
-  fresh.style.cssText = `position:absolute;left:-5000px;width:${el.clientWidth}px`;
-  document.body.appendChild(fresh);
-  await Plotly.newPlot(fresh, {data: fig.data, layout: fig.layout, frames: fig.frames || []});
-  const active = (el.layout.sliders || [{}])[0].active || 0;
-  if (active > 0) {  // the fresh chart at the step the updated one shows
-    await Plotly.animate(fresh, [fresh.layout.sliders[0].steps[active].args[0][0]],
-                         {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
-  }
-  const diffs = [];
-  if (el.data.length !== fresh.data.length) diffs.push(`traces: ${el.data.length} vs ${fresh.data.length}`);
-  fresh.data.forEach((t, i) => {
-    for (const k of ['x', 'y', 'x0', 'dx', 'customdata', 'name', 'hovertemplate'])
-      if (!same(el.data[i][k], t[k])) diffs.push(`trace ${i} (${t.name}) ${k}`);
-  });
-  for (const k of Object.keys(fresh.layout).filter(k => /^[xy]axis\\d*$/.test(k)))
-    if (!same(el.layout[k].range, fresh.layout[k].range)) diffs.push(`${k}.range`);
-  const frames = g => g._transitionData._frames.map(f => [f.name, f.traces, decode(f.data)]);
-  if (!same(frames(el), frames(fresh))) diffs.push('frames');
-  // what is drawn, not only what the chart holds: the legend's entries
-  const legend = g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent);
-  if (!same(legend(el), legend(fresh))) diffs.push(`legend: ${legend(el).join(' | ')} vs ${legend(fresh).join(' | ')}`);
-  // and the tick labels of every axis (the fresh chart has the same width; Plotly keeps a tick's node
-  // across updates, so the order in the page is not the order on the axis)
-  const ticks = g => Array.from(g.querySelectorAll('.xtick text, .ytick text')).map(e => e.textContent).sort();
-  if (!same(ticks(el), ticks(fresh))) diffs.push(`ticks: ${ticks(el).join(' ')} vs ${ticks(fresh).join(' ')}`);
-  Plotly.purge(fresh); fresh.remove();
-  return diffs;
-}"""
-)
-
-_GO_TO_FRAME = """
-async (el, k) => {
-  const name = el.layout.sliders[0].steps[k].args[0][0];
-  await Plotly.animate(el, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                    transition: {duration: 0}});
-  return name;
-}
-"""
-
-
 def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, app_url: str) -> None:
     """The lr slider takes the in-place path (same chart element, only changed traces redrawn) and the
     result equals a fresh draw of the new figure, legend included, for the main and the loss chart; the
@@ -336,17 +181,17 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     chart = _open_app(page, app_url)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
     step = 20
-    frame = chart.evaluate(_GO_TO_FRAME, step)
+    frame = chart.evaluate(GO_TO_FRAME, step)
     chart.evaluate("el => { el.__sameElement = true; }")
     _nudge_lr_and_wait_for_the_chart(page, chart)
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     screenshot(page, "app_in_place")
     assert chart.evaluate("el => el.__sameElement === true"), "the chart was mounted anew, not updated"
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
-    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     loss_chart = page.locator(".js-plotly-plot >> nth=1")
     assert loss_chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
-    assert loss_chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert loss_chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
     assert chart.evaluate("el => el._fullLayout.sliders[0]._input.steps[20].args[0][0]") == frame
     assert_no_exception(page)
@@ -358,55 +203,10 @@ def test_the_benchmark_diagnostic_skips_the_redraw_and_says_so(page: Any, app_ur
     page.add_init_script("window.__optivizSkipRedraws = true;")
     chart = _open_app(page, app_url)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
-    before = chart.evaluate(_PATHS)
+    before = chart.evaluate(PATHS)
     _nudge_lr_and_wait_for_the_chart(page, chart)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "skipped"
-    assert chart.evaluate(_PATHS) == before
-
-
-# Plotly's own findArrayAttributes (kept by the chart component as `.optivizOriginal`) against the
-# component's concat-free copy, on every trace of every chart on the page and on a scratch chart of other
-# trace types (nested and linked-to-array containers, colorbar tick arrays, typed arrays). Returns the
-# traces where they differ, and how many were compared.
-_COMPARE_FIND_ARRAY_ATTRIBUTES = """
-async () => {
-  const schema = window.Plotly.PlotSchema, fast = schema.findArrayAttributes, own = fast.optivizOriginal;
-  if (typeof own !== 'function') return {installed: false};
-  const xs = [0, 1, 2, 3], ys = new Float32Array([3, 1, 2, 0]);
-  const scratch = document.createElement('div');
-  document.body.appendChild(scratch);
-  await window.Plotly.newPlot(scratch, [
-    {type: 'scatter', x: xs, y: ys, text: ['a', 'b', 'c', 'd'], customdata: [[1], [2], [3], [4]],
-     ids: ['p', 'q', 'r', 's'],
-     marker: {color: xs, size: [6, 7, 8, 9], symbol: ['circle', 'x', 'circle', 'x'], line: {width: [1, 2, 1, 2]},
-              colorbar: {tickvals: [0, 3], ticktext: ['lo', 'hi']}, showscale: true},
-     error_y: {type: 'data', array: [0.1, 0.2, 0.1, 0.2]}, hoverlabel: {bgcolor: ['red', 'blue', 'red', 'blue']},
-     textposition: ['top left', 'top right', 'top left', 'top right'], hovertext: 'same for all'},
-    {type: 'bar', x: xs, y: [1, 2, 3, 4], marker: {pattern: {shape: ['/', '', 'x', '']}}, width: [0.5, 0.6, 0.7, 0.8]},
-    {type: 'heatmap', z: [[1, 2], [3, 4]], x: [0, 1], y: [0, 1], xaxis: 'x2', yaxis: 'y2'},
-    {type: 'contour', z: [[1, 2], [3, 4]], xaxis: 'x2', yaxis: 'y2'},
-    {type: 'parcats', dimensions: [{values: ['a', 'b', 'a', 'b'], label: 'one'}, {values: [1, 2, 2, 1], label: 'two'}],
-     line: {color: xs}, domain: {x: [0.6, 1], y: [0.6, 1]}},
-    {type: 'pie', values: [1, 2, 3], labels: ['u', 'v', 'w'], marker: {colors: ['#111', '#555', '#999']},
-     domain: {x: [0.6, 1], y: [0, 0.4]}},
-  ], {xaxis: {domain: [0, 0.45]}, xaxis2: {domain: [0.5, 0.55], anchor: 'y2'}, yaxis2: {anchor: 'x2'},
-      width: 900, height: 400});
-  const diffs = [];
-  let compared = 0;
-  const charts = [...document.querySelectorAll('.js-plotly-plot')];
-  for (const [c, gd] of charts.entries()) {
-    for (const [i, trace] of gd._fullData.entries()) {
-      const a = JSON.stringify(fast(trace)), b = JSON.stringify(own(trace));
-      compared += 1;
-      if (a !== b) diffs.push({chart: c, trace: i, type: trace.type, fast: a, own: b});
-    }
-  }
-  const scratchAttrs = scratch._fullData.map(t => own(t));
-  window.Plotly.purge(scratch);
-  scratch.remove();
-  return {installed: true, diffs, compared, charts: charts.length, scratchAttrs};
-}
-"""
+    assert chart.evaluate(PATHS) == before
 
 
 def test_plotly_finds_array_attributes_as_its_own_code_does(page: Any, app_url: str) -> None:
@@ -420,7 +220,7 @@ def test_plotly_finds_array_attributes_as_its_own_code_does(page: Any, app_url: 
         wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3",
                            timeout=REDRAW_TIMEOUT_MS)
-    result = page.evaluate(_COMPARE_FIND_ARRAY_ATTRIBUTES)
+    result = page.evaluate(COMPARE_FIND_ARRAY_ATTRIBUTES)
     assert result["installed"], "Plotly's findArrayAttributes was not replaced"
     assert result["diffs"] == []
     # every chart of the page and the scratch chart were compared, and the scratch traces exercise nested,
@@ -448,7 +248,7 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
     screenshot(page, "app_new_surface")
     assert chart.evaluate("el => el.__sameElement === true")
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
-    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     assert_no_exception(page)
 
 
@@ -473,7 +273,7 @@ def test_an_interrupted_in_place_update_is_drawn_again_in_full(page: Any, app_ur
     assert page.evaluate("() => window.__interrupted === true"), "the update did not go through Plotly.animate"
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
     assert chart.evaluate("el => el.textContent.includes('could not be drawn')") is False
-    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     assert_no_exception(page)
 
 
@@ -482,7 +282,7 @@ def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str
     the animation over; the chart goes back to the step the user was looking at, as a fresh draw there."""
     chart = _open_app(page, app_url)
     step = 20
-    frame = chart.evaluate(_GO_TO_FRAME, step)
+    frame = chart.evaluate(GO_TO_FRAME, step)
     revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
     page.get_by_text("Arrows", exact=True).click()
     page.wait_for_function(
@@ -494,7 +294,7 @@ def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str
     assert chart.evaluate("el => el.data.some(t => (t.name || '').includes('update'))"), "no arrows drawn"
     assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
     assert chart.evaluate(f"el => el.layout.sliders[0].steps[{step}].args[0][0]") == frame
-    assert chart.evaluate(_COMPARE_WITH_FRESH_DRAW) == []
+    assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     screenshot(page, "app_arrows_at_step")
     assert_no_exception(page)
 
@@ -604,12 +404,12 @@ def test_narrow_screens_stack_the_panels_and_follow_resizes(page: Any, app_url: 
     page.set_viewport_size({"width": 600, "height": 1000})
     page.wait_for_function(stacked, timeout=REDRAW_TIMEOUT_MS)
     chart = page.locator(MAIN_CHART)
-    before = chart.evaluate(_PATHS)
+    before = chart.evaluate(PATHS)
     _nudge_lr_and_wait_for_the_chart(page, chart)
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     main, _ = page.evaluate(layout)
     assert main["how"] == "in-place" and main["y"][0] > main["y2"][1] and main["height"] == 1180
-    assert chart.evaluate(_PATHS)["run0"]["sig"] != before["run0"]["sig"]
+    assert chart.evaluate(PATHS)["run0"]["sig"] != before["run0"]["sig"]
     assert_no_exception(page)
 
 
@@ -618,7 +418,7 @@ def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
     play = page.locator(".updatemenu-button", has_text="Play")
     pause = page.locator(".updatemenu-button", has_text="Pause")
     assert play.count() == 1, "no ▶ Play button on the main chart"
-    before = chart.evaluate(_ANIMATION_STATE)
+    before = chart.evaluate(ANIMATION_STATE)
     assert before["active"] == 0, f"the animation does not start at step 0: {before}"
     screenshot(page, "app_play_before")
 
@@ -632,7 +432,7 @@ def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
         )
     except Exception:  # playwright's TimeoutError: the assertion below reports the state
         pass
-    playing = chart.evaluate(_ANIMATION_STATE)
+    playing = chart.evaluate(ANIMATION_STATE)
     screenshot(page, "app_play_after")
     assert playing["active"] is not None and playing["active"] > before["active"], (
         f"layout.sliders[0].active did not advance after Play: before={before!r} after={playing!r}"
@@ -642,9 +442,9 @@ def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
     if pause.count():  # Pause holds the frame
         pause.click()
         page.wait_for_timeout(300)
-        held = chart.evaluate(_ANIMATION_STATE)
+        held = chart.evaluate(ANIMATION_STATE)
         page.wait_for_timeout(700)
-        assert chart.evaluate(_ANIMATION_STATE)["active"] == held["active"], "the animation went on after Pause"
+        assert chart.evaluate(ANIMATION_STATE)["active"] == held["active"], "the animation went on after Pause"
     assert_no_exception(page)
 
 
@@ -652,7 +452,7 @@ def test_clicking_the_contour_moves_the_start_point(page: Any, app_url: str) -> 
     chart = _open_app(page, app_url)
     start_x, start_y = _number_input(page, "start x"), _number_input(page, "start y")
     before = (float(start_x.input_value()), float(start_y.input_value()))
-    target = chart.evaluate(_CLICK_TARGET)
+    target = chart.evaluate(CLICK_TARGET)
     assert target is not None, "no point of the 'surface' grid away from the start to click"
     assert target["clearance"] > 25, f"every grid point is within 25 px of a path or marker: {target}"
 
@@ -679,7 +479,7 @@ def test_clicking_the_contour_moves_the_start_point(page: Any, app_url: str) -> 
     assert after == pytest.approx(want, abs=1e-3), (
         f"clicking the contour at {want} (grid point) left the start inputs at {after} (before: {before})"
     )
-    starts = page.locator(MAIN_CHART).evaluate(_STARTS)
+    starts = page.locator(MAIN_CHART).evaluate(STARTS)
     assert starts["start"] == pytest.approx(want, abs=1e-3), f"the start marker is at {starts['start']}"
     for first in starts["paths"]:
         assert first == pytest.approx(want, abs=1e-3), f"a path begins at {first}, not at the new start {want}"
