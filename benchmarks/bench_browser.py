@@ -14,12 +14,14 @@ Which charts a press redrew is known once the page has been quiet for 600 ms (th
 It prints the median and p90 per page, how many elements each page has, and the ratio of the medians. It
 never asserts a time: these machines are shared and noisy. Any other page can stand in for optiviz
 (``--app``); it is then a control, with no verdict: ``benchmarks/crowded_app.py`` is optiviz's elements
-without optiviz's work, around the minimal page's chart. Usage::
+without optiviz's work, around the minimal page's chart; ``benchmarks/charts_app.py`` is the converse, optiviz's
+two charts and run 1's learning-rate slider with no other element. Usage::
 
     python benchmarks/bench_browser.py                     # app.py vs benchmarks/minimal_app.py
     python benchmarks/bench_browser.py --repeats 25 --slider-index 1
     python benchmarks/bench_browser.py --app benchmarks/minimal_app.py   # harness check, ratio ~1
     python benchmarks/bench_browser.py --app benchmarks/crowded_app.py --slider-index 2   # a control page
+    python benchmarks/bench_browser.py --app benchmarks/charts_app.py --slider-index 0    # the other control
     python benchmarks/bench_browser.py --slider-index 2 --without-chart-work   # diagnostic: the page minus Plotly
 """
 

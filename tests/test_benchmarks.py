@@ -57,3 +57,32 @@ def test_the_crowded_control_page_has_optivizs_elements_in_optivizs_places():
     crowded = [node for node in _element_tree("benchmarks/crowded_app.py") if node[1] != "plotly_chart"]
     assert crowded == app
     assert len(app) > 50
+
+
+def _chart_messages(at) -> list[str]:
+    """What the page sends each of its optiviz charts (figure text, plotly.js address, config), in order."""
+    return [c.proto.json for c in at.get("bidi_component") if c.proto.component_name == "optiviz.plotly_chart"]
+
+
+def test_the_charts_control_page_draws_optivizs_charts_and_its_slider_is_run_1s_lr():
+    # What the other control page is for: exactly the two charts app.py sends, at its defaults and after run 1's
+    # learning rate moves, with no other element but that slider.
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    charts = AppTest.from_file(str(ROOT / "benchmarks/charts_app.py"), default_timeout=120).run()
+    for at in (app, charts):
+        assert not at.exception, [e.value for e in at.exception]
+    assert len(_chart_messages(app)) == 2
+    assert _chart_messages(charts) == _chart_messages(app)
+    assert _element_tree("benchmarks/charts_app.py") == [
+        (0, "sidebar"), (1, "select_slider"), (0, "main"), (1, "bidi_component"), (1, "bidi_component")]
+
+    before = _chart_messages(app)
+    for at in (app, charts):
+        lr = at.select_slider(key="r0.lr")
+        assert lr.value != 0.12  # so that the move below is a change
+        lr.set_value(0.12).run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert _chart_messages(app) != before
+    assert _chart_messages(charts) == _chart_messages(app)
