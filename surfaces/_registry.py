@@ -140,7 +140,9 @@ _register(Surface(
     "ackley", "Ackley",
     r"f(x,y) = -20e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2} + e + 20",
     ((-5.0, 5.0), (-5.0, 5.0)), ((0.0, 0.0),), 0.0, (3.2, 2.4), _lr(0.1, 0.05, 1.0, 0.05), K.ACKLEY,
-    description="A nearly flat, rippled plain with one deep funnel at the origin.",
+    description="A nearly flat, rippled plain with one deep funnel at the origin. From this start Adam, RMSProp "
+                "and SGD stop in the nearest ripple (f ≈ 8); AdaGrad, whose first steps are as long as its lr "
+                "(1), jumps the ripples into the funnel.",
 ))
 _register(Surface(
     "booth", "Booth", r"f(x,y) = (x+2y-7)^2 + (2x+y-5)^2",
@@ -188,7 +190,9 @@ _register(Surface(
     r"\begin{aligned}f(x,y) = &\sin^2 3\pi x + (x-1)^2\left(1+\sin^2 3\pi y\right)\\"
     r" &+ (y-1)^2\left(1+\sin^2 2\pi y\right)\end{aligned}",
     ((-10.0, 10.0), (-10.0, 10.0)), ((1.0, 1.0),), 0.0, (-4.0, 6.0), _lr(0.1, 0.05, 1.0, 2e-3), K.LEVI,
-    description="A valley lined with ripples that trap plain gradient descent.",
+    description="A bowl around (1, 1) under steep ripples. From this start Adam and RMSProp stop in ripples on "
+                "the way, SGD ends up bouncing between three points, and AdaGrad, whose first steps are as long "
+                "as its lr, gets nearest (f ≈ 2.2).",
 ))
 _register(Surface(
     "saddle", "Saddle", r"f(x,y) = x^2 - y^2",

@@ -129,3 +129,38 @@ def test_goldstein_prices_description_is_what_its_defaults_do():
     final = {run.optimizer: run.loss[-1] for run in runs}
     assert final["sgd"] == pytest.approx(3.0, abs=0.05)
     assert all(final[o] == pytest.approx(30.0, abs=0.01) for o in ("adam", "rmsprop", "adagrad"))
+
+
+def _default_runs(name, steps=1000):
+    import optiviz
+
+    s = surfaces.get(name)
+    return s, {run.optimizer: run for run in optiviz.simulate(s, optiviz.default_runs(s), start=s.start,
+                                                                steps=steps).runs}
+
+
+def _stays_within(run, size):
+    """Over its last 100 steps the run keeps inside a box of ``size`` (RMSProp and SGD jitter in place)."""
+    return np.ptp(run.path[-100:], axis=0).max() < size
+
+
+def test_ackleys_description_is_what_its_defaults_do():
+    s, runs = _default_runs("ackley")
+    assert "Adam, RMSProp and SGD stop in the nearest ripple (f ≈ 8)" in s.description
+    for o in ("adam", "rmsprop", "sgd"):
+        # ripples 1 apart: jittering in one of them is staying there
+        assert _stays_within(runs[o], 0.25) and 7.5 < runs[o].loss[-1] < 8.5 and np.hypot(*runs[o].path[-1]) > 3
+    assert s.lr["adagrad"] == 1.0 and "(1)" in s.description
+    assert runs["adagrad"].loss[-1] < 0.1 and np.hypot(*runs["adagrad"].path[-1]) < 0.05  # in the funnel
+
+
+def test_levis_description_is_what_its_defaults_do():
+    s, runs = _default_runs("levi")
+    assert "Adam and RMSProp stop in ripples" in s.description and "f ≈ 2.2" in s.description
+    assert _stays_within(runs["adam"], 0.1) and _stays_within(runs["rmsprop"], 0.1)  # ripples 1/3 apart
+    sgd = runs["sgd"].path
+    # a cycle of three points (drifting by less than 1e-6 a round), each a good step from the others
+    assert np.allclose(sgd[-3:], sgd[-6:-3], rtol=0, atol=1e-6) and np.allclose(sgd[-3:], sgd[-30:-27], atol=1e-4)
+    assert min(np.hypot(*(sgd[i] - sgd[j])) for i, j in ((-1, -2), (-2, -3), (-1, -3))) > 0.1
+    final = {o: run.loss[-1] for o, run in runs.items()}
+    assert final["adagrad"] == pytest.approx(2.2, abs=0.05) and min(final, key=final.get) == "adagrad"
