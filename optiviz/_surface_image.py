@@ -34,30 +34,45 @@ class SurfaceGrid:
     hf: np.ndarray
 
 
-def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9) -> SurfaceGrid:
+def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9,
+                 supersample: int = 2) -> SurfaceGrid:
     """Sample ``surface`` over its domain. Values are drawn on log levels when they span several
     decades (Rosenbrock, Beale, Goldstein-Price, three-hump camel), linearly otherwise.
 
     The surface is an image, not a contour trace: plotly.js hides contour and heatmap traces
     during ``redraw: false`` animations (plotly.js#4491), which the paths need to play smoothly.
+    Each pixel is the mean of ``supersample`` x ``supersample`` samples spread over it: ripples finer
+    than a pixel (Lévi's, 60 across its domain) come out as their average shade, not as moiré, and
+    contour lines are antialiased.
     """
     (x0, x1), (y0, y1) = surface.domain
     xs = np.linspace(x0, x1, resolution)
     ys = np.linspace(y0, y1, resolution)
     raw = surface.values(xs, ys)
-    lo = float(np.nanmin(raw))
+    offsets = (np.arange(supersample) - (supersample - 1) / 2) / supersample  # in pixels, around each centre
+    fine_raw = surface.values(_spread(xs, offsets), _spread(ys, offsets))
+    lo = float(min(np.nanmin(raw), np.nanmin(fine_raw)))
     p10, p99 = np.nanpercentile(raw - lo, [10, 99])
     log_scaled = bool(surface.min_value is not None and p10 > 0 and p99 / p10 > 100)
-    z = np.log10(raw - lo + max(p99 * 1e-6, 1e-12)) if log_scaled else raw
+    delta = max(p99 * 1e-6, 1e-12)
+    z, fine_z = ((np.log10(r - lo + delta) for r in (raw, fine_raw)) if log_scaled else (raw, fine_raw))
     hs = slice(None, None, hover_step)
-    return SurfaceGrid(xs, ys, z, log_scaled, _contour_png(z, levels), xs[hs], ys[hs], raw[hs, hs])
+    png = _contour_png(fine_z, levels, (float(np.nanmin(z)), float(np.nanmax(z))), supersample)
+    return SurfaceGrid(xs, ys, z, log_scaled, png, xs[hs], ys[hs], raw[hs, hs])
 
 
-def _contour_png(z: np.ndarray, levels: int) -> str:
-    """``z`` (rows = y ascending) coloured with CONTOUR_SCALE, darker where it crosses one of
-    ``levels`` evenly spaced levels, as a PNG data URI (top row = largest y)."""
-    zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
-    t = np.clip((z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+def _spread(centres: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Each of the evenly spaced ``centres`` replaced by points at ``offsets`` (in spacings) around it."""
+    step = centres[1] - centres[0] if len(centres) > 1 else 0.0
+    return (centres[:, None] + offsets[None, :] * step).ravel()
+
+
+def _contour_png(fine_z: np.ndarray, levels: int, z_range: tuple[float, float], supersample: int) -> str:
+    """``fine_z`` (rows = y ascending, ``supersample`` samples per pixel each way) coloured with
+    CONTOUR_SCALE over ``z_range``, darker where it crosses one of ``levels`` evenly spaced levels (a line
+    a pixel wide), each pixel the mean of its samples, as a PNG data URI (top row = largest y)."""
+    zmin, zmax = z_range
+    t = np.clip((fine_z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
     t = np.where(np.isfinite(t), t, 1.0)
     stops = np.array([s for s, _ in CONTOUR_SCALE])
     rgb_stops = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], dtype=float)
@@ -66,7 +81,12 @@ def _contour_png(z: np.ndarray, levels: int) -> str:
     edge = np.zeros(band.shape, dtype=bool)
     edge[:, 1:] |= band[:, 1:] != band[:, :-1]
     edge[1:, :] |= band[1:, :] != band[:-1, :]
+    for _ in range(supersample - 1):  # as wide as a pixel
+        edge[:, :-1] |= edge[:, 1:].copy()
+        edge[:-1, :] |= edge[1:, :].copy()
     rgb[edge] *= 0.82
+    ny, nx = band.shape[0] // supersample, band.shape[1] // supersample
+    rgb = rgb.reshape(ny, supersample, nx, supersample, 3).mean(axis=(1, 3))
     img = np.ascontiguousarray(rgb[::-1].round().astype(np.uint8))
     h, w, _ = img.shape
 

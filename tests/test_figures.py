@@ -305,6 +305,43 @@ def test_log_levels_where_values_span_decades():
     assert not figures.surface_grid(surfaces.get("saddle")).log_scaled
 
 
+def _pixels(data_uri):
+    """The RGB pixels of a PNG as ``_surface_image`` writes it (one IDAT chunk, no row filters)."""
+    import base64
+    import struct
+    import zlib
+
+    png = base64.b64decode(data_uri.split(",", 1)[1])
+    width, height = struct.unpack(">II", png[16:24])
+    at, data = 8, b""
+    while at < len(png):
+        (length,), tag = struct.unpack(">I", png[at:at + 4]), png[at + 4:at + 8]
+        data += png[at + 8:at + 8 + length] if tag == b"IDAT" else b""
+        at += 12 + length
+    rows = np.frombuffer(zlib.decompress(data), np.uint8).reshape(height, 3 * width + 1)
+    assert not rows[:, 0].any()  # no filters
+    return rows[:, 1:].reshape(height, width, 3).astype(float)
+
+
+@pytest.mark.parametrize("name", ["levi", "rastrigin"])
+def test_ripples_finer_than_a_pixel_are_drawn_as_their_average_not_as_moire(name):
+    # Lévi has 60 ripples across its domain, 6 pixels each: sampled once per pixel, they alias into bands that
+    # are not on the surface. Compared over 8 x 8 pixel blocks (what the eye averages) with a rendering of 6 x 6
+    # samples a pixel, the image must be at least twice as close as a one-sample-a-pixel rendering.
+    surf = surfaces.get(name)
+
+    def blocks(img):
+        n = img.shape[0] // 8 * 8
+        return img[:n, :n].reshape(n // 8, 8, n // 8, 8, 3).mean(axis=(1, 3))
+
+    reference = blocks(_pixels(figures.surface_grid(surf, supersample=6).png))
+    error = {ss: np.abs(blocks(_pixels(figures.surface_grid(surf, supersample=ss).png)) - reference).mean()
+             for ss in (1, 2)}
+    assert error[2] < 0.5 * error[1]
+    drawn = _pixels(figures.surface_grid(surf).png)  # what the app sends
+    assert drawn.shape == (361, 361, 3) and np.abs(blocks(drawn) - reference).mean() == error[2]
+
+
 def test_labels_must_match_runs(sim):
     with pytest.raises(ValueError, match="labels"):
         figures.create_trajectory_figure(sim, labels=["only one"])
