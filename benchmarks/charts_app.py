@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` 
 
 import streamlit as st
 
-from optiviz import Scenario, chart, figures, ui
+from optiviz import chart, figures, ui
 from optiviz import controls as C
 
 st.set_page_config(page_title="optiviz's charts + one slider", layout="wide")
@@ -30,8 +30,7 @@ with st.sidebar:
 specs = [ui._spec_from_state(r)[0] for r in ss["run_ids"]]
 labels = figures.unique_labels([ui.run_label(s) for s in specs], numbers=list(range(1, len(specs) + 1)))
 colors = [figures.color(i) for i in range(len(specs))]
-scenario = Scenario.create(ui.current_surface(), specs, start=(ss["start_x"], ss["start_y"]), steps=int(ss["steps"]),
-                           noise=float(ss["noise"]), seed=int(ss["seed"]))
+scenario = ui.scenario_from_state(ui.current_surface(), specs)
 traj_text, loss_text = ui.figure_texts(scenario, tuple(labels), tuple(colors), False, True)
 chart.plotly_chart(traj_text, key="trajectory_chart", on_click=lambda: None,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})

@@ -416,12 +416,16 @@ def sidebar() -> Settings:
                   width="stretch")
 
     labels = figures.unique_labels(labels, numbers=[i + 1 for i in indices])  # as the sidebar numbers them
-    scenario = None
-    if specs:
-        steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))
-        scenario = Scenario.create(surf, specs, start=(ss["start_x"], ss["start_y"]), steps=steps,
-                                   noise=float(ss["noise"]), seed=int(ss["seed"]))
+    scenario = scenario_from_state(surf, specs) if specs else None
     return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped), tuple(run_ids[i] for i in indices))
+
+
+def scenario_from_state(surf: surfaces.Surface, specs: Sequence[RunSpec]) -> Scenario:
+    """``specs`` run on ``surf`` from the session's start, steps, noise and seed."""
+    ss = st.session_state
+    steps = int(min(max(int(ss["steps"]), 1), MAX_STEPS))
+    return Scenario.create(surf, specs, start=(ss["start_x"], ss["start_y"]), steps=steps, noise=float(ss["noise"]),
+                           seed=int(ss["seed"]))
 
 
 # ---------------------------------------------------------------- explain and export

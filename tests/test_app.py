@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from _apptest import chart_elements
 from streamlit.testing.v1 import AppTest
 
 import surfaces
@@ -19,10 +20,6 @@ def _run(at=None):
     return at
 
 
-def _chart_elements(at):
-    return [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.plotly_chart"]
-
-
 def _edit(at, rid):
     """Show run ``rid``'s controls in the sidebar (one run's controls at a time)."""
     at.radio(key="edit_run").set_value(rid)
@@ -31,7 +28,7 @@ def _edit(at, rid):
 
 def _charts(at):
     """The figures of the page's charts (``optiviz.chart`` components) as sent to the browser."""
-    return [json.loads(json.loads(c.proto.json)["figure"]) for c in _chart_elements(at)]
+    return [json.loads(json.loads(c.proto.json)["figure"]) for c in chart_elements(at)]
 
 
 def _path_traces(spec):
@@ -50,7 +47,7 @@ def test_defaults_show_four_runs_animated(at):
     assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
     assert traj["layout"]["images"][0]["source"].startswith("data:image/png")
     assert len(at.table) == 1 and len(at.table[0].value) == 4
-    total = sum(len(c.proto.json) for c in _chart_elements(at))
+    total = sum(len(c.proto.json) for c in chart_elements(at))
     assert total < 1_000_000, total
     assert not at.warning and not at.error
 

@@ -61,7 +61,9 @@ def test_the_crowded_control_page_has_optivizs_elements_in_optivizs_places():
 
 def _chart_messages(at) -> list[str]:
     """What the page sends each of its optiviz charts (figure text, plotly.js address, config), in order."""
-    return [c.proto.json for c in at.get("bidi_component") if c.proto.component_name == "optiviz.plotly_chart"]
+    from _apptest import chart_elements
+
+    return [c.proto.json for c in chart_elements(at)]
 
 
 def test_the_charts_control_page_draws_optivizs_charts_and_its_slider_is_run_1s_lr():
