@@ -12,7 +12,7 @@ import copy
 from collections.abc import Sequence
 from functools import lru_cache
 
-from plotly.subplots import make_subplots
+from ._plotly import make_subplots
 
 #: Below this width (CSS pixels) the chart component draws a figure's narrow-screen layout.
 NARROW_BELOW = 760

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import plotly
-import plotly.io as pio
 import streamlit as st
 import streamlit.components.v1 as components_v1
+
+from ._plotly import pio, plotly
 
 _JS = (Path(__file__).with_name("_plotly_chart.js")).read_text(encoding="utf-8")
 _CSS = ".optiviz-plotly { width: 100%; }"

@@ -183,8 +183,7 @@ def to_html(
     it; the settings are also embedded as JSON (``<script id="optiviz-settings-json">``). ``labels``,
     ``colors``, ``arrows`` and ``moments`` are :func:`~optiviz.figures.create_trajectory_figure`'s.
     """
-    import plotly.io as pio
-
+    from ._plotly import pio
     from .figures import color, create_trajectory_figure, default_labels
 
     fig = create_trajectory_figure(sim, labels=labels, colors=colors, arrows=arrows, moments=moments)

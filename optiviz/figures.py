@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-from _plotly_utils.utils import convert_to_base64
 
 from ._engine import Run, Simulation
 from ._layouts import loss_grid, narrow_loss_patch, narrow_meta, narrow_trajectory_patch, trajectory_grid
+from ._plotly import convert_to_base64, go
 from ._surface_image import CONTOUR_SCALE, SurfaceGrid, surface_grid
 
 __all__ = [
