@@ -35,13 +35,22 @@ _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "d
 
 @st.cache_resource(show_spinner="Compiling the optimizer kernels (first start only, about a minute)…")
 def ensure_compiled() -> bool:
-    """Compile or load Numba's kernels once per process, with a message instead of a blank page.
+    """Do, once per process and before any session goes on, what the first reruns would otherwise each
+    start at the same moment: compile or load Numba's kernels, and build the default view's figures (the
+    surface image, the subplot grids, the JSON), which is what a class opening the app together asks for
+    first. Every session calls this first; ``st.cache_resource`` makes the others wait for the one that
+    runs it, and they then find the default view in the caches.
 
     Then freeze the garbage collector's view of what exists by now (modules, Numba's and plotly's
     machinery: ~170,000 objects that live as long as the process). Streamlit runs a full collection after
     every script run (``runner.postScriptGC``); over this heap that took ~60 ms of each slider move, and
     after ``gc.freeze()`` it scans only what later runs allocate."""
     warmup()
+    surface = surfaces.get(share.View().surface)
+    scenario = Scenario.create(surface, default_runs(surface), steps=share.View().steps)
+    labels = tuple(run_label(spec) for spec in scenario.runs)
+    colors = tuple(figures.color(i) for i in range(len(labels)))
+    figure_texts(scenario, labels, colors, False, True)
     gc.freeze()
     return True
 

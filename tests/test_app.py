@@ -385,3 +385,21 @@ def test_a_click_on_the_contour_gives_a_clean_start(point, want):
     from optiviz import ui
 
     assert ui.start_from_click(point, surfaces.get("rosenbrock").domain) == want
+
+
+def test_the_default_view_is_built_once_at_startup_and_the_first_visitor_finds_it_cached(monkeypatch):
+    """``ui.ensure_compiled`` builds the default view's figures before any session goes on (a class opens
+    the default link together); the page at the defaults is then a cache hit, not a second build."""
+    import streamlit as st
+
+    from optiviz import figures, ui
+
+    builds = []
+    real = figures.create_trajectory_figure
+    monkeypatch.setattr(figures, "create_trajectory_figure", lambda *a, **k: builds.append(1) or real(*a, **k))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    ui.ensure_compiled()
+    assert len(builds) == 1
+    _run()
+    assert len(builds) == 1
