@@ -13,8 +13,10 @@ RUN groupadd --gid 10001 app \
 
 WORKDIR /app
 
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+# The lock pins every package the app needs, with hashes; it is pip-compile's output for requirements.txt
+# (the command is at its top), so the image installs exactly what was tested.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 
 COPY --chown=app:app . .
 
