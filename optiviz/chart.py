@@ -29,6 +29,16 @@ _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 _component = st.components.v2.component("optiviz.plotly_chart", js=_JS, css=_CSS, isolate_styles=False)
 
 
+def missing_plotly_js() -> str | None:
+    """Why no chart can be drawn, when plotly.js is not where the plotly package keeps it (a trimmed install);
+    None when it is there."""
+    path = _PLOTLY_DIR / "plotly.min.js"
+    if path.is_file():
+        return None
+    return (f"The charts cannot be drawn: plotly.js is missing from the plotly package on this server "
+            f"(expected at {path}). Reinstall it: pip install --force-reinstall plotly=={plotly.__version__}")
+
+
 def plotly_js_url() -> str:
     """Where the browser loads plotly.js from (registers the file route; call it during a script run)."""
     served = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
@@ -46,7 +56,11 @@ def plotly_chart(figure_text: str, *, key: str, config: dict | None = None,
     """Draw ``figure_text`` (from :func:`figure_json`) in the chart kept under ``key``.
 
     With ``on_click``, a click on the main panel stores ``{"x": ..., "y": ...}`` as
-    ``st.session_state[key]["click"]`` and calls ``on_click``."""
+    ``st.session_state[key]["click"]`` and calls ``on_click``. Without plotly.js (:func:`missing_plotly_js`)
+    the chart's place says so instead."""
+    problem = missing_plotly_js()
+    if problem is not None:
+        return st.error(problem, icon=":material/error:")
     data = {"figure": figure_text, "plotly_url": plotly_js_url(), "config": config or {},
             "clickable": on_click is not None}
     callbacks = {"on_click_change": on_click} if on_click is not None else {}

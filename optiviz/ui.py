@@ -33,7 +33,7 @@ _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "d
 
 # ---------------------------------------------------------------- cached computations
 
-@st.cache_resource(show_spinner="Compiling the optimizer kernels (first start only, about a minute)…")
+@st.cache_resource(show_spinner="Compiling the optimizer kernels (once per server start, a few seconds)…")
 def ensure_compiled() -> bool:
     """Do, once per process and before any session goes on, what the first reruns would otherwise each
     start at the same moment: compile or load Numba's kernels, and build the default view's figures (the
