@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +134,65 @@ def stop_process_group(proc: subprocess.Popen[bytes], *, grace: float = 10.0) ->
         proc.wait(timeout=grace)
 
 
+@dataclass
+class Server:
+    """A server started by :func:`serve_process`: its base URL and its process (the leader of its group)."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    stdout: Any = None  # the files its output goes to
+    stderr: Any = None
+
+    def log(self) -> str:
+        """Everything the server has written to stdout and stderr so far."""
+        texts = []
+        for stream in (self.stdout, self.stderr):
+            if stream is not None:  # pread: the server shares the file's offset, which must not move
+                fd = stream.fileno()
+                texts.append(os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace"))
+        return "\n".join(texts)
+
+    def pids(self) -> list[int]:
+        """The server's process and every descendant of it."""
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
+
+    def _stat(self, pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    def rss_mb(self) -> float:
+        """Resident memory of the whole process tree, in MB."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                total += int(self._stat(pid)[21]) * os.sysconf("SC_PAGE_SIZE")
+        return total / 1e6
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the whole process tree."""
+        ticks = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = self._stat(pid)
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def threads(self) -> int:
+        """Threads of the server's own process."""
+        return int(self._stat(self.proc.pid)[17])
+
+
 @contextlib.contextmanager
-def serve_command(
+def serve_process(
     command: list[str],
     base_url: str,
     *,
@@ -142,8 +200,8 @@ def serve_command(
     env: dict[str, str] | None = None,
     timeout: float = SERVER_START_TIMEOUT_S,
     label: str = "server",
-) -> Iterator[str]:
-    """Run ``command`` in its own process group, wait for health at ``base_url``, yield ``base_url``.
+) -> Iterator[Server]:
+    """Run ``command`` in its own process group, wait for health at ``base_url``, yield the :class:`Server`.
 
     The process group is terminated afterwards, also when startup or the body fails; on failure the
     server's stdout and stderr are printed (to stderr) so the reason is in the test report.
@@ -155,7 +213,7 @@ def serve_command(
         ok = False
         try:
             wait_for_health(base_url, proc, timeout=timeout)
-            yield base_url
+            yield Server(base_url, proc, out, err)
             ok = True
         finally:
             stop_process_group(proc)
@@ -167,24 +225,38 @@ def serve_command(
 
 
 @contextlib.contextmanager
-def serve(
+def serve_command(command: list[str], base_url: str, **options: Any) -> Iterator[str]:
+    """:func:`serve_process`, yielding only the base URL."""
+    with serve_process(command, base_url, **options) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def serve_app(
     script: str | os.PathLike[str],
     *,
     port: int | None = None,
     timeout: float = SERVER_START_TIMEOUT_S,
     env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """``streamlit run SCRIPT`` from the repo root on a free port; yields ``http://127.0.0.1:PORT``."""
+) -> Iterator[Server]:
+    """``streamlit run SCRIPT`` from the repo root on a free port (or ``port``); yields the :class:`Server`."""
     port = port or free_port()
-    with serve_command(
+    with serve_process(
         streamlit_command(script, port),
         f"http://127.0.0.1:{port}",
         cwd=REPO_ROOT,
         env=env,
         timeout=timeout,
         label=f"streamlit run {script}",
-    ) as url:
-        yield url
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve(script: str | os.PathLike[str], **options: Any) -> Iterator[str]:
+    """:func:`serve_app`, yielding only the base URL (``http://127.0.0.1:PORT``)."""
+    with serve_app(script, **options) as server:
+        yield server.url
 
 
 def wait_for_idle(page: Any, *, timeout_ms: float = 60_000, debounce_ms: float = 250) -> None:

@@ -269,6 +269,19 @@ async function draw(Plotly, gd, text, config) {
   gd.dataset.optivizRevision = String((Number(gd.dataset.optivizRevision) || 0) + 1);
 }
 
+// Play and Pause, run here instead of by Plotly's button handler. Plotly's handler drops the promise of the
+// animation it starts, and an animation that Pause (or the step slider) interrupts rejects it: an unhandled
+// rejection, a page error, at every Pause. The handler steps aside for a click whose default is prevented.
+function playButtonClicked(Plotly, gd, event) {
+  const button = event.target && event.target.closest && event.target.closest(".updatemenu-button");
+  if (!button || !gd.contains(button)) return;
+  const buttons = Array.from(button.parentNode.querySelectorAll(".updatemenu-button"));
+  const spec = ((((gd.layout || {}).updatemenus || [])[0] || {}).buttons || [])[buttons.indexOf(button)];
+  if (!spec || spec.method !== "animate") return;
+  event.preventDefault();
+  Plotly.animate(gd, ...spec.args).catch(() => {}); // interrupted: what Pause is for
+}
+
 export default function (component) {
   const { parentElement, data, setTriggerValue } = component;
   let gd = parentElement.querySelector("div.optiviz-plotly");
@@ -305,6 +318,10 @@ export default function (component) {
           }
         });
         state.resizer.observe(gd);
+      }
+      if (!state.buttons) {
+        state.buttons = true;
+        gd.addEventListener("click", (event) => playButtonClicked(Plotly, gd, event), true);
       }
       if (data.clickable && !state.clicks) {
         state.clicks = true;
