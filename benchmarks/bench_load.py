@@ -155,8 +155,10 @@ class Student:
         self.context: Any = None
         self.page: Any = None
 
-    async def open(self, link: str) -> bool:
+    async def open(self, link: str, *, skip_redraws: bool = False) -> bool:
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        if skip_redraws:  # the chart component then reports each update without drawing it
+            await self.context.add_init_script("window.__optivizSkipRedraws = true;")
         self.page = await self.context.new_page()
         self.page.on("pageerror", lambda error: self.tally.page_errors.append(f"session {self.number}: {error}"))
         began = time.monotonic()
@@ -328,6 +330,92 @@ async def run_load(*, sessions: int = 20, duration: float = 60.0, alone: int = 1
     )
 
 
+@dataclass
+class Fairness:
+    alone_ms: list[float]
+    beside_heavy_ms: list[float]
+    beside_undrawn_heavy_ms: list[float]
+    heavy_ms: list[float]
+    heavy_server_cpu_s: float  # per heavy rerun
+
+
+async def run_fairness(*, moves: int = 20, timeout: float = 180.0, seed: int = 0, app: str = "app.py") -> Fairness:
+    """One light session (the defaults) moving η: alone; then while a heavy session (eight runs of 10,000 steps)
+    moves its own η slider without pause; then the same with the heavy page not drawing its charts, so that
+    what is left of the cost is the server's (the browsers share this machine's cores; students would not)."""
+    from playwright.async_api import async_playwright
+
+    eta = re.compile(r"^\s*lr \(η\)\s*$")
+    phases: dict[str, Tally] = {name: Tally() for name in ("alone", "beside", "beside undrawn", "heavy")}
+    with _browser.serve_app(app, timeout=timeout) as server:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=_browser.find_chromium(), headless=True,
+                                               args=list(_browser.CHROMIUM_ARGS))
+            light = Student(1, browser, server.url, Tally(), timeout, random.Random(seed))
+            if not await light.open(""):
+                raise SystemExit(f"the light page did not load: {light.tally.failed_loads}")
+            for _ in range(3):
+                await light.move_slider(eta)
+
+            async def measure(phase: str) -> None:
+                light.tally = phases[phase]
+                for _ in range(moves):
+                    await light.move_slider(eta)
+                    await light.page.wait_for_timeout(300)
+
+            await measure("alone")
+            heavy_cpu = 0.0
+            for phase, skip in (("beside", False), ("beside undrawn", True)):
+                hog = Student(2, browser, server.url, Tally(), timeout, random.Random(seed + 1))
+                if not await hog.open(HEAVY_LINK, skip_redraws=skip):
+                    raise SystemExit(f"the heavy page did not load: {hog.tally.failed_loads}")
+                for _ in range(2):
+                    await hog.move_slider(eta)
+                if not skip:
+                    cpu = server.cpu_seconds()
+                    hog.tally = phases["heavy"]
+                    for _ in range(5):
+                        await hog.move_slider(eta)
+                        await hog.page.wait_for_timeout(1000)
+                    heavy_cpu = (server.cpu_seconds() - cpu) / 5
+                stop = asyncio.Event()
+
+                async def keep_busy(hog: Student = hog, stop: asyncio.Event = stop) -> None:
+                    while not stop.is_set():
+                        await hog.move_slider(eta)
+
+                busy = asyncio.create_task(keep_busy())
+                await asyncio.sleep(1.0)
+                await measure(phase)
+                stop.set()
+                await busy
+                await hog.close()
+            await browser.close()
+    return Fairness(phases["alone"].latencies_ms, phases["beside"].latencies_ms,
+                    phases["beside undrawn"].latencies_ms, phases["heavy"].latencies_ms, heavy_cpu)
+
+
+def report_fairness(f: Fairness) -> str:
+    def line(name: str, values: list[float]) -> str:
+        return (f"{name}: median {statistics.median(values):.0f} ms, p95 {_percentile(values, 95):.0f} ms, "
+                f"max {max(values):.0f} ms (n={len(values)})")
+
+    def ratio(values: list[float]) -> str:
+        return f"{statistics.median(values) / statistics.median(f.alone_ms):.2f}"
+
+    return "\n".join([
+        "What a heavy session (8 runs of 10,000 steps, moving its lr without pause) costs a light one (the "
+        "defaults), slider->redraw of the light one:",
+        line("alone", f.alone_ms),
+        line("beside the heavy session", f.beside_heavy_ms),
+        line("beside the heavy session, its page not drawing (the server's share)", f.beside_undrawn_heavy_ms),
+        line("the heavy session's own", f.heavy_ms),
+        f"server CPU per heavy rerun: {f.heavy_server_cpu_s * 1000:.0f} ms",
+        f"ratios to alone (median): beside {ratio(f.beside_heavy_ms)}, beside, not drawing "
+        f"{ratio(f.beside_undrawn_heavy_ms)}",
+    ])
+
+
 def report(result: Result) -> str:
     load = result.load
     lines = [
@@ -376,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alone", type=int, default=15, help="slider moves of the single session after (15)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for a load or a rerun (180)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the students' choices (default 0)")
+    parser.add_argument("--fairness", action="store_true",
+                        help="instead: what one heavy session (8 runs of 10,000 steps) costs a light one")
+    parser.add_argument("--moves", type=int, default=20, help="--fairness: light slider moves per phase (20)")
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.duration <= 0 or args.alone < 1:
         parser.error("--sessions and --alone must be >= 1 and --duration > 0")
@@ -383,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     if reason is not None:
         print(reason.replace("browser tests skipped", "bench_load cannot run"), file=sys.stderr)
         return 2
+    if args.fairness:
+        print(report_fairness(asyncio.run(run_fairness(moves=args.moves, timeout=args.timeout, seed=args.seed))))
+        return 0
     result = asyncio.run(run_load(sessions=args.sessions, duration=args.duration, alone=args.alone,
                                   timeout=args.timeout, seed=args.seed))
     print(report(result))

@@ -47,7 +47,7 @@ def test_sessions_that_build_figures_while_another_imports_pandas_all_succeed():
                 labels = figures.default_labels(sim)
                 if k % 2:
                     from streamlit import dataframe_util
-                    dataframe_util.convert_anything_to_pandas_df(display_rows(summarize(sim, labels)))
+                    dataframe_util.convert_anything_to_arrow_bytes(display_rows(summarize(sim, labels)))
                 else:
                     text = chart.figure_json(figures.create_trajectory_figure(sim, labels=labels))
                     assert json.loads(text)["data"]
