@@ -7,7 +7,8 @@ are in ``optiviz.ui``, the figures in ``optiviz.figures``, the math in ``optiviz
 import streamlit as st
 
 from optiviz import chart, figures, ui
-from optiviz.summary import display_rows, summarize
+from optiviz.diagnosis import diagnose
+from optiviz.summary import display_rows, markdown_text, summarize
 
 st.set_page_config(page_title="optiviz: optimizer trajectories", page_icon="📉", layout="wide")
 
@@ -42,16 +43,10 @@ sim = ui.simulate_cached(settings.scenario)
 colors = [figures.color(i) for i in settings.run_indices]
 labels = list(settings.labels)
 
-for label, run in zip(labels, sim.runs, strict=True):
-    if run.diverged_at is None:
-        continue
-    if run.diverged_reason == "escaped" and not sim.surface.minima:
-        # nothing to find on a surface with no minimum: leaving it is the expected end, not a fault
-        st.info(f"**{label}** {run.stop_reason} at step {run.diverged_at} and was stopped there. On a surface "
-                "with no minimum that is the goal: the sooner a run gets away from the saddle, the better.")
-    else:
-        st.warning(f"**{label}** {run.stop_reason} at step {run.diverged_at} and was stopped there; "
-                   "try a smaller learning rate.")
+# Why a run stopped, never moved, or shows an effective step of 1e9: said in words above the chart.
+escaped_labels = [markdown_text(label) for label in labels]
+for note in diagnose(sim):
+    (st.warning if note.level == "warning" else st.info)(note.markdown(escaped_labels))
 
 for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run

@@ -15,7 +15,7 @@ import surfaces
 from surfaces import Surface
 
 from . import _optimizers
-from ._kernel import ESCAPED, NON_FINITE, simulate_kernel
+from ._kernel import ESCAPED, NON_FINITE, NON_FINITE_GRAD, NON_FINITE_LOSS, simulate_kernel
 
 MAX_STEPS = 100_000
 
@@ -172,7 +172,8 @@ class Run:
     ``bias_corrected`` and ``effective_lr`` (each (n, 2), row i describing step i+1).
     """
 
-    def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason):
+    def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason, failure=None,
+                 failed_grad=None):
         self.spec = spec
         self.path: np.ndarray = path
         self.loss: np.ndarray = loss
@@ -181,19 +182,31 @@ class Run:
         self.diverged_at: int | None = diverged_at
         #: None, "non-finite" (overflow to inf/NaN) or "escaped" (left the escape box).
         self.diverged_reason: str | None = diverged_reason
+        #: What failed at step ``diverged_at``: "gradient" (the gradient at the position was not finite),
+        #: "step" (the position or the state it made), "box" (it left the escape box) or "loss" (f at the new
+        #: position); None if the run did every step.
+        self.failure: str | None = failure
+        #: The gradient step ``diverged_at`` received (noise included), where it was finite.
+        self.failed_grad: np.ndarray | None = failed_grad
 
     @property
     def optimizer(self) -> str:
         return self.spec.optimizer
 
+    @cached_property
+    def stop_cause(self) -> str | None:
+        """Why the run stopped early: "escaped", "gradient" (not finite at the position), "loss" (f not finite
+        at the new position), "zero_division" (a denominator of exactly 0: eps = 0 where the second moment is 0),
+        "negative_variance" (centered RMSProp's square_avg − grad_avg² below 0, by rounding) or "overflow";
+        None if it ran every step."""
+        if self.failure in (None, "box", "gradient", "loss"):
+            return {None: None, "box": "escaped", "gradient": "gradient", "loss": "loss"}[self.failure]
+        return _step_failure(self) or "overflow"
+
     @property
     def stop_reason(self) -> str | None:
-        """Why the run stopped early, in words (None if it ran every step)."""
-        if self.diverged_reason is None:
-            return None
-        if self.diverged_reason == "escaped":
-            return "left the escape box (100× the domain)"
-        return "overflowed to inf/NaN"
+        """Why the run stopped early, in a few plain words (None if it ran every step)."""
+        return _STOP_WORDS[self.stop_cause] if self.stop_cause else None
 
     @property
     def steps_done(self) -> int:
@@ -293,9 +306,10 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
         float(scenario.start[0]), float(scenario.start[1]), noise, np.int64(steps),
         np.array(surf.escape_box, dtype=np.float64), path, loss, grads, state,
     )
-    n = int(n)
+    n, status = int(n), int(status)
     # Copies, so that a diverged run does not pin its full-length buffers in memory.
     trim = (lambda a: a[: n + 1].copy()) if n < steps else (lambda a: a)
+    failure = {0: None, NON_FINITE: "step", ESCAPED: "box", NON_FINITE_GRAD: "gradient", NON_FINITE_LOSS: "loss"}
     return Run(
         spec,
         trim(path),
@@ -303,8 +317,55 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
         grads[:n].copy() if n < steps else grads,
         {name: trim(state[slot]) for slot, name in opt.state_names(hyper)},
         None if status == 0 else n + 1,
-        {0: None, NON_FINITE: "non-finite", ESCAPED: "escaped"}[int(status)],
+        None if status == 0 else "escaped" if status == ESCAPED else "non-finite",
+        failure[status],
+        grads[n].copy() if status not in (0, NON_FINITE_GRAD) else None,
     )
+
+
+_STOP_WORDS = {
+    "escaped": "ran far off the plot",
+    "gradient": "met a gradient too large to hold in a float64",
+    "loss": "reached a point where f is too large to hold in a float64",
+    "zero_division": "divided by zero (ε = 0)",
+    "negative_variance": "took the square root of a negative variance",
+    "overflow": "overflowed: its numbers grew past the largest float64",
+}
+
+
+def _step_failure(run: Run) -> str | None:
+    """"zero_division" or "negative_variance" when that is what made the failed step's position or state
+    non-finite, from the last recorded state and the gradient the step received (the kernel's arithmetic);
+    None otherwise (an overflow)."""
+    g, st, h = run.failed_grad, run.state, run.spec.hyper
+    if g is None:
+        return None
+    wd = h.get("weight_decay", 0.0)
+    with np.errstate(all="ignore"):
+        decoupled = run.optimizer == "adamw"  # its weight decay scales the position, not the gradient
+        d = g + wd * run.path[-1] if wd != 0.0 and not decoupled else g
+        if "exp_avg_sq" in st:
+            b2 = h["betas"][1]
+            v = st["exp_avg_sq"][-1] * b2 + ((1.0 - b2) * d) * d
+            if "max_exp_avg_sq" in st:
+                v = np.maximum(st["max_exp_avg_sq"][-1], v)
+            denominator = v
+        elif "square_avg" in st:
+            alpha = h["alpha"]
+            denominator = st["square_avg"][-1] * alpha + ((1.0 - alpha) * d) * d
+            if "grad_avg" in st:
+                a, w = st["grad_avg"][-1], 1.0 - alpha  # the kernel's lerp: its formula turns at w = 0.5
+                ga = a + w * (d - a) if abs(w) < 0.5 else d - (d - a) * (1.0 - w)
+                denominator = denominator + (-ga) * ga
+                if np.any(denominator < 0):
+                    return "negative_variance"
+        elif "sum" in st:
+            denominator = st["sum"][-1] + d * d
+        else:
+            return None
+        if h.get("eps") == 0.0 and np.any(denominator == 0.0):
+            return "zero_division"
+    return None
 
 
 def run_scenario(scenario: Scenario) -> Simulation:

@@ -16,7 +16,9 @@ from surfaces._numba import jit
 
 from . import _optimizers as O
 
-OK, NON_FINITE, ESCAPED = 0, 1, 2
+#: How a run ended: every step done; a step made the position or the state non-finite; a step left the escape
+#: box; the gradient at the position was not finite; f at the new position was not finite.
+OK, NON_FINITE, ESCAPED, NON_FINITE_GRAD, NON_FINITE_LOSS = 0, 1, 2, 3, 4
 
 
 @jit
@@ -34,9 +36,11 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
     ``noise`` is ``(steps, 2)`` (already scaled by sigma) or ``(0, 2)`` for none;
     ``box`` is the escape box (x_min, x_max, y_min, y_max). Outputs: ``path`` and
     ``state`` rows 0..n, ``loss`` 0..n, ``grads`` 0..n-1. Returns ``(n, status)``
-    where n is the number of completed steps and status is OK, NON_FINITE (step
-    n + 1 produced a non-finite gradient, position, state or loss) or ESCAPED (step
-    n + 1 left the box); rows past n are left unspecified.
+    where n is the number of completed steps and status is OK, or why step n + 1 failed:
+    NON_FINITE_GRAD (the gradient it received), NON_FINITE (the position or state it made),
+    ESCAPED (it left the box) or NON_FINITE_LOSS (f at its new position). Row n of ``grads``
+    holds the failed step's gradient, except after NON_FINITE_GRAD; other rows past n are left
+    unspecified.
     """
     p = np.empty(2)
     g = np.empty(2)
@@ -62,7 +66,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
             gx += noise[t - 1, 0]
             gy += noise[t - 1, 1]
         if not (math.isfinite(gx) and math.isfinite(gy)):
-            return t - 1, NON_FINITE
+            return t - 1, NON_FINITE_GRAD
         grads[t - 1, 0] = gx
         grads[t - 1, 1] = gy
         g[0] = gx
@@ -143,7 +147,7 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
             return t - 1, ESCAPED
         f = surface_kernels.value(sid, p[0], p[1], sparams)
         if not math.isfinite(f):
-            return t - 1, NON_FINITE
+            return t - 1, NON_FINITE_LOSS
         loss[t] = f
         path[t, 0] = p[0]
         path[t, 1] = p[1]

@@ -145,9 +145,11 @@ def _path_rows(path: np.ndarray, limit: int) -> np.ndarray:
         return np.arange(n)
     step = np.diff(path, axis=0)
     before, after = step[:-1], step[1:]
-    with np.errstate(invalid="ignore"):
+    # A step of 0 gives NaN (no turn); steps so short that the product of their lengths underflows give ±inf,
+    # whose sign is the dot product's (-inf: a turn back).
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         cos = np.einsum("ij,ij->i", before, after) / (np.linalg.norm(before, axis=1) * np.linalg.norm(after, axis=1))
-    turns = np.flatnonzero(cos < math.cos(math.radians(15))) + 1  # NaN (a step of 0, inf) is no turn
+    turns = np.flatnonzero(cos < math.cos(math.radians(15))) + 1
     return np.unique(np.concatenate([np.arange(0, n, _stride(n, limit)), turns, [n - 1]]))
 
 

@@ -12,6 +12,8 @@ kernels are compiled in memory at every start instead (a few seconds). A cache e
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import inspect
 import logging
 import os
 import tempfile
@@ -61,13 +63,32 @@ CACHE = _configure_cache_dir()
 import numba  # noqa: E402  (must come after the cache directory is settled)
 from numba.core.caching import FunctionCache  # noqa: E402
 
+_OPTIONS = {"fastmath": False, "parallel": False, "nogil": True, "error_model": "numpy"}
+#: The source files of every function compiled with :func:`jit` (filled as they are decorated).
+_KERNEL_FILES: set[str] = set()
+
+
+def _kernels_stamp() -> str:
+    """A hash of the compile options and of every kernel's source file. Numba keys a cached entry by the
+    function's own bytecode and its file's time stamp only: an entry compiled with other options, or before a
+    change to a kernel it calls in another file (the optimizer kernel calls the surfaces'), would be loaded
+    as if current."""
+    digest = hashlib.sha256(repr(sorted(_OPTIONS.items())).encode())
+    for path in sorted(_KERNEL_FILES):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
 
 class _ReadSafeCache(FunctionCache):
-    """Numba's on-disk cache of one function, for which an entry that cannot be read is a miss.
+    """Numba's on-disk cache of one function, for which an entry that cannot be read is a miss, and whose
+    entries are keyed also by :func:`_kernels_stamp`.
 
     Numba raises whatever unpickling a damaged file raises (``UnpicklingError``, ``EOFError``...) from the
     first call of the function, which in the app is the first visitor's page. Here the damage is logged, the
     function's index is reset, and the compile that follows writes a good entry."""
+
+    def _index_key(self, sig, codegen):
+        return (*super()._index_key(sig, codegen), _kernels_stamp())
 
     def load_overload(self, sig, target_context):
         try:
@@ -87,13 +108,13 @@ class _ReadSafeCache(FunctionCache):
                         "every start.", self._py_func.__qualname__, self._cache_path, type(exc).__name__, exc)
 
 
-_OPTIONS = {"fastmath": False, "parallel": False, "nogil": True}
-
-
 def jit(func):
     """``numba.njit`` with optiviz's fixed options: cached on disk where a directory can be written (see the
     module's docstring), never ``fastmath`` (it would delete the NaN/inf checks that divergence detection
-    relies on), never ``parallel`` (Streamlit calls kernels from several threads), releasing the GIL."""
+    relies on), never ``parallel`` (Streamlit calls kernels from several threads), releasing the GIL, and
+    dividing by zero as IEEE 754 and torch do (``error_model="numpy"``: 0/0 is NaN and x/0 infinite, where
+    Numba's default raises ``ZeroDivisionError`` from inside the kernel)."""
+    _KERNEL_FILES.add(inspect.getsourcefile(func))
     if not CACHE:
         return numba.njit(**_OPTIONS)(func)
     try:

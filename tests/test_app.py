@@ -215,10 +215,11 @@ def test_on_a_saddle_escaping_is_not_a_fault_and_no_minimum_is_asked_for(at):
     _run(at)
     at.selectbox(key="surface").set_value("saddle")
     _run(at)
-    # SGD leaves the escape box at the defaults: said plainly, with no advice to lower the learning rate
+    # SGD runs far off the plot at the defaults: said plainly, with no advice to lower the learning rate
     assert not at.warning, [w.value for w in at.warning]
-    (info,) = [i for i in at.info if "escape box" in i.value]
-    assert info.value.startswith("**SGD (lr 0.01)** left the escape box") and "smaller learning rate" not in info.value
+    (info,) = [i for i in at.info if "ran far off the plot" in i.value]
+    assert info.value.startswith("**SGD (lr 0.01)** left the saddle and ran far off the plot")
+    assert "smaller learning rate" not in info.value
     (table,) = at.table
     assert not [c for c in table.value.columns if "minimum" in c]
     assert not [n for n in at.number_input if n.key == "tolerance"]

@@ -213,6 +213,9 @@ def test_stop_reason_in_words():
     sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("sgd", lr=0.01), optiviz.RunSpec("sgd", lr=1e308),
                                           optiviz.RunSpec("adam", lr=0.05)], steps=100)
     escaped, overflowed, fine = sim.runs
-    assert escaped.diverged_reason == "escaped" and "escape box" in escaped.stop_reason
-    assert overflowed.diverged_reason == "non-finite" and overflowed.stop_reason == "overflowed to inf/NaN"
-    assert fine.stop_reason is None
+    assert escaped.diverged_reason == "escaped" and escaped.failure == "box" and escaped.stop_cause == "escaped"
+    assert escaped.stop_reason == "ran far off the plot"
+    assert overflowed.diverged_reason == "non-finite" and overflowed.failure == "step"
+    assert overflowed.stop_cause == "overflow"
+    assert overflowed.stop_reason == "overflowed: its numbers grew past the largest float64"
+    assert fine.stop_reason is None and fine.stop_cause is None and fine.failure is None

@@ -1,0 +1,140 @@
+"""What is unusual about a simulation's runs, in words a learner understands: why a run stopped (it ran off the
+plot, overflowed, divided 0 by 0, took the root of a negative variance), why it never moved (the gradient at
+its start is exactly 0), and why its effective step size is astronomically large where the gradient vanishes.
+
+``diagnose(sim)`` returns :class:`Note` objects; runs with the same note share one. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._engine import Run, Simulation
+
+__all__ = ["Note", "diagnose"]
+
+#: An effective step size this many times the learning rate means its denominator is (nearly) 0.
+HUGE_STEP_FACTOR = 1e3
+#: What each optimizer's second moment is called in the notes, by its torch state name.
+_SECOND_MOMENT = {"exp_avg_sq": "v̂_t (its running mean of g²)", "square_avg": "square_avg (its running mean of g²)",
+                  "sum": "sum (of all its g²)"}
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something to say about one or more runs: ``runs`` (their indices in ``sim.runs``), ``level``
+    ("warning" when a run stopped for a reason a setting can avoid, else "info") and ``text`` (Markdown that
+    reads after the runs' names: "stays at its start: ...")."""
+
+    runs: tuple[int, ...]
+    level: str
+    text: str
+
+    def markdown(self, labels: list[str]) -> str:
+        """The note after the runs' names (bold; "Each of A, B and C ..." for several)."""
+        names = [f"**{labels[i]}**" for i in self.runs]
+        if len(names) == 1:
+            return f"{names[0]} {self.text}"
+        return f"Each of {', '.join(names[:-1])} and {names[-1]} {self.text}"
+
+
+def _fmt(x: float) -> str:
+    if x == 0 or 1e-3 <= abs(x) < 1e5:
+        return f"{x:.4g}"
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}·10^{int(exponent)}"
+
+
+def _point(p: np.ndarray) -> str:
+    return f"({_fmt(float(p[0]))}, {_fmt(float(p[1]))})"
+
+
+def _second_moment(run: Run) -> str:
+    return next((words for name, words in _SECOND_MOMENT.items() if name in run.state), "its second moment")
+
+
+def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
+    k, where = run.diverged_at, _point(run.path[-1])
+    cause = run.stop_cause
+    eta = run.spec.lr
+    if cause == "escaped":
+        if not sim.surface.minima:
+            return "info", (f"left the saddle and ran far off the plot (over 50 plot widths away) at step {k}, and "
+                            "was stopped there. On a surface with no minimum that is the goal: the sooner a run gets "
+                            "away from the saddle, the better.")
+        return "warning", (f"ran far off the plot at step {k}: its steps grew until it was over 50 plot widths away, "
+                           f"so it was stopped there. A smaller learning rate than η = {_fmt(eta)} keeps it on the "
+                           "surface.")
+    if cause == "gradient":
+        return "warning", (f"stopped at step {k}: the gradient at {where} is too large to hold in a float64 (over "
+                           "1.8·10^308). The run had gone where f is astronomically steep; a smaller learning rate "
+                           "keeps it where f is tame.")
+    if cause == "loss":
+        return "warning", (f"stopped at step {k}: f at the point it reached is too large to hold in a float64 (over "
+                           "1.8·10^308). A smaller learning rate keeps it where f is tame.")
+    if cause == "zero_division":
+        return "warning", (f"divided by zero at step {k} and was stopped there. Its step divides by √ of "
+                           f"{_second_moment(run)} plus ε, and with ε = 0 that is exactly 0 wherever the gradient "
+                           "has been exactly 0 in a coordinate so far (at a minimum, on an axis of symmetry): 0/0 is "
+                           "not a number (NaN), in torch.optim too. Any ε > 0 avoids it.")
+    if cause == "negative_variance":
+        return "warning", (f"took the square root of a negative number at step {k} and was stopped there. Centered "
+                           "RMSProp divides by √(square_avg − grad_avg²), an estimate of the gradient's variance, "
+                           "which rounding made slightly negative; torch.optim gives NaN here too. ε is added after "
+                           "the root, so it does not help; the plain (not centered) RMSProp avoids it.")
+    return "warning", (f"overflowed at step {k}: its steps grew until its numbers were larger than the largest "
+                       f"float64 (1.8·10^308), so it was stopped there. A smaller learning rate than η = {_fmt(eta)} "
+                       "avoids it.")
+
+
+def _at_rest(run: Run, sim: Simulation) -> str | None:
+    """Why a run that did every step never moved, or None if it moved."""
+    if run.steps_done == 0 or np.any(run.update != 0.0):
+        return None
+    if run.spec.lr == 0.0:
+        return "does not move: its learning rate is 0, so every step is 0."
+    if np.all(run.grad == 0.0):
+        start = run.path[0]
+        on_minimum = any(math.hypot(start[0] - mx, start[1] - my) == 0.0 for mx, my in sim.surface.minima)
+        if on_minimum:
+            where = "the start is the global minimum, where f is flat"
+        elif not sim.surface.minima:
+            where = "the start is the saddle point: flat, but not a minimum. Gradient noise (σ > 0) pushes a run off it"
+        else:
+            where = "f is flat at the start, which is not a minimum. Gradient noise (σ > 0) pushes a run off it"
+        return f"stays at its start: the gradient there is exactly 0 ({where}), so every step is 0."
+    return "stays at its start: its steps are too small to change the position in float64."
+
+
+def _huge_step(run: Run) -> str | None:
+    eps = run.spec.hyper.get("eps")
+    if not eps or run.steps_done == 0 or not any(k in run.state for k in _SECOND_MOMENT):
+        return None
+    with np.errstate(invalid="ignore"):
+        peak = float(np.nanmax(run.effective_lr)) if np.any(np.isfinite(run.effective_lr)) else math.nan
+    lr = run.spec.lr
+    if not (math.isfinite(peak) and lr > 0 and peak > HUGE_STEP_FACTOR * lr):
+        return None
+    return (f"has an effective step size of up to {_fmt(peak)}: it is η/(√ of {_second_moment(run)} + ε), and "
+            "that root is (nearly) 0 where the gradient has been (nearly) 0, at a minimum or a saddle point. The "
+            "huge number multiplies a first moment (or a gradient) that is (nearly) 0 there too, so the actual steps "
+            f"stay small; ε = {_fmt(eps)} caps it at η/ε = {_fmt(lr / eps)}.")
+
+
+def diagnose(sim: Simulation) -> list[Note]:
+    """The notes on ``sim``'s runs, in the order of the runs; runs with the same text share a note."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for i, run in enumerate(sim.runs):
+        items = []
+        if run.diverged_at is not None:
+            items.append(_stopped(run, sim))
+        elif (text := _at_rest(run, sim)) is not None:
+            items.append(("info", text))
+        if (text := _huge_step(run)) is not None:
+            items.append(("info", text))
+        for item in items:
+            found.setdefault(item, []).append(i)
+    return [Note(tuple(runs), level, text) for (level, text), runs in found.items()]
