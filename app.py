@@ -84,14 +84,14 @@ st.caption("\n\n".join(how_to_read))
 surface3d_slot = st.container()
 
 chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
-tol = st.session_state.get("tolerance", 1e-2)
+tol = st.session_state["tolerance"]
 rows = summarize(sim, labels, tol)
 # A static table: the interactive grid (st.dataframe) cost ~70 ms of every redraw for four rows.
 st.table(display_rows(rows), hide_index=True, border="horizontal")
 if sim.surface.minima:  # the tolerance is for the table's "steps to within … of a minimum"
-    st.number_input(
-        "tolerance for “steps to within … of a minimum”", min_value=1e-8, max_value=10.0, value=1e-2, format="%g",
-        key="tolerance", help="Euclidean distance to the nearest global minimum.", width=320,
+    ui.number_input(
+        st, "tolerance for “steps to within … of a minimum”", "tolerance", 1e-8, 10.0, format="%g",
+        help="Euclidean distance to the nearest global minimum.", width=320,
         persist_state="page")  # kept while a saddle (no minimum, no tolerance) is shown
 
 ui.explain_panel(sim, labels, colors, settings.run_ids)

@@ -39,16 +39,17 @@ def _parse_number(key: str, text: str) -> float:
         raise ValueError(f"{key} must be a number, got {text.strip()!r}") from None
 
 
-def parse_assignments(text: str, defaults: dict[str, Any], what: str) -> dict[str, Any]:
-    """``"a=1,b=2/3"`` -> typed values (types taken from ``defaults``)."""
+def parse_assignments(text: str, defaults: dict[str, Any], owner: str, what: str = "hyperparameter") -> dict[str, Any]:
+    """``"a=1,b=2/3"`` -> typed values (types taken from ``defaults``); ``owner`` and ``what`` name them in
+    messages ("adam got an unexpected hyperparameter 'foo'")."""
     values: dict[str, Any] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep:
-            raise ValueError(f"{what}: expected key=value, got {item!r}")
+            raise ValueError(f"{owner}: expected key=value, got {item!r}")
         if key not in defaults:
-            raise ValueError(f"{what} got an unexpected hyperparameter {key!r}; valid: {', '.join(defaults)}")
+            raise ValueError(f"{owner} got an unexpected {what} {key!r}; valid: {', '.join(defaults)}")
         values[key] = _parse_value(key, raw, defaults[key])
     return values
 
@@ -85,5 +86,8 @@ def parse_surface(text: str) -> tuple[str, dict[str, float]]:
     name = name.strip().lower()
     if name not in surfaces.names():
         raise ValueError(f"Unknown surface {name!r}; valid surfaces: {', '.join(surfaces.names())}")
-    defaults = dict(surfaces.QUADRATIC_DEFAULTS) if name == "quadratic" else {}
-    return name, parse_assignments(rest, defaults, name) if rest else {}
+    if not rest.strip():
+        return name, {}
+    if name != "quadratic":
+        raise ValueError(f"{name} takes no parameters, got {rest.strip()[:40]!r}")
+    return name, parse_assignments(rest, dict(surfaces.QUADRATIC_DEFAULTS), name, what="parameter")

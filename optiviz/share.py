@@ -93,7 +93,10 @@ def _last(values: Sequence[str] | str) -> str:
 
 
 def _finite(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not a number") from None
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number")
     return value
@@ -111,7 +114,7 @@ def _check_ranges(spec: RunSpec) -> None:
         if name in RANGES and not isinstance(value, bool):
             lo, hi = RANGES[name]
             if not lo <= value <= hi:
-                raise ValueError(f"{name}={value:g} is outside the app's range {lo:g} .. {hi:g}")
+                raise ValueError(f"{name}={value:g} is outside the app's range, {lo:g} to {hi:g}")
 
 
 def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
@@ -120,7 +123,8 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
     view = View()
 
     def problem(name: str, text: str, why: str, fallback: str) -> None:
-        shown = (text if len(text) <= 60 else text[:57] + "...").replace("`", "'")
+        shown = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in text)
+        shown = (shown if len(shown) <= 60 else shown[:57] + "...").replace("`", "'")
         messages.append(f"`{name}={shown}`: {why}; using {fallback}.")
 
     for key in params:

@@ -157,6 +157,7 @@ def init_state() -> None:
     ss["steps"] = view.steps
     ss["noise"] = float(view.noise)
     ss["seed"] = view.seed
+    ss["tolerance"] = 1e-2
     ss["show_moments"] = "moments" in view.show
     ss["show_arrows"] = "arrows" in view.show
     ss["show_3d"] = "3d" in view.show
@@ -292,14 +293,46 @@ def _dot(color: str) -> str:
     return f"<span style='color:{color};font-size:1.2em'>●</span>"
 
 
+def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
+    """``st.number_input`` whose range optiviz checks: a value outside [lo, hi], or a box left empty, keeps the
+    value it had and says the range under the box. (With Streamlit's own bounds, such a value silently became
+    the box's minimum, and the range showed only on hover.)"""
+    ss = st.session_state
+    valid = ss.setdefault("_valid_numbers", {})
+    if _in_range(ss.get(key), lo, hi):
+        valid[key] = ss[key]
+    parent.number_input(label, value=None, key=key, on_change=_check_number, args=(key, label, lo, hi), **options)
+    problem = ss.get("_number_problems", {}).pop(key, None)
+    if problem:
+        parent.caption(f":red[{problem}]")
+
+
+def _in_range(value, lo: float, hi: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _check_number(key: str, label: str, lo: float, hi: float) -> None:
+    ss = st.session_state
+    value = ss.get(key)
+    if _in_range(value, lo, hi):
+        return
+    kept = ss["_valid_numbers"][key]
+    ss[key] = kept
+    fmt = (lambda x: f"{x:,}") if isinstance(lo, int) and isinstance(hi, int) else C.fmt_number
+    wanted = f"{label} takes a number from {fmt(lo)} to {fmt(hi)}"
+    ss.setdefault("_number_problems", {})[key] = (
+        f"{wanted}; it stays {fmt(kept)}." if value is None else f"{wanted}, not {fmt(value)}; it stays {fmt(kept)}.")
+
+
 def _run_controls(i: int, rid: int, error: str | None) -> None:
     """The controls of one run (the one being edited), and ``error`` (torch's message) if its settings are
     refused. Every value widget keeps its value while another run is edited (``persist_state``), so the
     runs not shown keep their settings."""
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
-    selectbox, select_slider, number_input, checkbox = (partial(widget, persist_state="page") for widget in (
-        st.selectbox, st.select_slider, st.number_input, st.checkbox))
+    selectbox, select_slider, checkbox = (partial(widget, persist_state="page") for widget in (
+        st.selectbox, st.select_slider, st.checkbox))
+    number = partial(number_input, st, persist_state="page")
     st.markdown(f"{_dot(figures.color(i))} **Run {i + 1}**", unsafe_allow_html=True)
     opt = selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
                     format_func=lambda o: OPTIMIZERS[o].title,
@@ -324,8 +357,8 @@ def _run_controls(i: int, rid: int, error: str | None) -> None:
         select_slider("eps (ε)", _options(C.EPS_GRID, k("eps")), key=k("eps"), format_func=log_fmt,
                       help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
     with st.expander("More options"):
-        number_input("weight_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("weight_decay"),
-                     help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
+        number("weight_decay", k("weight_decay"), 0.0, 10.0, step=1e-3, format="%g",
+               help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
         if opt in ("adam", "adamw"):
             checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
         if opt != "sgd":
@@ -337,14 +370,14 @@ def _run_controls(i: int, rid: int, error: str | None) -> None:
                           format_func=log_fmt, help="Momentum on the scaled step g/(√v + ε).")
             checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
         if opt == "sgd":
-            number_input("dampening", min_value=0.0, max_value=1.0, step=0.05, format="%g", key=k("dampening"),
-                         help="Scales the new gradient in the momentum buffer by 1 − dampening.")
+            number("dampening", k("dampening"), 0.0, 1.0, step=0.05, format="%g",
+                   help="Scales the new gradient in the momentum buffer by 1 − dampening.")
             checkbox("nesterov", key=k("nesterov"), help="Nesterov momentum (needs momentum > 0, dampening 0).")
         if opt == "adagrad":
-            number_input("lr_decay", min_value=0.0, max_value=10.0, step=1e-3, format="%g", key=k("lr_decay"),
-                         help="lr_t = lr / (1 + (t − 1) · lr_decay).")
-            number_input("initial_accumulator_value", min_value=0.0, max_value=100.0, step=0.1, format="%g",
-                         key=k("initial_accumulator_value"), help="Starting value of the sum of g².")
+            number("lr_decay", k("lr_decay"), 0.0, 10.0, step=1e-3, format="%g",
+                   help="lr_t = lr / (1 + (t − 1) · lr_decay).")
+            number("initial_accumulator_value", k("initial_accumulator_value"), 0.0, 100.0, step=0.1, format="%g",
+                   help="Starting value of the sum of g².")
     dup, rem = st.columns(2)
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
@@ -382,15 +415,15 @@ def sidebar() -> Settings:
             st.caption(surf.description)
         (x0, x1), (y0, y1) = surf.domain
         cx, cy = st.columns(2)
-        cx.number_input("start x", min_value=x0, max_value=x1, step=0.1, format="%g", key="start_x",
-                        help="Where every run starts (or click on the chart).")
-        cy.number_input("start y", min_value=y0, max_value=y1, step=0.1, format="%g", key="start_y",
-                        help="Where every run starts (or click on the chart).")
+        number_input(cx, "start x", "start_x", x0, x1, step=0.1, format="%g",
+                     help=f"Where every run starts, from {x0:g} to {x1:g} (or click on the chart).")
+        number_input(cy, "start y", "start_y", y0, y1, step=0.1, format="%g",
+                     help=f"Where every run starts, from {y0:g} to {y1:g} (or click on the chart).")
         st.slider("steps", 10, 10_000, step=10, key="steps", help="Optimizer steps per run (10 to 10,000).")
         cn, cs = st.columns([3, 2])
         cn.slider("gradient noise σ", 0.0, 2.0, step=0.01, key="noise",
                   help="Adds σ·ξ, ξ ~ N(0, I), to every gradient; all runs see the same noise.")
-        cs.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+        number_input(cs, "seed", "seed", 0, 2**31 - 1, step=1,
                         help="Seed of the noise generator: the same seed gives the same runs.")
 
         st.markdown("### Runs")
