@@ -154,6 +154,7 @@ class Student:
         self.rng = rng
         self.context: Any = None
         self.page: Any = None
+        self.current = ""  # the action under way
 
     async def open(self, link: str, *, skip_redraws: bool = False) -> bool:
         self.context = await self.browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -223,10 +224,9 @@ class Student:
         return True
 
     async def switch_surface(self) -> None:
-        box = self._sidebar().locator("[data-testid=stSelectbox]").filter(has_text="Surface")
-        await box.click()
-        option = self.page.get_by_role("option", name=self.rng.choice(SURFACES), exact=True)
-        await option.click(timeout=self.timeout_ms)
+        box = self._sidebar().locator("input[aria-label=Surface]")
+        await box.fill(self.rng.choice(SURFACES), timeout=self.timeout_ms)  # typed: the list filters to it
+        await box.press("Enter")
         await self._settle("switching surface")
 
     async def play(self) -> None:
@@ -246,8 +246,10 @@ class Student:
         await add.click(timeout=self.timeout_ms)
         await self._settle("adding a run")
 
-    async def act(self) -> None:
-        name = self.rng.choices(list(ACTIONS), weights=list(ACTIONS.values()))[0]
+    async def act(self) -> str:
+        """Do one thing a student does, once the page is idle (they wait to see what they did); its name."""
+        await self.page.wait_for_function(_IDLE, timeout=self.timeout_ms, polling=100)
+        name = self.current = self.rng.choices(list(ACTIONS), weights=list(ACTIONS.values()))[0]
         if name == "eta":
             await self.move_slider(re.compile(r"^\s*lr \(η\)\s*$"))
         elif name == "beta":
@@ -263,6 +265,7 @@ class Student:
         else:
             await self.add_run()
         self.tally.actions[name] += 1
+        return name
 
 
 async def _sample_memory(server: _browser.Server, samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
@@ -272,15 +275,16 @@ async def _sample_memory(server: _browser.Server, samples: list[tuple[float, flo
             await asyncio.wait_for(stop.wait(), timeout=0.5)
 
 
-async def _student_loop(student: Student, link: str, duration: float) -> None:
+async def _student_loop(student: Student, link: str, duration: float, started: list[float]) -> None:
     if not await student.open(link):
         return
+    started.append(time.monotonic())
     deadline = time.monotonic() + duration  # each student works for `duration` once the page is there
     while time.monotonic() < deadline:
         try:
             await student.act()
         except Exception as exc:  # a locator that timed out under load: note it, go on
-            student.tally.stalled.append(f"session {student.number}: {type(exc).__name__}: "
+            student.tally.stalled.append(f"session {student.number}, {student.current}: {type(exc).__name__}: "
                                          f"{str(exc).splitlines()[0][:160]}")
         await student.page.wait_for_timeout(student.rng.uniform(300, 1500))  # reading the screen
 
@@ -302,7 +306,8 @@ async def run_load(*, sessions: int = 20, duration: float = 60.0, alone: int = 1
             began = time.monotonic()
             students = [Student(k + 1, browser, server.url, load, timeout, random.Random(seed * 1000 + k))
                         for k in range(sessions)]
-            await asyncio.gather(*(_student_loop(s, SHARED_LINKS[k % len(SHARED_LINKS)], duration)
+            started: list[float] = []  # when each student's page was there and the work began
+            await asyncio.gather(*(_student_loop(s, SHARED_LINKS[k % len(SHARED_LINKS)], duration, started)
                                    for k, s in enumerate(students)))
             ended = time.monotonic()
             cpu_load = server.cpu_seconds()
@@ -319,7 +324,8 @@ async def run_load(*, sessions: int = 20, duration: float = 60.0, alone: int = 1
             await sampler
             await browser.close()
         log = server.log()
-    one_minute = [mb for t, mb in samples if t - began <= 60.0]
+    # "After 1 min": one minute after the last page was there, when every student has worked for a minute.
+    one_minute = [mb for t, mb in samples if t <= max(started, default=began) + 60.0]
     return Result(
         sessions=sessions, duration_s=duration, load=load, alone_ms=alone_tally.latencies_ms,
         server_tracebacks=log.count("Traceback (most recent call last)"),
@@ -444,14 +450,14 @@ def report(result: Result) -> str:
         lines.append(f"ratio under load / alone (median): {ratio:.1f}")
     memory = f"server memory (process tree): at start {result.start_mb:.0f} MB, peak {result.peak_mb:.0f} MB"
     if result.one_minute_mb is not None:
-        memory += f", after 1 min {result.one_minute_mb:.0f} MB"
+        memory += f", after every student's first minute {result.one_minute_mb:.0f} MB"
     memory += f", at the end of the load {result.end_mb:.0f} MB"
     lines.append(memory)
     goals = [f"no exception, page error or failed load: {'met' if result.errors == 0 else 'MISSED'}",
              f"peak memory under 1 GB: {'met' if result.peak_mb < 1000 else 'MISSED'}"]
     if result.one_minute_mb is not None and result.duration_s >= 600:
         growth = result.end_mb / result.one_minute_mb - 1.0
-        goals.append(f"memory at the end within 10% of after 1 min: {growth:+.1%}, "
+        goals.append(f"memory at the end within 10% of after the first minute: {growth:+.1%}, "
                      f"{'met' if growth <= 0.10 else 'MISSED'}")
     lines += ["goals: " + "; ".join(goals)]
     return "\n".join(lines)
