@@ -5,26 +5,13 @@ toolbar). Each test starts its own server, so that what it measures of the serve
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from benchmarks._browser import APP_IDLE, assert_no_exception, free_port, serve_app, wait_for_idle
-
-LOAD_TIMEOUT_MS = 120_000
-_LR_LABEL = re.compile(r"^\s*lr \(η\)\s*$")
-
-
-def _open(page: Any, url: str) -> None:
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(".js-plotly-plot", state="visible", timeout=LOAD_TIMEOUT_MS)
-    wait_for_idle(page, timeout_ms=LOAD_TIMEOUT_MS)
-    assert_no_exception(page)
-
-
-def _lr_slider(page: Any) -> Any:
-    return page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
-        has=page.locator("[data-testid=stWidgetLabel]", has_text=_LR_LABEL)).first.locator("input[type=range]")
+from tests.browser.test_app_browser import LOAD_TIMEOUT_MS
+from tests.browser.test_app_browser import _first_lr_slider as _lr_slider
+from tests.browser.test_app_browser import _open_app as _open
 
 
 def _idle_cpu(server: Any, *, window_s: float = 2.0, limit_s: float = 60.0) -> float:
