@@ -32,20 +32,28 @@ class Note:
     runs: tuple[int, ...]
     level: str
     text: str
+    details: tuple[str, ...] = ()  # per run, said after its name ("(up to 10⁹)"); empty for none
 
     def markdown(self, labels: list[str]) -> str:
-        """The note after the runs' names (bold; "Each of A, B and C ..." for several)."""
-        names = [f"**{labels[i]}**" for i in self.runs]
+        """The note after the runs' names (bold, each with its detail; "Each of A, B and C ..." for several)."""
+        details = self.details or ("",) * len(self.runs)
+        names = [f"**{labels[i]}**" + (f" ({d})" if d else "") for i, d in zip(self.runs, details, strict=True)]
         if len(names) == 1:
             return f"{names[0]} {self.text}"
         return f"Each of {', '.join(names[:-1])} and {names[-1]} {self.text}"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def _fmt(x: float) -> str:
+    """4 significant digits; powers of ten as 5·10⁶, 10⁻⁸ (text, not LaTeX: the notes are Markdown)."""
     if x == 0 or 1e-3 <= abs(x) < 1e5:
         return f"{x:.4g}"
     mantissa, exponent = f"{x:.2e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}·10^{int(exponent)}"
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return power if mantissa == "1" else f"-{power}" if mantissa == "-1" else f"{mantissa}·{power}"
 
 
 def _point(p: np.ndarray) -> str:
@@ -70,11 +78,11 @@ def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
                            "surface.")
     if cause == "gradient":
         return "warning", (f"stopped at step {k}: the gradient at {where} is too large to hold in a float64 (over "
-                           "1.8·10^308). The run had gone where f is astronomically steep; a smaller learning rate "
+                           "1.8·10³⁰⁸). The run had gone where f is astronomically steep; a smaller learning rate "
                            "keeps it where f is tame.")
     if cause == "loss":
         return "warning", (f"stopped at step {k}: f at the point it reached is too large to hold in a float64 (over "
-                           "1.8·10^308). A smaller learning rate keeps it where f is tame.")
+                           "1.8·10³⁰⁸). A smaller learning rate keeps it where f is tame.")
     if cause == "zero_division":
         return "warning", (f"divided by zero at step {k} and was stopped there. Its step divides by √ of "
                            f"{_second_moment(run)} plus ε, and with ε = 0 that is exactly 0 wherever the gradient "
@@ -86,7 +94,7 @@ def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
                            "which rounding made slightly negative; torch.optim gives NaN here too. ε is added after "
                            "the root, so it does not help; the plain (not centered) RMSProp avoids it.")
     return "warning", (f"overflowed at step {k}: its steps grew until its numbers were larger than the largest "
-                       f"float64 (1.8·10^308), so it was stopped there. A smaller learning rate than η = {_fmt(eta)} "
+                       f"float64 (1.8·10³⁰⁸), so it was stopped there. A smaller learning rate than η = {_fmt(eta)} "
                        "avoids it.")
 
 
@@ -109,7 +117,15 @@ def _at_rest(run: Run, sim: Simulation) -> str | None:
     return "stays at its start: its steps are too small to change the position in float64."
 
 
+#: Said of every run whose effective step size is huge; each run's own peak goes after its name.
+HUGE_STEP = ("has an effective step size η/(√v + ε) that is huge where its second moment v (v̂_t, square_avg or "
+             "sum) is (nearly) 0, which is where the gradient has been (nearly) 0, as at a minimum or a saddle "
+             "point. It multiplies a first moment (or a gradient) that is (nearly) 0 there too, so the actual steps "
+             "stay small; ε caps it at η/ε.")
+
+
 def _huge_step(run: Run) -> str | None:
+    """The run's peak effective step size, when it is over HUGE_STEP_FACTOR times its learning rate."""
     eps = run.spec.hyper.get("eps")
     if not eps or run.steps_done == 0 or not any(k in run.state for k in _SECOND_MOMENT):
         return None
@@ -118,23 +134,21 @@ def _huge_step(run: Run) -> str | None:
     lr = run.spec.lr
     if not (math.isfinite(peak) and lr > 0 and peak > HUGE_STEP_FACTOR * lr):
         return None
-    return (f"has an effective step size of up to {_fmt(peak)}: it is η/(√ of {_second_moment(run)} + ε), and "
-            "that root is (nearly) 0 where the gradient has been (nearly) 0, at a minimum or a saddle point. The "
-            "huge number multiplies a first moment (or a gradient) that is (nearly) 0 there too, so the actual steps "
-            f"stay small; ε = {_fmt(eps)} caps it at η/ε = {_fmt(lr / eps)}.")
+    return f"up to {_fmt(peak)}; η/ε = {_fmt(lr / eps)}"
 
 
 def diagnose(sim: Simulation) -> list[Note]:
     """The notes on ``sim``'s runs, in the order of the runs; runs with the same text share a note."""
-    found: dict[tuple[str, str], list[int]] = {}
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for i, run in enumerate(sim.runs):
         items = []
         if run.diverged_at is not None:
-            items.append(_stopped(run, sim))
+            items.append((*_stopped(run, sim), ""))
         elif (text := _at_rest(run, sim)) is not None:
-            items.append(("info", text))
-        if (text := _huge_step(run)) is not None:
-            items.append(("info", text))
-        for item in items:
-            found.setdefault(item, []).append(i)
-    return [Note(tuple(runs), level, text) for (level, text), runs in found.items()]
+            items.append(("info", text, ""))
+        if (detail := _huge_step(run)) is not None:
+            items.append(("info", HUGE_STEP, detail))
+        for level, text, detail in items:
+            found.setdefault((level, text), []).append((i, detail))
+    return [Note(tuple(i for i, _ in runs), level, text, tuple(d for _, d in runs) if any(d for _, d in runs) else ())
+            for (level, text), runs in found.items()]
