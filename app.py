@@ -12,6 +12,7 @@ from optiviz.summary import display_rows, markdown_text, summarize
 
 st.set_page_config(page_title="optiviz: optimizer trajectories", page_icon="📉", layout="wide")
 
+ui.page_style()
 ui.init_state()
 ui.ensure_compiled()
 settings = ui.sidebar()

@@ -321,6 +321,16 @@ def _dot(color: str) -> str:
     return f"<span style='color:{color};font-size:1.2em'>●</span>"
 
 
+#: The page's own CSS (``page_style``). Every number box is range-checked by :func:`number_input`, which
+#: refuses an empty box, so the clear button Streamlit adds to a box that may be empty is hidden.
+_PAGE_CSS = "[data-testid=stNumberInputClearButton] { display: none; }"
+
+
+def page_style() -> None:
+    """optiviz's CSS for the page (style only: Streamlit puts it where it takes no space)."""
+    st.html(f"<style>{_PAGE_CSS}</style>")
+
+
 def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
     """``st.number_input`` whose range optiviz checks: a value outside [lo, hi], or a box left empty, keeps the
     value it had and says the range under the box. (With Streamlit's own bounds, such a value silently became
