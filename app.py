@@ -41,6 +41,7 @@ if settings.scenario is None:
     st.stop()
 
 sim = ui.simulate_cached(settings.scenario)
+ui.view_step(settings.scenario.steps)
 colors = [figures.color(i) for i in settings.run_indices]
 labels = list(settings.labels)
 
@@ -66,10 +67,12 @@ with row.popover("Share this view", icon=":material/link:"):
     st.code(link, language=None, wrap_lines=True)
 
 traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
-chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
+chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click, on_step=ui.set_step_from_chart,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})
-how_to_read = ["▶ Play animates every run from the start; drag the step slider to scrub. Click anywhere on "
-               "the contour to start there. Faint lines are the full paths; crosses mark runs that were stopped."]
+how_to_read = ["▶ plays every run from the step shown; ⏮ and ⏭ take one step (with Shift, ten), the slider reaches "
+               "every step, and space, ← and → do the same once the chart has the focus (click it). Where you stop, "
+               "Explain and the address follow. Click anywhere on the contour to start there. Faint lines are the "
+               "full paths; crosses mark runs that were stopped."]
 if show_arrows:
     how_to_read.append("Arrows, at each run's position, show directions only (all of one length): dotted −∇f, "
                        "dashed −momentum, solid the update actually taken.")
@@ -97,6 +100,7 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
 
 ui.explain_panel(sim, labels, colors, settings.run_ids)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
+chart.sync(step=st.session_state["view_step"])  # the step the charts show (Explain's, a link's)
 
 if show_3d:
     with surface3d_slot:

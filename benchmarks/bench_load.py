@@ -230,10 +230,12 @@ class Student:
         await self._settle("switching surface")
 
     async def play(self) -> None:
-        buttons = self.page.locator(f"{MAIN_CHART} .updatemenu-button")
-        await buttons.first.click(timeout=self.timeout_ms)
+        """Play, watch a moment, pause (which reports the step: a rerun)."""
+        button = self.page.locator(".optiviz-play").first
+        await button.click(timeout=self.timeout_ms)
         await self.page.wait_for_timeout(self.rng.uniform(800, 2500))
-        await buttons.nth(1).click(timeout=self.timeout_ms)
+        await button.click(timeout=self.timeout_ms)
+        await self._settle("pausing")
 
     async def toggle_explain(self) -> None:
         await self.page.locator("[data-testid=stExpander] summary").filter(has_text="Explain").click()

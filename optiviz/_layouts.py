@@ -68,14 +68,13 @@ def _restacked(stacked: dict, titles: Sequence[str]) -> dict:
 @lru_cache(maxsize=1)
 def narrow_trajectory_patch() -> dict:
     """For narrow screens: the contour across the full width on top, the six panels in three rows of two
-    below it, and the step slider on its own row under Play and Pause, across the width."""
+    below it."""
     stacked = _layout(make_subplots(
         rows=4, cols=2, row_heights=[0.46, 0.18, 0.18, 0.18], horizontal_spacing=0.14, vertical_spacing=0.07,
         specs=[[{"colspan": 2}, None], [{}, {}], [{}, {}], [{}, {}]], subplot_titles=("", *PANEL_TITLES),
     ))
     wide, _ = trajectory_grid(True)
-    return {**_restacked(stacked, [a["text"] for a in wide["annotations"]]), "height": NARROW_HEIGHT,
-            "sliders": [{"x": 0.0, "len": 1.0, "y": -0.1}]}
+    return {**_restacked(stacked, [a["text"] for a in wide["annotations"]]), "height": NARROW_HEIGHT}
 
 
 @lru_cache(maxsize=1)

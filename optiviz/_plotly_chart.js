@@ -1,25 +1,36 @@
-// optiviz's Plotly chart for Streamlit (an st.components.v2 component, see chart.py).
+// optiviz's Plotly chart for Streamlit (an st.components.v2 component, see chart.py), and the same chart
+// standalone (the exported HTML page, mountStandalone).
 //
 // st.plotly_chart mounts a new chart whenever its figure changes and then draws it twice; for optiviz's
-// animated figure (7 panels, ~50 traces, 200 frames) that is most of the time a slider takes to answer.
-// This component keeps one chart for the life of the page and updates it in place:
+// figure (7 panels, ~50 traces) that is most of the time a slider takes to answer. This component keeps one
+// chart for the life of the page and updates it in place:
 //
 // * same structure (the same traces and layout apart from data, names and axis ranges): only the traces
-//   whose data changed are redrawn, through Plotly.animate with redraw: false (the path the animation
-//   itself uses), changed axis ranges are relaid, and the frames are replaced;
+//   whose data changed are redrawn, through Plotly.animate with redraw: false, and changed axis ranges are
+//   relaid;
 // * anything else: Plotly.react.
+//
+// Large arrays arrive packed (optiviz/_codec.py: quantised, delta-coded, byte-shuffled, deflated) and are
+// unpacked here before Plotly sees them. The trajectory figure's layout.meta.optivizPlayback holds every
+// step's position (and the arrows' vectors): a Player draws any step from them (heads, trails, arrows, the
+// moment panels' cursors) with its own controls: play and pause, a step back and forward (ten with Shift),
+// a scrubber that reaches every step, the speed, and the keys space, ← and →. A paused step is reported to
+// Python (the state value `step`). Charts on the page talk through window.__optivizBus: the trajectory
+// chart announces its step (the loss chart's cursor follows), and the page's sync element (sync.js) asks
+// for a step (Explain's picker, a link's step=) or for a preview of a run while one of its sliders is dragged.
 //
 // A click on the main panel is sent back to Python as the trigger value `click` ({x, y}). The chart follows
 // its container's width, and below the width a figure names (layout.meta.optivizNarrow) it draws the
-// figure's narrow-screen layout. Zoom, pan and legend choices survive in-place updates (Plotly.react resets
-// them).
+// figure's narrow-screen layout. Zoom, pan and legend choices survive in-place updates.
 
 const DATA_KEYS = ["x", "y", "x0", "dx", "y0", "dy", "customdata", "text", "hovertext"];
 const LABEL_KEYS = ["name", "hovertemplate"]; // restyled (cheap: no recalculation) when they change
 const RANGE = /^[xy]axis\d*$/;
-// Plotly.animate options for a jump with no transition (as the animation's own step slider does); new each
-// time, so that nothing Plotly does to them carries over.
+// Plotly.animate options for a jump with no transition; new each time, so that nothing Plotly does to them
+// carries over.
 const atOnce = () => ({ mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 } });
+
+// ------------------------------------------------------------------------------------------ Plotly itself
 
 // Plotly.PlotSchema.findArrayAttributes, the same walk without Array.prototype.concat.
 //
@@ -79,8 +90,8 @@ function installFindArrayAttributes(Plotly) {
       }
     }
     function callback(attr, name, attrs, level) {
-      if (stack.length > level) stack.length = linked.length = level; // was stack.slice(0, level)
-      stack.push(name); // was .concat([name])
+      if (stack.length > level) stack.length = linked.length = level;
+      stack.push(name);
       linked.push(attr && attr._isLinkedToArray);
       const splittable = attr && (attr.valType === "data_array" || attr.arrayOk === true)
         && !(stack[level - 1] === "colorbar" && (name === "ticktext" || name === "tickvals"));
@@ -117,9 +128,106 @@ function loadPlotly(url) {
   return window.__optivizPlotly;
 }
 
-// What must be equal for an in-place update: each trace without its data, the layout without axis ranges.
-function summarize(fig) {
-  const shape = fig.data.map((trace) => {
+// ------------------------------------------------------------------------------------------ the bus
+
+// One per page: the trajectory chart says which step it shows ("step"), the sync element asks for a step
+// ("goto"; the last request is kept for a chart drawn later) or a preview ("preview", "preview-end").
+function pageBus() {
+  if (!window.__optivizBus) {
+    const bus = new EventTarget();
+    bus.requested = null;
+    bus.previewing = null;
+    window.__optivizBus = bus;
+  }
+  return window.__optivizBus;
+}
+
+// ------------------------------------------------------------------------------------------ packed arrays
+
+async function inflate(b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+// optiviz/_codec.py's decode: columns of float64, NaN where a value was missing.
+async function decodeColumns(packed) {
+  const bytes = await inflate(packed.b64);
+  const count = bytes.length / 4;
+  const out = [];
+  let at = 0;
+  for (const [n, lo, hi, bits] of packed.columns) {
+    const top = 2 ** bits - 2;
+    const values = new Float64Array(n);
+    let q = 0;
+    for (let i = 0; i < n; i++, at++) {
+      q += (bytes[at] | (bytes[count + at] << 8) | (bytes[2 * count + at] << 16) | (bytes[3 * count + at] << 24));
+      values[i] = q === top + 1 ? NaN : lo + (q / top) * (hi - lo);
+    }
+    out.push(values);
+  }
+  return out;
+}
+
+// optiviz/_codec.py's unpack: one array, mapped back from its scale.
+async function unpackArray(a) {
+  const [values] = await decodeColumns({ b64: a.b64, columns: [[a.n, a.lo, a.hi, a.bits]] });
+  if (a.scale === "log") for (let i = 0; i < values.length; i++) values[i] = 10 ** values[i];
+  if (a.scale === "asinh") for (let i = 0; i < values.length; i++) values[i] = a.tau * Math.sinh(values[i]);
+  return values;
+}
+
+const isPacked = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && "optivizArray" in v;
+
+// The figure as Plotly gets it: packed arrays unpacked (each blob decoded once, then reused while it stays
+// in the figure), each run's path filled in from the playback's positions, and optiviz's own meta left out.
+// Returns {fig, playback, cursors, cache}.
+async function prepare(raw, cache) {
+  const next = new Map();
+  const decoded = async (key, make) => {
+    const hit = cache.get(key) || next.get(key);
+    const value = hit || (await make());
+    next.set(key, value);
+    return value;
+  };
+  const data = await Promise.all(raw.data.map(async (trace) => {
+    let out = trace;
+    for (const k of ["x", "y"]) {
+      if (isPacked(trace[k])) {
+        if (out === trace) out = { ...trace };
+        out[k] = await decoded(trace[k].optivizArray.b64, () => unpackArray(trace[k].optivizArray));
+      }
+    }
+    return out;
+  }));
+  const meta = (raw.layout && raw.layout.meta) || {};
+  let playback = null;
+  if (meta.optivizPlayback) {
+    const pb = meta.optivizPlayback;
+    const positions = await decoded(pb.positions.b64, () => decodeColumns(pb.positions));
+    const vectors = pb.vectors ? await decoded(pb.vectors.b64, () => decodeColumns(pb.vectors)) : null;
+    playback = {
+      ...pb,
+      runs: pb.runs.map((run, i) => ({
+        ...run, x: positions[2 * i], y: positions[2 * i + 1], vectors: vectors ? vectors.slice(6 * i, 6 * i + 6) : null,
+      })),
+    };
+    for (const run of playback.runs) data[run.line] = { ...data[run.line], x: run.x, y: run.y };
+  }
+  const { meta: _, ...layout } = raw.layout || {};
+  return { fig: { ...raw, data, layout }, playback, cursors: meta.optivizCursors || null, cache: next };
+}
+
+// ------------------------------------------------------------------------------------------ updates
+
+// What must be equal for an in-place update: each trace without its data, the layout without axis ranges
+// and without optiviz's meta (the playback's arrays are data). A run's path is filled in from the playback's
+// positions, so its trace changes when they do.
+function summarize(raw) {
+  const meta = (raw.layout && raw.layout.meta) || {};
+  const pb = meta.optivizPlayback;
+  const lines = new Set(pb ? pb.runs.map((r) => r.line) : []);
+  const shape = raw.data.map((trace) => {
     const rest = {};
     for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
     // which data keys a trace has is structure: x0/dx giving way to x (or back) is not an in-place update,
@@ -129,18 +237,24 @@ function summarize(fig) {
   });
   const layout = {};
   const ranges = {};
-  for (const [k, v] of Object.entries(fig.layout || {})) {
+  for (const [k, v] of Object.entries(raw.layout || {})) {
     if (RANGE.test(k) && v && typeof v === "object") {
       const { range, ...axis } = v;
       layout[k] = axis;
       ranges[k] = range === undefined ? null : JSON.stringify(range);
+    } else if (k === "meta") {
+      // the playback's arrays and step counts are data; which traces it draws is structure
+      const { optivizPlayback, ...rest } = v || {};
+      const traces = optivizPlayback
+        ? [optivizPlayback.runs.map((r) => [r.line, r.head, r.trail, r.arrows]), optivizPlayback.cursors] : null;
+      layout[k] = { ...rest, playback: traces };
     } else {
       layout[k] = v;
     }
   }
   return {
-    traces: fig.data.map((trace) => JSON.stringify(trace)),
-    labels: fig.data.map((trace) => JSON.stringify(LABEL_KEYS.map((k) => trace[k]))),
+    traces: raw.data.map((trace, i) => JSON.stringify(trace) + (lines.has(i) ? pb.positions.b64 : "")),
+    labels: raw.data.map((trace) => JSON.stringify(LABEL_KEYS.map((k) => trace[k]))),
     shape: JSON.stringify(shape),
     layout: JSON.stringify(layout),
     ranges,
@@ -163,7 +277,6 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
     (i) => axisIsFixed(fig.layout, fig.data[i].xaxis, "x") && axisIsFixed(fig.layout, fig.data[i].yaxis, "y"),
   );
   if (!fixed) return false;
-  const viewed = viewedFrame(gd);
   if (changed.length) {
     // Names and hover templates go with the data: Plotly.update below skips Plotly's defaults pass when its
     // layout part holds only axis ranges, so without them here the legend it redraws kept the old names.
@@ -184,27 +297,7 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   if (relabelled.length || Object.keys(ranges).length) {
     await Plotly.update(gd, relabelled.length ? labels : {}, ranges, relabelled.length ? relabelled : undefined);
   }
-  if (fig.frames && fig.frames.length) {
-    await Plotly.addFrames(gd, fig.frames); // same names: replaces each frame
-    // stay at the step the user was looking at, now showing the new runs
-    if (viewed !== null) await Plotly.animate(gd, [viewed], atOnce());
-  }
   return true;
-}
-
-// The animation's step slider (the first of a layout's sliders), and the frame each of its steps shows.
-function stepSlider(layout) {
-  return ((layout && layout.sliders) || [])[0] || null;
-}
-
-function stepFrames(slider) {
-  return ((slider && slider.steps) || []).map((step) => (step.args && step.args[0] ? step.args[0][0] : null));
-}
-
-// The frame the step slider shows, if not the first.
-function viewedFrame(gd) {
-  const slider = stepSlider(gd.layout);
-  return slider && slider.active > 0 ? stepFrames(slider)[slider.active] ?? null : null;
 }
 
 // Objects merged key by key and lists item by item (an item that is an object merges into the item at the
@@ -224,121 +317,444 @@ function merged(base, patch) {
 // A figure may carry a layout for narrow screens (layout.meta.optivizNarrow: {below, patch}, see
 // optiviz/_layouts.py): below that width the patch is merged into its layout, so that the moment panels
 // stack under the contour instead of squeezing beside it.
-function narrowLayout(fig) {
-  return (fig.layout && fig.layout.meta && fig.layout.meta.optivizNarrow) || null;
+function narrowLayout(raw) {
+  return (raw.layout && raw.layout.meta && raw.layout.meta.optivizNarrow) || null;
 }
 
-function fitted(fig, width) {
-  const narrow = narrowLayout(fig);
-  if (!narrow || !(width > 0) || width >= narrow.below) return fig;
-  return { ...fig, layout: merged(fig.layout, narrow.patch) };
-}
-
-async function draw(Plotly, gd, text, config) {
-  const raw = JSON.parse(text);
-  const fig = fitted(raw, gd.clientWidth);
+function fitted(raw, width) {
   const narrow = narrowLayout(raw);
-  gd.__optiviz.narrowBelow = narrow ? narrow.below : null; // read when the container's width changes
-  gd.__optiviz.narrow = fig !== raw;
-  const next = summarize(fig);
-  const prev = gd.__optiviz.drawn;
+  if (!narrow || !(width > 0) || width >= narrow.below) return raw;
+  return { ...raw, layout: merged(raw.layout, narrow.patch) };
+}
+
+async function draw(Plotly, chart, text, config) {
+  const gd = chart.gd;
+  const parsed = JSON.parse(text);
+  const raw = fitted(parsed, gd.clientWidth);
+  const narrow = narrowLayout(parsed);
+  chart.narrowBelow = narrow ? narrow.below : null; // read when the container's width changes
+  chart.narrow = raw !== parsed;
+  const next = summarize(raw);
+  const prev = chart.drawn;
+  const prepared = await prepare(raw, chart.cache);
+  const { fig } = prepared;
+  if (prepared.playback) {
+    // The moving traces drawn at the step shown, not the figure's step 0: one draw, no flash of the start.
+    const t = Math.max(0, Math.min(chart.player.t, prepared.playback.n));
+    const { data, traces } = stepFrame(prepared.playback, t);
+    traces.forEach((i, k) => { fig.data[i] = { ...fig.data[i], ...data[k] }; });
+  }
+  for (const i of prepared.cursors || []) fig.data[i] = { ...fig.data[i], x: [chart.lastStep, chart.lastStep] };
   const same = prev && prev.shape === next.shape && prev.layout === next.layout;
   let how = "in-place";
-  if (prev && window.__optivizSkipRedraws) {
-    // A diagnostic (bench_browser.py --without-chart-work): report the update without any Plotly work, to
-    // measure what the rest of the page costs. The chart keeps showing what it showed.
-    how = "skipped";
-  } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next).catch(() => false)))) {
-    // (An in-place update that Plotly interrupted, the user pressing Play or dragging the step slider while it
-    // ran, rejects: the chart may be half updated, so it is drawn again in full, as for any other change.)
-    // Plotly.react would start the animation over: stay at the step the user was looking at (arrows or
-    // moments switched on while paused there) when the new figure has that step too. The slider is drawn
-    // there (animating alone would not move it: Plotly's slider ignores a jump to the frame it last saw),
-    // then the traces are taken there.
-    const viewed = prev ? viewedFrame(gd) : null;
-    const slider = stepSlider(fig.layout);
-    const at = viewed === null ? -1 : stepFrames(slider).indexOf(viewed);
-    const layout = at > 0 ? { ...fig.layout, sliders: [{ ...slider, active: at }, ...fig.layout.sliders.slice(1)] } : fig.layout;
-    const figure = { data: fig.data, layout, frames: fig.frames || [], config };
-    await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));
-    how = prev ? "react" : "new";
-    if (at > 0) await Plotly.animate(gd, [viewed], atOnce());
+  chart.drawing = true;
+  try {
+    if (prev && window.__optivizSkipRedraws) {
+      // A diagnostic (bench_browser.py --without-chart-work): report the update without any Plotly work, to
+      // measure what the rest of the page costs. The chart keeps showing what it showed.
+      how = "skipped";
+    } else if (!(same && (await updateInPlace(Plotly, gd, fig, prev, next).catch(() => false)))) {
+      // (An in-place update that Plotly interrupted rejects: the chart may be half updated, so it is drawn
+      // again in full, as for any other change.)
+      const figure = { data: fig.data, layout: fig.layout, config };
+      await (prev ? Plotly.react(gd, figure) : Plotly.newPlot(gd, figure));
+      how = prev ? "react" : "new";
+    }
+  } finally {
+    chart.drawing = false;
   }
-  gd.__optiviz.drawn = next;
+  chart.cache = prepared.cache;
+  chart.figure = fig; // as Plotly got it (read by the browser tests)
+  chart.drawn = next;
+  chart.cursors = prepared.cursors;
+  if (how !== "skipped") {
+    if (prepared.playback) await chart.player.attach(prepared.playback);
+    else chart.player.detach();
+    if (chart.cursors) await chart.follow(chart.lastStep);
+    if (chart.preview) chart.preview.clear();
+  }
   gd.dataset.optivizUpdate = how; // read by the browser tests
   gd.dataset.optivizRevision = String((Number(gd.dataset.optivizRevision) || 0) + 1);
 }
 
-// Play and Pause, run here instead of by Plotly's button handler. Plotly's handler drops the promise of the
-// animation it starts, and an animation that Pause (or the step slider) interrupts rejects it: an unhandled
-// rejection, a page error, at every Pause. The handler steps aside for a click whose default is prevented.
-function playButtonClicked(Plotly, gd, event) {
-  const button = event.target && event.target.closest && event.target.closest(".updatemenu-button");
-  if (!button || !gd.contains(button)) return;
-  const buttons = Array.from(button.parentNode.querySelectorAll(".updatemenu-button"));
-  const spec = ((((gd.layout || {}).updatemenus || [])[0] || {}).buttons || [])[buttons.indexOf(button)];
-  if (!spec || spec.method !== "animate") return;
-  event.preventDefault();
-  Plotly.animate(gd, ...spec.args).catch(() => {}); // interrupted: what Pause is for
+// ------------------------------------------------------------------------------------------ the player
+
+// Steps per second: numbers, or a whole run in so many seconds.
+const SPEEDS = [
+  ["1 step/s", 1], ["3 steps/s", 3], ["10 steps/s", 10], ["30 steps/s", 30], ["100 steps/s", 100],
+  ["300 steps/s", 300], ["1,000 steps/s", 1000], ["whole run in 8 s", "8s"], ["whole run in 3 s", "3s"],
+];
+const DEFAULT_SPEED = "8s";
+// Icons as SVG, not text: fonts without ⏮ ⏭ drew boxes.
+const svg = (body) => `<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="currentColor">${body}</svg>`;
+const ICONS = {
+  back: svg('<rect x="2" y="3" width="2" height="10"/><path d="M14 3v10L5 8z"/>'),
+  forward: svg('<rect x="12" y="3" width="2" height="10"/><path d="M2 3v10l9-5z"/>'),
+  play: svg('<path d="M4 2.5v11L13.5 8z"/>'),
+  pause: svg('<rect x="3.5" y="3" width="3" height="10"/><rect x="9.5" y="3" width="3" height="10"/>'),
+};
+const REPORT_AFTER_MS = 300; // a step is reported once the user has stopped on it this long
+
+class Player {
+  constructor(Plotly, chart) {
+    this.Plotly = Plotly;
+    this.chart = chart;
+    this.gd = chart.gd;
+    this.pb = null;
+    this.t = 0;
+    this.playing = false;
+    this.speed = DEFAULT_SPEED;
+    this.shown = null; // the step last drawn
+    this.reported = null;
+    this.bar = this.buildBar();
+    this.bar.hidden = true;
+    chart.root.insertBefore(this.bar, this.gd);
+  }
+
+  buildBar() {
+    const bar = document.createElement("div");
+    bar.className = "optiviz-player";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "Playback: space plays or pauses, ← and → step (Shift: 10 steps)");
+    const button = (cls, icon, label, action) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.innerHTML = ICONS[icon];
+      b.title = label;
+      b.setAttribute("aria-label", label);
+      b.addEventListener("click", (e) => action(e.shiftKey ? 10 : 1));
+      bar.appendChild(b);
+      return b;
+    };
+    this.backButton = button("optiviz-back", "back", "Step back (←; Shift: 10 steps)", (k) => this.stepBy(-k));
+    this.playButton = button("optiviz-play", "play", "Play (space)", () => this.toggle());
+    this.forwardButton = button("optiviz-forward", "forward", "Step forward (→; Shift: 10 steps)", (k) => this.stepBy(k));
+    const scrub = document.createElement("input");
+    scrub.type = "range";
+    scrub.className = "optiviz-scrub";
+    scrub.min = "0";
+    scrub.step = "1";
+    scrub.setAttribute("aria-label", "Step");
+    scrub.addEventListener("input", () => this.goto(Number(scrub.value), { report: false, pause: true }));
+    scrub.addEventListener("change", () => this.report(true));
+    bar.appendChild(scrub);
+    this.scrub = scrub;
+    const readout = document.createElement("span");
+    readout.className = "optiviz-readout";
+    readout.setAttribute("aria-live", "polite");
+    bar.appendChild(readout);
+    this.readout = readout;
+    const speed = document.createElement("select");
+    speed.className = "optiviz-speed";
+    speed.title = "Playback speed";
+    speed.setAttribute("aria-label", "Playback speed");
+    for (const [label, value] of SPEEDS) {
+      const option = document.createElement("option");
+      option.value = String(value);
+      option.textContent = label;
+      speed.appendChild(option);
+    }
+    speed.value = DEFAULT_SPEED;
+    speed.addEventListener("change", () => this.setSpeed(speed.value));
+    bar.appendChild(speed);
+    this.speedSelect = speed;
+    return bar;
+  }
+
+  // Keys, wherever the focus is in the chart (its controls or the plot).
+  onKey(event) {
+    if (!this.pb || event.target === this.speedSelect) return;
+    // a focused button answers space and Enter itself; the scrubber answers ← and → (one step) itself
+    if (event.target.tagName === "BUTTON" && (event.key === " " || event.key === "Enter")) return;
+    if (event.target === this.scrub && !event.shiftKey && event.key.startsWith("Arrow")) return;
+    const big = event.shiftKey ? 10 : 1;
+    if (event.key === " " || event.key === "Spacebar") {
+      this.toggle();
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      this.stepBy(event.key === "ArrowLeft" ? -big : big);
+    } else if (event.key === "Home" || event.key === "End") {
+      this.goto(event.key === "Home" ? 0 : this.pb.n, { pause: true });
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  stepsPerSecond() {
+    const n = this.pb ? this.pb.n : 1;
+    if (this.speed === "8s") return Math.max(1, n / 8);
+    if (this.speed === "3s") return Math.max(1, n / 3);
+    return Number(this.speed);
+  }
+
+  setSpeed(value) {
+    this.speed = value;
+    this.speedSelect.value = value;
+    if (this.playing) this.startClock();
+  }
+
+  async attach(playback) {
+    const first = this.pb === null;
+    this.pb = playback;
+    this.bar.hidden = false;
+    this.scrub.max = String(playback.n);
+    if (first) {
+      const bus = pageBus();
+      this.t = bus.requested !== null ? bus.requested : 0;
+    }
+    this.t = Math.max(0, Math.min(this.t, playback.n));
+    this.shown = null;
+    await this.render(this.t);
+  }
+
+  detach() {
+    this.pause();
+    this.pb = null;
+    this.bar.hidden = true;
+  }
+
+  toggle() {
+    if (this.playing) this.pause(true);
+    else this.play();
+  }
+
+  play() {
+    if (!this.pb || this.playing) return;
+    if (this.t >= this.pb.n) this.t = 0;
+    this.playing = true;
+    this.playButton.innerHTML = ICONS.pause;
+    this.playButton.title = "Pause (space)";
+    this.playButton.setAttribute("aria-label", "Pause (space)");
+    this.bar.dataset.playing = "true";
+    this.startClock();
+    const tick = (now) => {
+      if (!this.playing) return;
+      const t = Math.min(this.pb.n, this.from + Math.floor(((now - this.clock) / 1000) * this.stepsPerSecond()));
+      if (t !== this.shown && !this.busy) this.render(t);
+      if (t >= this.pb.n) {
+        this.pause();
+        this.render(this.pb.n).then(() => this.report(true));
+        return;
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }
+
+  startClock() {
+    this.from = this.t;
+    this.clock = performance.now();
+  }
+
+  pause(report = false) {
+    if (!this.playing) return;
+    this.playing = false;
+    this.playButton.innerHTML = ICONS.play;
+    this.playButton.title = "Play (space)";
+    this.playButton.setAttribute("aria-label", "Play (space)");
+    delete this.bar.dataset.playing;
+    if (report) this.report(true);
+  }
+
+  stepBy(k) {
+    if (!this.pb) return;
+    this.goto(this.t + k, { pause: true });
+  }
+
+  goto(t, { report = true, pause = false } = {}) {
+    if (!this.pb) return;
+    if (pause) this.pause();
+    this.t = Math.max(0, Math.min(Math.round(t), this.pb.n));
+    if (this.playing) this.startClock();
+    this.render(this.t);
+    if (report) this.report(false);
+  }
+
+  // Tell Python the step shown, once the user has stopped on it (now, after a pause or a release).
+  report(now) {
+    clearTimeout(this.reportTimer);
+    const onStep = this.chart.hooks && this.chart.hooks.onStep;
+    if (!onStep) return; // standalone: nobody to tell
+    const send = () => {
+      if (this.playing || this.t === this.reported) return;
+      this.reported = this.t;
+      onStep(this.t);
+    };
+    if (now) send();
+    else this.reportTimer = setTimeout(send, REPORT_AFTER_MS);
+  }
+
+  // Draw step t: each run's head and trail (and arrows) at min(t, its steps), the cursors at t.
+  async render(t) {
+    if (!this.pb) return;
+    this.t = t;
+    this.readout.textContent = `step ${t.toLocaleString("en-US")} of ${this.pb.n.toLocaleString("en-US")}`;
+    this.scrub.value = String(t);
+    this.gd.dataset.optivizStep = String(t); // read by the tests
+    if (this.chart.drawing) return; // drawn again when the update ends
+    if (this.busy) {
+      this.pending = t;
+      return;
+    }
+    this.busy = true;
+    try {
+      const { data, traces } = this.frame(t);
+      await this.Plotly.animate(this.gd, { data, traces }, atOnce()).catch(() => {});
+      this.shown = t;
+      pageBus().dispatchEvent(new CustomEvent("step", { detail: { t } }));
+    } finally {
+      this.busy = false;
+    }
+    if (this.pending !== undefined && this.pending !== null) {
+      const next = this.pending;
+      this.pending = null;
+      if (next !== this.shown) await this.render(next);
+    }
+  }
+
+  frame(t) {
+    return stepFrame(this.pb, t);
+  }
 }
 
-export default function (component) {
-  const { parentElement, data, setTriggerValue } = component;
-  let gd = parentElement.querySelector("div.optiviz-plotly");
-  if (!gd) {
-    gd = document.createElement("div");
-    gd.className = "optiviz-plotly";
-    gd.__optiviz = { text: null, queue: Promise.resolve(), drawn: null, clicks: false, narrow: false, narrowBelow: null };
-    parentElement.appendChild(gd);
+// What step t looks like: each run's head and trail (and arrows) at min(t, its steps), the cursors at t, as
+// {data, traces} for Plotly.animate.
+function stepFrame(pb, t) {
+  const data = [];
+  const traces = [];
+  const put = (i, update) => {
+    data.push(update);
+    traces.push(i);
+  };
+  for (const run of pb.runs) {
+    const s = Math.min(t, run.n);
+    put(run.head, { x: [run.x[s]], y: [run.y[s]], customdata: [s] });
+    const from = Math.max(0, s - pb.trail);
+    put(run.trail, { x: Array.from(run.x.subarray(from, s + 1)), y: Array.from(run.y.subarray(from, s + 1)) });
+    if (run.arrows) {
+      run.arrows.forEach((i, k) => {
+        const angle = run.vectors[2 * k];
+        const length = run.vectors[2 * k + 1];
+        const ok = s < run.n && angle.length > s && Number.isFinite(angle[s]) && Number.isFinite(length[s]);
+        const x0 = run.x[s];
+        const y0 = run.y[s];
+        put(i, ok ? { x: [x0, x0 + pb.span * Math.cos(angle[s])], y: [y0, y0 + pb.span * Math.sin(angle[s])] }
+          : { x: [null, null], y: [null, null] });
+      });
+    }
   }
-  const state = gd.__optiviz;
-  state.setTriggerValue = setTriggerValue;
-  if (!data || state.text === data.figure) return;
-  state.text = data.figure;
-  const config = data.config || {};
-  // Updates run one after another; one superseded while waiting is skipped.
-  state.queue = state.queue
-    .then(() => loadPlotly(data.plotly_url))
+  for (const i of pb.cursors) put(i, { x: [t, t] });
+  return { data, traces };
+}
+
+// ------------------------------------------------------------------------------------------ the chart
+
+function createChart(parentElement) {
+  const root = document.createElement("div");
+  root.className = "optiviz-chart";
+  const gd = document.createElement("div");
+  gd.className = "optiviz-plotly";
+  gd.tabIndex = 0; // a click gives the chart the focus, and with it the playback keys
+  root.appendChild(gd);
+  parentElement.appendChild(root);
+  const chart = {
+    root, gd, text: null, queue: Promise.resolve(), drawn: null, cache: new Map(), clicks: false,
+    narrow: false, narrowBelow: null, drawing: false, cursors: null, lastStep: 0, player: null, preview: null,
+    setTriggerValue: null, setStateValue: null,
+  };
+  gd.__optiviz = chart;
+  // The loss chart's cursors follow the trajectory chart's step.
+  chart.follow = async (t) => {
+    chart.lastStep = t;
+    if (!chart.cursors || chart.drawing || !window.Plotly) return;
+    const data = chart.cursors.map(() => ({ x: [t, t] }));
+    await window.Plotly.animate(gd, { data, traces: chart.cursors }, atOnce()).catch(() => {});
+  };
+  const onStep = (event) => {
+    if (!chart.player || !chart.player.pb) chart.follow(event.detail.t);
+  };
+  const onGoto = (event) => {
+    if (chart.player && chart.player.pb && event.detail.t !== chart.player.t) {
+      chart.player.goto(event.detail.t, { report: false, pause: true });
+    }
+  };
+  const bus = pageBus();
+  bus.addEventListener("step", onStep);
+  bus.addEventListener("goto", onGoto);
+  root.addEventListener("keydown", (event) => chart.player && chart.player.onKey(event));
+  chart.dispose = () => {
+    bus.removeEventListener("step", onStep);
+    bus.removeEventListener("goto", onGoto);
+    if (chart.player) chart.player.pause();
+    if (chart.resizer) chart.resizer.disconnect();
+    if (window.Plotly && chart.drawn) window.Plotly.purge(gd);
+    root.remove();
+  };
+  return chart;
+}
+
+// Draw `text` (a figure's JSON) in `chart`, after any draw under way; a draw superseded while waiting is
+// skipped. `hooks`: {onStep(t), onClick({x, y})}, each optional.
+function show(chart, text, config, plotlyUrl, hooks) {
+  chart.text = text;
+  chart.queue = chart.queue
+    .then(() => loadPlotly(plotlyUrl))
     .then(async (Plotly) => {
-      if (state.text !== data.figure) return;
-      await draw(Plotly, gd, data.figure, config);
-      if (!state.resizer && typeof ResizeObserver === "function") {
+      if (chart.text !== text) return;
+      if (!chart.player) chart.player = new Player(Plotly, chart);
+      await draw(Plotly, chart, text, config);
+      const gd = chart.gd;
+      if (!chart.resizer && typeof ResizeObserver === "function") {
         // The container can change width without the window resizing (the sidebar opens or closes).
         let width = gd.clientWidth;
-        state.resizer = new ResizeObserver(() => {
-          if (gd.clientWidth !== width && state.drawn) {
+        chart.resizer = new ResizeObserver(() => {
+          if (gd.clientWidth !== width && chart.drawn) {
             width = gd.clientWidth;
-            if (state.narrowBelow !== null && (width < state.narrowBelow) !== state.narrow) {
+            if (chart.narrowBelow !== null && (width < chart.narrowBelow) !== chart.narrow) {
               // across the narrow-screen width: draw the layout for the new width
-              const text = state.text;
-              state.queue = state.queue.then(() => (state.text === text ? draw(Plotly, gd, text, config) : null));
+              const current = chart.text;
+              chart.queue = chart.queue.then(() => (chart.text === current ? draw(Plotly, chart, current, config) : null));
             } else {
               Plotly.Plots.resize(gd);
             }
           }
         });
-        state.resizer.observe(gd);
+        chart.resizer.observe(gd);
       }
-      if (!state.buttons) {
-        state.buttons = true;
-        gd.addEventListener("click", (event) => playButtonClicked(Plotly, gd, event), true);
-      }
-      if (data.clickable && !state.clicks) {
-        state.clicks = true;
+      if (hooks.onClick && !chart.clicks) {
+        chart.clicks = true;
         gd.on("plotly_click", (event) => {
           const point = (event.points || []).find((p) => p.xaxis && p.xaxis._id === "x" && p.yaxis._id === "y");
-          if (point) state.setTriggerValue("click", { x: point.x, y: point.y });
+          if (point) chart.hooks.onClick({ x: point.x, y: point.y });
         });
       }
     })
     .catch((error) => {
-      gd.textContent = `The chart could not be drawn: ${(error && error.message) || error}`;
-      state.drawn = null;
+      chart.gd.textContent = `The chart could not be drawn: ${(error && error.message) || error}`;
+      chart.drawn = null;
     });
-  // Called when the chart leaves the page (the 3D view switched off, no runs left): free what it holds.
-  return () => {
-    if (state.resizer) state.resizer.disconnect();
-    if (window.Plotly && state.drawn) window.Plotly.purge(gd);
-    gd.remove();
+  chart.hooks = hooks;
+}
+
+// The chart in a page of its own (optiviz.export.to_html), with plotly.js already on the page.
+export function mountStandalone(container, text, config) {
+  const chart = createChart(container);
+  show(chart, text, config, null, {});
+  return chart;
+}
+
+export default function (component) {
+  const { parentElement, data, setTriggerValue, setStateValue } = component;
+  const root = parentElement.querySelector("div.optiviz-chart");
+  const chart = root ? root.querySelector("div.optiviz-plotly").__optiviz : createChart(parentElement);
+  const hooks = {
+    onStep: (t) => setStateValue("step", t),
+    onClick: data && data.clickable ? (point) => setTriggerValue("click", point) : null,
   };
+  chart.hooks = hooks;
+  if (!data || chart.text === data.figure) return undefined;
+  show(chart, data.figure, data.config || {}, data.plotly_url, hooks);
+  // Called when the chart leaves the page (the 3D view switched off, no runs left): free what it holds.
+  return chart.dispose;
 }

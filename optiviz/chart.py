@@ -1,10 +1,13 @@
-"""A Plotly chart for Streamlit that stays on the page and is updated in place.
+"""A Plotly chart for Streamlit that stays on the page, is updated in place, and plays its runs back.
 
 ``st.plotly_chart`` keys a chart by its figure, so every change of a slider mounts a new chart, which then
-draws twice; for the animated figure (seven panels, ~50 traces, 200 frames) that took most of the time a
-slider needs to answer. :func:`plotly_chart` is an ``st.components.v2`` component (``_plotly_chart.js``)
-that keeps one chart per key and, when only data changed, redraws just the changed traces the way the
-animation does (see the JavaScript for the rules; anything else goes through ``Plotly.react``).
+draws twice; for the trajectory figure (seven panels, ~50 traces) that took most of the time a slider needs
+to answer. :func:`plotly_chart` is an ``st.components.v2`` component (``_plotly_chart.js``) that keeps one
+chart per key and, when only data changed, redraws just the changed traces (see the JavaScript for the
+rules; anything else goes through ``Plotly.react``). It unpacks the figure's packed arrays
+(:mod:`optiviz._codec`) and, for a figure with a playback (the trajectory figure), draws any step from every
+step's position, with its own play, step and speed controls; a paused step is reported as the state value
+``step``. :func:`sync` is the page's side of that conversation: it asks the charts for a step.
 
 plotly.js is the copy that ships with the ``plotly`` package, served by Streamlit's component file route
 (``components.declare_component`` with the package's own ``package_data`` folder), so it works offline and
@@ -20,13 +23,12 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
+from ._assets import CHART_CSS, CHART_JS, SYNC_JS
 from ._plotly import pio, plotly
 
-_JS = (Path(__file__).with_name("_plotly_chart.js")).read_text(encoding="utf-8")
-_CSS = ".optiviz-plotly { width: 100%; }"
 _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 
-_component = st.components.v2.component("optiviz.plotly_chart", js=_JS, css=_CSS, isolate_styles=False)
+_component = st.components.v2.component("optiviz.plotly_chart", js=CHART_JS, css=CHART_CSS, isolate_styles=False)
 
 
 def missing_plotly_js() -> str | None:
@@ -52,16 +54,30 @@ def figure_json(figure: Any) -> str:
 
 
 def plotly_chart(figure_text: str, *, key: str, config: dict | None = None,
-                 on_click: Callable[[], None] | None = None) -> Any:
+                 on_click: Callable[[], None] | None = None, on_step: Callable[[], None] | None = None) -> Any:
     """Draw ``figure_text`` (from :func:`figure_json`) in the chart kept under ``key``.
 
     With ``on_click``, a click on the main panel stores ``{"x": ..., "y": ...}`` as
-    ``st.session_state[key]["click"]`` and calls ``on_click``. Without plotly.js (:func:`missing_plotly_js`)
-    the chart's place says so instead."""
+    ``st.session_state[key]["click"]`` and calls ``on_click``. With ``on_step``, the step the user stops on
+    (pausing, stepping, releasing the scrubber) is stored as ``st.session_state[key]["step"]`` and
+    ``on_step`` is called. The step to show comes from :func:`sync`, not from here: the figure's message
+    stays the same when only the step changes (Streamlit then does not send it again). Without plotly.js
+    (:func:`missing_plotly_js`) the chart's place says so instead."""
     problem = missing_plotly_js()
     if problem is not None:
         return st.error(problem, icon=":material/error:")
     data = {"figure": figure_text, "plotly_url": plotly_js_url(), "config": config or {},
             "clickable": on_click is not None}
     callbacks = {"on_click_change": on_click} if on_click is not None else {}
+    if on_step is not None:
+        callbacks["on_step_change"] = on_step
     return _component(data=data, key=key, **callbacks)
+
+
+_sync_component = st.components.v2.component("optiviz.sync", js=SYNC_JS, isolate_styles=False)
+
+
+def sync(*, step: int, key: str = "optiviz_sync") -> Any:
+    """The page's requests to its charts (an element that draws nothing): show ``step`` (each time it
+    changes: the Explain picker moved, a link's ``step=``)."""
+    return _sync_component(data={"step": int(step)}, key=key, height=0)

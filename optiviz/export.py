@@ -176,14 +176,17 @@ def to_html(
     arrows: bool = False,
     moments: bool = True,
 ) -> str:
-    """The animated trajectory chart as one standalone HTML page (plotly.js inlined: it plays offline).
+    """The trajectory chart as one standalone HTML page (plotly.js inlined: it plays offline).
 
     Above the chart, a title and the settings that produced it: the surface, start, steps, noise and
     seed, each run's hyperparameters and outcome, and the ``python -m optiviz`` command that reproduces
-    it; the settings are also embedded as JSON (``<script id="optiviz-settings-json">``). ``labels``,
-    ``colors``, ``arrows`` and ``moments`` are :func:`~optiviz.figures.create_trajectory_figure`'s.
+    it; the settings are also embedded as JSON (``<script id="optiviz-settings-json">``). The chart is drawn
+    by the app's own chart code, with the same playback controls (every step, any speed, the keys);
+    its figure is embedded as JSON (``<script id="optiviz-figure-json">``). ``labels``, ``colors``,
+    ``arrows`` and ``moments`` are :func:`~optiviz.figures.create_trajectory_figure`'s.
     """
-    from ._plotly import pio
+    from ._assets import CHART_CSS, CHART_JS
+    from ._plotly import plotly
     from .figures import color, create_trajectory_figure, default_labels
 
     fig = create_trajectory_figure(sim, labels=labels, colors=colors, arrows=arrows, moments=moments)
@@ -192,8 +195,19 @@ def to_html(
     for trace in fig.to_dict()["data"]:  # nothing to click in a static page (in the app, a click sets the start)
         if trace.get("name") == "surface":
             trace["hovertemplate"] = trace["hovertemplate"].replace("<br><i>click to start here</i>", "")
-    chart = pio.to_html(fig, include_plotlyjs=True, full_html=False, auto_play=False, div_id=_HTML_DIV_ID,
-                        config={"displaylogo": False, "responsive": True})
+    from ._plotly import pio
+
+    figure_json = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    config = json.dumps({"displaylogo": False, "responsive": True})
+    chart = (
+        f"<style>{CHART_CSS}</style>\n"
+        f"<script>{plotly.offline.get_plotlyjs()}</script>\n"
+        f'<div id="{_HTML_DIV_ID}"></div>\n'
+        f'<script type="application/json" id="optiviz-figure-json">{figure_json}</script>\n'
+        f'<script type="module">\n{CHART_JS}\n'
+        f'mountStandalone(document.getElementById("{_HTML_DIV_ID}"), '
+        f'document.getElementById("optiviz-figure-json").textContent, {config});\n</script>'
+    )
     sc = sim.scenario
     surf = sc.surface
     surface = surf.title + "".join(f", {k} = {v:g}" for k, v in surf.parameters.items())

@@ -1,14 +1,14 @@
 """Plotly figures of a :class:`~optiviz.Simulation`: arrays in, figure out (never runs an optimizer).
 
 The builders assemble plain, JSON-ready figure dicts and wrap them in :class:`SpecFigure`,
-a ``go.Figure`` that hands that dict over as it is. Building hundreds of animation frames
-through plotly's validating objects costs over a second per redraw; the dicts cost a few
-milliseconds, and the tests validate every spec with plotly's own classes
-(:meth:`SpecFigure.validated`).
+a ``go.Figure`` that hands that dict over as it is. Building them through plotly's validating
+objects costs far more per redraw; the dicts cost a few milliseconds, and the tests validate
+every spec with plotly's own classes (:meth:`SpecFigure.validated`).
 
-The animated figure keeps its payload small: the contour and every full series are sent
-once; the frames update only what moves (the runs' heads and short trails, the step
-cursors, optional arrows) with ``redraw: false``; arrays are float32 and long runs strided.
+The trajectory figure keeps its payload small: the contour and every full series are sent once,
+as float32 (long paths thinned, long series reduced to their envelope), and what moves with the
+step being shown (heads, trails, arrows, cursors) is drawn by the chart component from every
+step's position, sent compact (:mod:`optiviz._codec`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _codec
 from ._engine import Run, Simulation
 from ._layouts import loss_grid, narrow_loss_patch, narrow_meta, narrow_trajectory_patch, trajectory_grid
 from ._plotly import convert_to_base64, go
@@ -34,25 +35,23 @@ __all__ = [
     "create_surface3d_figure",
     "create_trajectory_figure",
     "default_labels",
-    "frame_steps",
     "moment_series",
     "surface_grid",
+    "trail_steps",
     "unique_labels",
 ]
 
 #: One colour per run, used in every panel.
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
-MAX_FRAMES = 200
-#: Steps on the animation's slider: each costs SVG nodes on every redraw (200 cost ~110 ms more than 50
-#: in Chromium), so the slider names every few frames while Play still shows all of them.
-MAX_SLIDER_STEPS = 50
 MAX_SERIES_POINTS = 1000
+#: Points in all the moment panels' series together: with eight runs each series gets half of
+#: MAX_SERIES_POINTS, which keeps the figure under its 1 MB bound at 10,000 steps.
+SERIES_POINTS_BUDGET = 40_000
 MAX_PATH_POINTS = 4000  # and every point where the path turns (see _path_rows)
 #: Samples per side of the 3D view's surface: at 73 the narrow valleys (Rosenbrock's, on log height) came
 #: out as saw teeth along their walls; 121 (the contour grid's every third sample) is ~180 KB of figure.
 MAX_SURFACE3D_SIDE = 121
-TRAIL_FRAMES = 6
 # The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
 
@@ -72,7 +71,7 @@ class SpecFigure(go.Figure):
     @classmethod
     def from_arrays(cls, spec: dict[str, Any]) -> SpecFigure:
         """Wrap a freshly built spec, turning its numpy arrays into plotly's base64 typed arrays first
-        (in place; only the traces hold arrays, frames use short lists). Wrapping an already converted
+        (in place; only the traces hold arrays). Wrapping an already converted
         spec again (``SpecFigure(spec)``) costs nothing."""
         convert_to_base64(spec["data"])
         return cls(spec)
@@ -87,9 +86,24 @@ class SpecFigure(go.Figure):
     def to_plotly_json(self) -> dict[str, Any]:
         return self._spec
 
+    def unpacked(self) -> dict[str, Any]:
+        """The figure as the chart component hands it to Plotly: packed arrays (:mod:`optiviz._codec`)
+        unpacked, and each run's path filled in from the playback's positions."""
+        spec = copy.deepcopy(self._spec)
+        for trace in spec["data"]:
+            for key in ("x", "y"):
+                if _codec.is_packed(trace.get(key)):
+                    trace[key] = _codec.unpack(trace[key]).tolist()
+        playback = spec["layout"].get("meta", {}).get("optivizPlayback")
+        if playback:
+            positions = _codec.decode(playback["positions"])
+            for i, run in enumerate(playback["runs"]):
+                spec["data"][run["line"]].update(x=positions[2 * i].tolist(), y=positions[2 * i + 1].tolist())
+        return spec
+
     def validated(self) -> go.Figure:
-        """The same figure through plotly's validators (raises on any invalid property)."""
-        return go.Figure(copy.deepcopy(self._spec))
+        """The unpacked figure through plotly's validators (raises on any invalid property)."""
+        return go.Figure(self.unpacked())
 
 
 def color(i: int) -> str:
@@ -124,11 +138,6 @@ def default_labels(sim: Simulation) -> list[str]:
 
 def _f32(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
-
-
-def _short(values) -> list:
-    """Small arrays for frames: plain numbers with 6 significant digits (shorter than base64)."""
-    return [None if not math.isfinite(v) else float(f"{v:.6g}") for v in np.asarray(values, dtype=float).ravel()]
 
 
 def _stride(n: int, limit: int) -> int:
@@ -193,13 +202,7 @@ def _series_x(indices: np.ndarray | None, first_step: int) -> dict:
     """The x of a series over steps: ``x0``/``dx`` when it holds every step, else the steps it kept."""
     if indices is None:
         return {"x0": first_step, "dx": 1}
-    return {"x": (indices + first_step).astype(np.int32)}
-
-
-def frame_steps(sim: Simulation, max_frames: int = MAX_FRAMES) -> np.ndarray:
-    """The steps the animation shows: at most ``max_frames``, evenly spread, first and last included."""
-    longest = max(r.steps_done for r in sim.runs)
-    return np.unique(np.round(np.linspace(0, longest, min(max_frames, longest + 1))).astype(int))
+    return {"x": _codec.pack(indices + first_step)}
 
 
 def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
@@ -222,30 +225,41 @@ def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
     return [first, second, [("effective step size", run.effective_lr, "solid")]]
 
 
-def _arrow_segments(run: Run, steps: np.ndarray, span: float) -> dict[str, list[tuple[list, list]]]:
-    """Per kind (−gradient, −momentum, update), per frame: a segment from the head of ``span`` length."""
-    n = run.steps_done
+#: The arrows drawn at a run's position: dotted −∇f, dashed −momentum, solid the update actually taken.
+ARROW_KINDS = ("−∇f", "−momentum", "update")
+_ARROW_DASH = {"−∇f": "dot", "−momentum": "dash", "update": "solid"}
+
+
+def trail_steps(n: int) -> int:
+    """How many steps back a run's trail reaches at the step being shown: a fortieth of the run, at least 8."""
+    return max(8, math.ceil(n / 40))
+
+
+def _arrow_vectors(run: Run) -> dict[str, np.ndarray | None]:
+    """Per kind, the vector each step's arrow points along ((n, 2)), or None where the optimizer has none."""
     first = moment_series(run)[0]
     momentum = None if first[0][0].startswith("g_t") else first[-1][1]
-    out: dict[str, list[tuple[list, list]]] = {"−∇f": [], "−momentum": [], "update": []}
-    for s in steps:
-        s = min(int(s), n)
-        hx, hy = run.path[s]
-        vecs = {
-            "−∇f": -run.grad[s] if s < n else None,
-            "−momentum": -momentum[s] if (momentum is not None and s < n) else None,
-            "update": run.update[s] if s < n else None,
-        }
-        for kind, v in vecs.items():
-            norm = float(np.hypot(*v)) if v is not None else 0.0
-            if v is None or not math.isfinite(norm) or norm == 0.0:
-                out[kind].append(([None, None], [None, None]))
-            else:
-                out[kind].append((_short([hx, hx + span * v[0] / norm]), _short([hy, hy + span * v[1] / norm])))
-    return out
+    return {"−∇f": -run.grad, "−momentum": None if momentum is None else -momentum, "update": run.update}
 
 
-_ARROW_DASH = {"−∇f": "dot", "−momentum": "dash", "update": "solid"}
+#: Bits of an arrow's angle and of log10 of its length: 0.35° and, over 20 decades, 5% (they are drawn, not
+#: read: the numbers are in the moment panels and Explain).
+ARROW_BITS = 10
+
+
+def _polar_columns(vectors: np.ndarray | None) -> list[_codec.Column]:
+    """A vector field as two columns: its angle, and log10 of its length (NaN where it is 0 or not finite: no
+    arrow), each of ARROW_BITS bits. Lengths from 1e-300 to 1e300 keep their relative size."""
+    if vectors is None or vectors.size == 0:
+        return [_codec.column(np.zeros(0), ARROW_BITS), _codec.column(np.zeros(0), ARROW_BITS)]
+    with np.errstate(all="ignore"):
+        length = np.log10(np.hypot(vectors[:, 0], vectors[:, 1]))
+        angle = np.arctan2(vectors[:, 1], vectors[:, 0])
+    length = np.where(np.isfinite(length), length, np.nan)
+    finite = length[np.isfinite(length)]
+    lo, hi = (math.floor(finite.min()), math.ceil(finite.max()) + 1) if finite.size else (0, 1)
+    return [_codec.column(np.where(np.isfinite(length), angle, np.nan), ARROW_BITS, -math.pi, math.pi),
+            _codec.column(length, ARROW_BITS, lo, hi)]
 
 
 def create_trajectory_figure(
@@ -256,19 +270,20 @@ def create_trajectory_figure(
     grid=None,
     arrows: bool = False,
     moments: bool = True,
-    max_frames: int = MAX_FRAMES,
     height: int = 720,
-    frame_ms: int = 40,
 ) -> SpecFigure:
-    """The contour with every run's path, animated, and (``moments``) the state panels in sync.
+    """The contour with every run's path, played back step by step, and (``moments``) the state panels in sync.
 
     Left: the surface's contour (log levels where values span decades), its global minima, the
-    start, each run's full path (faint) with an animated head and trail, and a cross where a run
-    stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
-    and effective step size against the step, with a cursor at the animated step. ``arrows`` adds,
+    start, each run's full path (faint) with a head and a trail at the step being shown, and a cross where a
+    run stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
+    and effective step size against the step, with a cursor at the step being shown. ``arrows`` adds,
     at each head, the directions of the negative gradient, of the negative momentum and of the
-    actual update (unit length; their sizes are in the hover text). ``grid`` is
-    :func:`surface_grid`'s result, to reuse across redraws.
+    actual update (unit length). ``grid`` is :func:`surface_grid`'s result, to reuse across redraws.
+
+    There are no Plotly frames: the figure's ``layout.meta.optivizPlayback`` carries every step's position
+    (and the arrows' vectors), compact (:mod:`optiviz._codec`), and the chart component draws any step from
+    them: which traces are each run's head, trail and arrows, and which are the panels' cursors.
     """
     labels = list(labels) if labels is not None else default_labels(sim)
     colors = _colors(sim, colors)
@@ -279,7 +294,7 @@ def create_trajectory_figure(
     (x0, x1), (y0, y1) = surface.domain
     layout_template, refs = trajectory_grid(moments)
     layout = copy.deepcopy(layout_template)
-    steps = frame_steps(sim, max_frames)
+    longest = max(run.steps_done for run in sim.runs)
 
     layout["images"] = [{
         "source": grid.png, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
@@ -307,26 +322,18 @@ def create_trajectory_figure(
         "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     })
 
-    animated: list[int] = []
-    frame_data: list[list[dict]] = [[] for _ in steps]
-
-    def add_animated(trace: dict, per_frame: list[dict]) -> None:
-        data.append(trace)
-        animated.append(len(data) - 1)
-        for k, upd in enumerate(per_frame):
-            frame_data[k].append(upd)
-
-    span = 0.08 * max(x1 - x0, y1 - y0)
-    # Positions in frames are rounded to a millionth of the domain: plenty for drawing, short in JSON.
-    digits = max(0, 6 - math.floor(math.log10(max(x1 - x0, y1 - y0))))
+    played: list[dict] = []
+    positions: list[_codec.Column] = []
+    vectors: list[_codec.Column] = []
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
-        p = run.path[_path_rows(run.path, MAX_PATH_POINTS)]
+        # Drawn from every step's position (the playback's), which the chart component fills in.
         data.append({
-            "type": "scatter", "x": _f32(p[:, 0]), "y": _f32(p[:, 1]), "mode": "lines", "name": label,
+            "type": "scatter", "mode": "lines", "name": label,
             "legendgroup": f"run{i}", "line": {"color": c, "width": 1.5}, "opacity": 0.45,
             "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
+        line = len(data) - 1
         if run.diverged_at is not None:
             data.append({
                 "type": "scatter", "x": [float(run.path[-1, 0])], "y": [float(run.path[-1, 1])],
@@ -337,39 +344,35 @@ def create_trajectory_figure(
                 "textfont": {"color": c, "size": 11},
                 "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })
-        shown = np.minimum(steps, n)
-        xr, yr = np.round(run.path[:, 0], digits).tolist(), np.round(run.path[:, 1], digits).tolist()
-        losses = _short(run.loss[shown])
-        trails, heads = [], []
-        for k, s in enumerate(shown):
-            lo = shown[max(0, k - TRAIL_FRAMES)]
-            rows = range(lo, s + 1, _stride(s + 1 - lo, TRAIL_FRAMES + 2))
-            rows = [*rows, s] if rows[-1] != s else rows
-            trails.append({"x": [xr[r] for r in rows], "y": [yr[r] for r in rows]})
-            heads.append({"x": [xr[s]], "y": [yr[s]], "customdata": [[int(s), losses[k]]]})
-        add_animated({
+        start = [float(run.path[0, 0])], [float(run.path[0, 1])]
+        data.append({
             "type": "scatter", "mode": "lines", "line": {"color": c, "width": 3}, "legendgroup": f"run{i}",
-            "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", **trails[0],
-        }, trails)
-        add_animated({
+            "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", "x": start[0], "y": start[1],
+        })
+        data.append({
             "type": "scatter", "mode": "markers", "legendgroup": f"run{i}", "showlegend": False,
             "name": f"{label} now", "marker": {"size": 11, "color": c, "line": {"color": "white", "width": 1.5}},
-            "hovertemplate": f"{label}<br>step %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})<br>"
-            "loss %{customdata[1]:.4g}<extra></extra>", **heads[0],
-        }, heads)
+            "hovertemplate": f"{label}<br>step %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            "x": start[0], "y": start[1], "customdata": [0],
+        })
+        entry = {"n": n, "line": line, "trail": len(data) - 2, "head": len(data) - 1, "arrows": None}
+        positions += [_codec.column(run.path[:, 0]), _codec.column(run.path[:, 1])]
         if arrows:
-            for kind, segs in _arrow_segments(run, shown, span).items():
-                per_frame = [{"x": sx_, "y": sy_} for sx_, sy_ in segs]
-                add_animated({
+            entry["arrows"] = []
+            for kind, field in _arrow_vectors(run).items():
+                data.append({
                     "type": "scatter", "mode": "lines+markers", "legendgroup": f"run{i}", "showlegend": False,
-                    "name": f"{label} {kind}", "hoverinfo": "skip",
+                    "name": f"{label} {kind}", "hoverinfo": "skip", "x": [None, None], "y": [None, None],
                     "line": {"color": c, "width": 2, "dash": _ARROW_DASH[kind]},
                     "marker": {"symbol": ["circle", "arrow"], "size": [1, 12], "angleref": "previous", "color": c},
-                    **per_frame[0],
-                }, per_frame)
+                })
+                entry["arrows"].append(len(data) - 1)
+                vectors += _polar_columns(field)
+        played.append(entry)
 
+    cursors: list[int] = []
     if moments:
-        _add_moment_panels(data, layout, refs, sim, labels, colors, steps, add_animated)
+        cursors = _add_moment_panels(data, layout, refs, sim, labels, colors, longest)
 
     # Equal scales, so angles are true: gradients meet the contour lines at right angles, a bowl rotated
     # by 30 degrees looks rotated by 30 degrees.
@@ -377,46 +380,28 @@ def create_trajectory_figure(
                            constrain="domain")
     layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False,
                            scaleanchor="x", scaleratio=1, constrain="domain")
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
-    play = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}, "fromcurrent": True,
-            "mode": "immediate"}
     layout.update(
         height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
         hovermode="closest", clickmode="event", dragmode="zoom",
         # Plotly.react keeps the user's zoom and legend choices while this stays the same: the surface.
         uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.06,
-            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 28},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
-            ],
-        }],
-        sliders=[{
-            "active": 0, "x": 0.2, "len": 0.32 if moments else 0.8, "y": -0.06, "yanchor": "top",
-            "pad": {"t": 28}, "currentvalue": {"prefix": "step ", "font": {"size": 12}},
-            "transition": {"duration": 0},
-            "steps": [{"label": str(int(s)), "method": "animate", "args": [[str(int(s))], still]}
-                      for s in _slider_steps(steps)],
-        }],
     )
-    if moments:
-        layout["meta"] = narrow_meta(narrow_trajectory_patch())
-    frames = [{"name": str(int(s)), "traces": animated, "data": frame_data[k]} for k, s in enumerate(steps)]
-    return SpecFigure.from_arrays({"data": data, "layout": layout, "frames": frames})
+    playback = {
+        "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,
+        "positions": _codec.encode(positions), "span": 0.08 * max(x1 - x0, y1 - y0),
+    }
+    if arrows:
+        playback["vectors"] = _codec.encode(vectors)
+    layout["meta"] = {"optivizPlayback": playback, **(narrow_meta(narrow_trajectory_patch()) if moments else {})}
+    return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 
-def _slider_steps(steps: np.ndarray) -> np.ndarray:
-    """At most MAX_SLIDER_STEPS of the frames' steps, evenly spread, first and last included."""
-    if len(steps) <= MAX_SLIDER_STEPS:
-        return steps
-    return steps[np.unique(np.round(np.linspace(0, len(steps) - 1, MAX_SLIDER_STEPS)).astype(int))]
-
-
-def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, steps, add_animated) -> None:
+def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, longest: int) -> list[int]:
+    """The six moment panels' series; returns the indices of their step cursors."""
     seen: dict[tuple[int, int], list[np.ndarray]] = {}
+    count = 2 * sum(len(series) for run in sim.runs if run.steps_done for series in moment_series(run))
+    limit = max(MAX_SERIES_POINTS // 4, min(MAX_SERIES_POINTS, SERIES_POINTS_BUDGET // max(count, 1)))
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
         if n == 0:
@@ -427,29 +412,33 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, step
                     values = arr[:, j]
                     if r > 0:  # log axes: non-positive values are not drawn
                         values = np.where(values > 0, values, np.nan)
-                    kept, values = _envelope(values, MAX_SERIES_POINTS)
+                    kept, values = _envelope(values, limit)
                     seen.setdefault((r, j), []).append(values[np.isfinite(values)])
                     data.append({
-                        "type": "scatter", **_series_x(kept, 1), "y": _f32(values), "mode": "lines",
+                        "type": "scatter", **_series_x(kept, 1), "mode": "lines",
+                        "y": _codec.pack(values, scale="asinh" if r == 0 else "log"),
                         "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} {name}",
                         "line": {"color": c, "width": 1.6 if dash == "solid" else 1.2, "dash": dash},
                         "hovertemplate": f"{label}<br>{name} ({'xy'[j]})<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
                         **refs[r][j],
                     })
+    cursors = []
     for r in range(3):
         for j in range(2):
             ref = refs[r][j]
             xa = layout["xaxis" + ref["xaxis"][1:]]
             ya = layout["yaxis" + ref["yaxis"][1:]]
             y_lo, y_hi = _fix_range(ya, *_panel_range(seen.get((r, j), []), robust=r == 0), log=r > 0)
-            xa.update(range=[0, max(1, int(steps[-1]))], autorange=False, showticklabels=r == 2)
+            xa.update(range=[0, max(1, longest)], autorange=False, showticklabels=r == 2)
             if r == 2:
                 xa["title"] = {"text": "step"}
-            add_animated({
+            data.append({
                 "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
-                "showlegend": False, "hoverinfo": "skip", "name": "current step",
-                "x": [0, 0], "y": [y_lo, y_hi], **ref,
-            }, [{"x": [int(s), int(s)]} for s in steps])
+                "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0], "y": [y_lo, y_hi],
+                **ref,
+            })
+            cursors.append(len(data) - 1)
+    return cursors
 
 
 def _nice_step(span: float) -> float:
@@ -514,22 +503,24 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
         common = {"type": "scatter", "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
                   "line": {"color": colors[i], "width": 1.8},
                   "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
-        data.append({**common, **_series_x(kept, 0), "y": _f32(loss)})
+        data.append({**common, **_series_x(kept, 0), "y": _codec.pack(loss, scale="log" if has_min else "asinh")})
         if has_min:
             distance = run.distance_to(surface.minima)
             exact += [(i, "2", int(s)) for s in np.flatnonzero(distance == 0)[:1]]
             kept, dist = _envelope(distance, MAX_SERIES_POINTS + 1)
             seen[1].append(dist[np.isfinite(dist) & (dist > 0)])
-            data.append({**common, **_series_x(kept, 0), "y": _f32(dist), "showlegend": False, "xaxis": "x2",
+            data.append({**common, **_series_x(kept, 0), "y": _codec.pack(dist, scale="log"), "showlegend": False,
+                         "xaxis": "x2",
                          "yaxis": "y2"})
     last_step = max(1, max(run.steps_done for run in sim.runs))
-    bottom = {}
+    bottom, top = {}, {}
     for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
         if key.startswith("xaxis"):
             layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
         else:
             values = seen[0 if key == "yaxis" else 1]
-            bottom[key[5:]], _ = _fix_range(layout[key], *_panel_range(values, robust=False), log=has_min)
+            bottom[key[5:]], top[key[5:]] = _fix_range(layout[key], *_panel_range(values, robust=False),
+                                                       log=has_min)
     # A run that lands exactly on the minimum (f − f* or the distance is 0 in float64) has nothing to draw
     # there on a log scale, and its line just stops: a marker on the panel's floor says why.
     what = {"": "f(x_t) − f* ≤ 0 in float64", "2": "exactly on the minimum"}
@@ -541,10 +532,18 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
         "hovertemplate": f"{labels[i]}<br>step {step}: {what[axis]}, the first time<br>"
                          "(a log scale has no place for 0)<extra></extra>",
     } for i, axis, step in exact]
+    # The step being shown in the trajectory chart, which the chart component moves here too.
+    cursors = []
+    for axis in bottom:
+        data.append({
+            "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
+            "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0],
+            "y": [bottom[axis], top[axis]], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+        })
+        cursors.append(len(data) - 1)
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
-    if has_min:
-        layout["meta"] = narrow_meta(narrow_loss_patch())
+    layout["meta"] = {"optivizCursors": cursors, **(narrow_meta(narrow_loss_patch()) if has_min else {})}
     return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 

@@ -9,6 +9,7 @@ Parameters (every one optional; what is missing takes its default)::
     seed=0                                  0 .. 2**31 - 1
     run=adam:lr=0.05,betas=0.9/0.999        one per run, in order (1 .. 8 runs), as the CLI writes them
     show=moments,arrows,3d                  the chart options that are on
+    step=25                                 the step the chart shows (0 .. steps), paused there
 
 :func:`parse_view` never raises: a malformed or out-of-range parameter is reported, by name,
 in the returned messages, and only that parameter falls back to its default.
@@ -35,7 +36,7 @@ SHOW_OPTIONS = ("moments", "arrows", "3d")
 RANGES = {"lr": (1e-5, 10.0), "eps": (1e-12, 1.0), "weight_decay": (0.0, 10.0), "dampening": (0.0, 1.0),
           "lr_decay": (0.0, 10.0), "initial_accumulator_value": (0.0, 100.0), "momentum": (0.0, 0.99999),
           "alpha": (0.0, 0.99999)}
-_KNOWN = ("surface", "start", "steps", "noise", "seed", "run", "show")
+_KNOWN = ("surface", "start", "steps", "noise", "seed", "run", "show", "step")
 _MAX_TEXT = 500
 
 
@@ -51,6 +52,7 @@ class View:
     seed: int = 0
     runs: tuple[RunSpec, ...] = ()  # empty: the surface's default runs
     show: frozenset[str] = field(default_factory=lambda: frozenset({"moments"}))
+    step: int = 0  # the step the chart shows, 0 .. steps
 
     def surface_object(self) -> surfaces.Surface:
         return surfaces.get(self.surface, **dict(self.surface_params))
@@ -72,7 +74,7 @@ def view_to_query(view: View) -> dict[str, str | list[str]]:
     surface = v.surface
     if v.surface_params:
         surface += ":" + ",".join(f"{k}={_num(x)}" for k, x in v.surface_params)
-    return {
+    query = {
         "surface": surface,
         "start": f"{_num(v.start[0])},{_num(v.start[1])}",
         "steps": str(v.steps),
@@ -81,6 +83,9 @@ def view_to_query(view: View) -> dict[str, str | list[str]]:
         "run": [format_run(r) for r in v.runs],
         "show": ",".join(s for s in SHOW_OPTIONS if s in v.show),
     }
+    if v.step:
+        query["step"] = str(v.step)
+    return query
 
 
 def _num(x: float) -> str:
@@ -180,6 +185,16 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
             view = replace(view, seed=_whole(text, 0, MAX_SEED))
         except ValueError as exc:
             problem("seed", text, str(exc), "0")
+    if (text := get("step")) is not None:
+        try:
+            step = _finite(text)
+            if step != int(step) or step < 0:
+                raise ValueError(f"{text!r} is not a step: steps are whole numbers from 0 to {view.steps:,}")
+            if step > view.steps:
+                raise ValueError(f"{text!r} is past the last step, {view.steps:,}")
+            view = replace(view, step=int(step))
+        except ValueError as exc:
+            problem("step", text, str(exc), "0")
     if (text := get("show")) is not None:
         wanted = {s.strip().lower() for s in text.split(",") if s.strip()}
         unknown = sorted(wanted - set(SHOW_OPTIONS))

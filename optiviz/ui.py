@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -186,6 +187,7 @@ def init_state() -> None:
     ss["noise"] = float(view.noise)
     ss["seed"] = view.seed
     ss["tolerance"] = 1e-2
+    ss["view_step"] = view.step
     ss["show_moments"] = "moments" in view.show
     ss["show_arrows"] = "arrows" in view.show
     ss["show_3d"] = "3d" in view.show
@@ -206,7 +208,27 @@ def current_view(settings: Settings) -> share.View:
         seed=int(ss["seed"]), runs=settings.scenario.runs if settings.scenario else (),
         show=frozenset(name for name, key in (("moments", "show_moments"), ("arrows", "show_arrows"),
                                               ("3d", "show_3d")) if ss.get(key)),
+        step=int(ss["view_step"]),
     )
+
+
+def view_step(steps: int) -> int:
+    """The step the chart shows (the URL's ``step=``), kept within the runs' ``steps``."""
+    ss = st.session_state
+    ss["view_step"] = max(0, min(int(ss.get("view_step", 0)), steps))
+    return ss["view_step"]
+
+
+def set_step_from_chart() -> None:
+    """The chart stopped on a step (paused, stepped, scrubbed): Explain and the address follow it."""
+    ss = st.session_state
+    step = (ss.get("trajectory_chart") or {}).get("step")
+    if isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step):
+        ss["view_step"] = max(0, int(step))
+
+
+def _set_step_from_explain() -> None:
+    st.session_state["view_step"] = int(st.session_state["explain_step"])
 
 
 def sync_url(view: share.View) -> str:
@@ -542,10 +564,11 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str], run_ids
         i = position[rid]
         run = sim.runs[i]
         n = run.steps_done
-        if st.session_state.get("explain_step", 1) > n:
-            st.session_state["explain_step"] = n
-        t = c2.slider("step t", 1, max(n, 2), key="explain_step", disabled=n < 2,
-                      help="Which step's numbers to substitute (1 is the first step).")
+        # The step the chart shows (the first step at the start), within this run's steps.
+        ss["explain_step"] = max(1, min(int(ss.get("view_step", 0)), n))
+        t = c2.slider("step t", 1, max(n, 2), key="explain_step", disabled=n < 2, on_change=_set_step_from_explain,
+                      help="Which step's numbers to substitute (1 is the first step); the chart goes there too. "
+                      "Pause the chart, or step it, to explain the step it shows.")
         ex = explain(run, min(int(t), n), noisy=sim.scenario.noise > 0)
         st.markdown(f"{_dot(colors[i])} **{ex.title}**", unsafe_allow_html=True)
         st.latex(ex.hyper)

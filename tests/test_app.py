@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _apptest import chart_elements
+from _apptest import chart_elements, chart_figures
 from streamlit.testing.v1 import AppTest
 
 import surfaces
@@ -27,8 +27,8 @@ def _edit(at, rid):
 
 
 def _charts(at):
-    """The figures of the page's charts (``optiviz.chart`` components) as sent to the browser."""
-    return [json.loads(json.loads(c.proto.json)["figure"]) for c in chart_elements(at)]
+    """The figures of the page's charts (``optiviz.chart`` components), as Plotly gets them."""
+    return chart_figures(at)
 
 
 def _path_traces(spec):
@@ -43,8 +43,11 @@ def at():
 def test_defaults_show_four_runs_animated(at):
     traj, _loss = _charts(at)[:2]
     assert [t["name"].split(" (")[0] for t in _path_traces(traj)] == ["Adam", "RMSProp", "AdaGrad", "SGD"]
-    assert len(traj["frames"]) == 200 and traj["frames"][0]["traces"]
-    assert traj["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶ Play"
+    # played back by the chart component from every step's position: no Plotly frames or Play buttons
+    assert "frames" not in traj and "updatemenus" not in traj["layout"] and "sliders" not in traj["layout"]
+    playback = traj["layout"]["meta"]["optivizPlayback"]
+    assert playback["n"] == 1000 and [run["n"] for run in playback["runs"]] == [1000] * 4
+    assert all(len(t["x"]) == 1001 for t in _path_traces(traj))
     assert traj["layout"]["images"][0]["source"].startswith("data:image/png")
     assert len(at.table) == 1 and len(at.table[0].value) == 4
     total = sum(len(c.proto.json) for c in chart_elements(at))
@@ -157,7 +160,7 @@ def test_startup_heap_is_frozen_for_the_garbage_collector(at):
 
 
 def _how_to_read(at):
-    return next(c.value for c in at.caption if c.value.startswith("▶ Play"))
+    return next(c.value for c in at.caption if c.value.startswith("▶ plays every run"))
 
 
 def test_the_caption_explains_the_line_styles_of_what_is_shown(at):
@@ -254,7 +257,8 @@ def test_ten_thousand_steps(at):
     at.slider(key="steps").set_value(10_000)
     _run(at)
     traj = _charts(at)[0]
-    assert len(traj["frames"]) == 200 and traj["frames"][-1]["name"] == "10000"
+    assert traj["layout"]["meta"]["optivizPlayback"]["n"] == 10_000
+    assert all(len(t["x"]) == 10_001 for t in _path_traces(traj))  # every step, for the playback
 
 
 def test_quadratic_parameters(at):

@@ -70,13 +70,13 @@ def html_sim():
     return optiviz.simulate("rosenbrock", runs, start=(-1.5, 2.0), steps=300)
 
 
-def test_html_is_a_standalone_page_with_title_settings_and_frames(html_sim):
+def test_html_is_a_standalone_page_with_title_settings_and_the_apps_chart(html_sim):
     page = export.to_html(html_sim)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<title>optiviz: 5 optimizers on Rosenbrock</title>" in page
     assert not re.search(r"<script[^>]+src=", page)  # nothing fetched: plotly.js is inlined
     assert "<script src=\"http" not in page
-    assert len(page) > 3_000_000 and "Plotly.newPlot" in page  # plotly.js itself is ~4.5 MB
+    assert len(page) > 3_000_000  # plotly.js itself is ~4.5 MB
     # The header: surface, start, steps, noise, every run's settings and outcome, and the command.
     for text in ("Rosenbrock", "(-1.5, 2)", "<b>steps</b> 300", "<b>noise</b> none", "lr=0.05, betas=(0.9, 0.999)",
                  "SGD #2", "stopped at step", "python -m optiviz simulate --surface rosenbrock"):
@@ -84,47 +84,32 @@ def test_html_is_a_standalone_page_with_title_settings_and_frames(html_sim):
     assert "eps_inside_sqrt" not in page.split('id="optiviz-settings-json"')[0]  # not shown while off
     embedded = re.search(r'<script type="application/json" id="optiviz-settings-json">(.*?)</script>', page, re.S)
     assert json.loads(embedded.group(1)) == export.settings(html_sim)
-    # The figure: the same traces, layout and frames as create_trajectory_figure's, not playing on load.
+    # The chart: the app's own chart code (its playback included), drawing the same figure as
+    # create_trajectory_figure's, embedded as JSON.
+    from optiviz._assets import CHART_CSS, CHART_JS
     from optiviz.figures import create_trajectory_figure
 
+    assert CHART_JS in page and CHART_CSS in page and "mountStandalone(document.getElementById(" in page
     spec = create_trajectory_figure(html_sim).to_dict()
-    data, layout, frames = _plotted(page)
-    assert [t.get("name") for t in data] == [t.get("name") for t in spec["data"]]
-    assert layout["sliders"][0]["active"] == 0
-    assert len(layout["sliders"][0]["steps"]) == len(spec["layout"]["sliders"][0]["steps"]) > 10
-    assert [b["label"] for b in layout["updatemenus"][0]["buttons"]] == ["▶ Play", "❚❚ Pause"]
-    assert len(frames) == len(spec["frames"]) > 10
-    assert frames[-1] == json.loads(json.dumps(spec["frames"][-1]))
+    shown = _figure(page)
+    assert [t.get("name") for t in shown["data"]] == [t.get("name") for t in spec["data"]]
+    assert shown["layout"]["meta"] == json.loads(json.dumps(spec["layout"]["meta"]))
     assert "click to start here" not in page  # the app's hint; nothing to click in a static page
-    assert "Plotly.animate" not in page  # auto_play=False
 
 
-def _plotted(page: str) -> tuple[list, dict, list]:
-    """The data, layout and frames that the page hands to Plotly.newPlot and Plotly.addFrames."""
-    decoder = json.JSONDecoder()
-
-    def values(marker: str, count: int) -> list:
-        pos = page.rindex(marker) + len(marker)  # the last: plotly.js's own source mentions newPlot too
-        out = []
-        for _ in range(count):
-            while page[pos].isspace() or page[pos] == ",":
-                pos += 1
-            value, pos = decoder.raw_decode(page, pos)
-            out.append(value)
-        return out
-
-    data, layout = values("Plotly.newPlot(", 3)[1:]  # skip the div id
-    (frames,) = values("Plotly.addFrames('optiviz-trajectory',", 1)
-    return data, layout, frames
+def _figure(page: str) -> dict:
+    """The figure the page draws (embedded as JSON, "</" written "<\\/" so it cannot end the script)."""
+    found = re.search(r'<script type="application/json" id="optiviz-figure-json">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
 
 
 def test_html_options_reach_the_figure(html_sim):
     page = export.to_html(html_sim, labels=list("ABCDE"), colors=["#000000"] * 5, arrows=True, moments=False)
     assert "<b>E</b>" in page and "#000000" in page
-    data, layout, _ = _plotted(page)
-    names = {t.get("name") for t in data}
+    figure = _figure(page)
+    names = {t.get("name") for t in figure["data"]}
     assert {"A −∇f", "A −momentum", "A update"} <= names  # arrows
-    assert "xaxis2" not in layout  # no moment panels
+    assert "xaxis2" not in figure["layout"]  # no moment panels
     with pytest.raises(ValueError, match="labels: expected 5, got 1"):
         export.to_html(html_sim, labels=["A"])
 

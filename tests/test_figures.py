@@ -8,7 +8,7 @@ import pytest
 
 import optiviz
 import surfaces
-from optiviz import _layouts, chart, figures
+from optiviz import _codec, _layouts, chart, figures
 
 
 @pytest.fixture(scope="module")
@@ -25,57 +25,65 @@ def _names(spec):
 def test_trajectory_figure_is_valid_plotly(sim, arrows, moments):
     fig = figures.create_trajectory_figure(sim, arrows=arrows, moments=moments)
     validated = fig.validated()  # raises on any invalid property
-    assert len(validated.frames) == len(fig.spec["frames"]) == 200
-    assert validated.layout.updatemenus[0].buttons[0].label == "▶ Play"
+    # played back by the chart component: no Plotly frames, buttons or step slider
+    assert not validated.frames and not validated.layout.updatemenus and not validated.layout.sliders
+    playback = fig.spec["layout"]["meta"]["optivizPlayback"]
+    assert playback["n"] == 1000 and len(playback["runs"]) == 4
+    assert len(playback["cursors"]) == (6 if moments else 0) and ("vectors" in playback) == arrows
 
 
-def test_frames_update_only_the_moving_traces(sim):
-    fig = figures.create_trajectory_figure(sim)
+def _playback(fig):
     spec = fig.spec
-    animated = spec["frames"][0]["traces"]
-    types = {spec["data"][i]["type"] for i in animated}
-    assert types == {"scatter"}
-    names = [spec["data"][i]["name"] for i in animated]
-    # Per run a head and a trail, plus six step cursors; never the surface or the full paths.
-    assert sum(n.endswith(" now") for n in names) == 4 and sum(n.endswith(" trail") for n in names) == 4
-    assert names.count("current step") == 6
-    assert "surface" not in names and "Adam" not in names
-    for frame in spec["frames"]:
-        assert frame["traces"] == animated and len(frame["data"]) == len(animated)
-    play = spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
-    assert play["frame"]["redraw"] is False
-    steps = [int(f["name"]) for f in spec["frames"]]
-    assert steps[0] == 0 and steps[-1] == 1000 and steps == sorted(steps)
-    labels = [s["label"] for s in spec["layout"]["sliders"][0]["steps"]]
-    names = [f["name"] for f in spec["frames"]]
-    assert len(labels) == figures.MAX_SLIDER_STEPS and set(labels) <= set(names)
-    assert labels[0] == names[0] and labels[-1] == names[-1] and labels == sorted(labels, key=int)
+    playback = spec["layout"]["meta"]["optivizPlayback"]
+    return spec, playback
 
 
-def test_one_path_trace_per_run_with_consistent_colours(sim):
-    labels = ["a", "b", "c", "d"]
-    colors = ["#111111", "#222222", "#333333", "#444444"]
-    spec = figures.create_trajectory_figure(sim, labels=labels, colors=colors).spec
-    for label, c in zip(labels, colors, strict=True):
-        paths = [t for t in spec["data"] if t.get("name") == label]
-        assert len(paths) == 1 and paths[0]["line"]["color"] == c
-        # Every trace of that run (head, trail, moments) carries the run's colour.
-        group = [t for t in spec["data"] if t.get("legendgroup") == paths[0]["legendgroup"]]
-        assert len(group) > 3
-        for t in group:
-            assert c in (t.get("line", {}).get("color"), t.get("marker", {}).get("color"))
-    loss = figures.create_loss_figure(sim, labels=labels, colors=colors).spec
-    assert [t["line"]["color"] for t in loss["data"] if t.get("showlegend", True)] == colors
+@pytest.mark.parametrize("arrows", [False, True])
+def test_the_playback_names_each_runs_moving_traces(sim, arrows):
+    """Per run: its path (filled in from the positions), a head and a trail (and three arrows); six cursors.
+    Nothing else moves, and none of them is the surface."""
+    spec, playback = _playback(figures.create_trajectory_figure(sim, arrows=arrows))
+    labels = figures.default_labels(sim)
+    for label, run, entry in zip(labels, sim.runs, playback["runs"], strict=True):
+        data = spec["data"]
+        assert entry["n"] == run.steps_done
+        assert data[entry["line"]]["name"] == label and "x" not in data[entry["line"]]
+        assert data[entry["head"]]["name"] == f"{label} now" and data[entry["trail"]]["name"] == f"{label} trail"
+        kinds = [data[i]["name"][len(label) + 1:] for i in entry["arrows"] or []]
+        assert kinds == (list(figures.ARROW_KINDS) if arrows else [])
+    assert [spec["data"][i]["name"] for i in playback["cursors"]] == ["current step"] * 6
+    moving = [i for e in playback["runs"] for i in (e["head"], e["trail"], *(e["arrows"] or []))]
+    assert {spec["data"][i]["type"] for i in moving + playback["cursors"]} == {"scatter"}
+    assert len(set(moving + playback["cursors"])) == len(moving) + 6
+    assert playback["trail"] == figures.trail_steps(1000) == 25
 
 
-def test_head_positions_match_the_path(sim):
-    spec = figures.create_trajectory_figure(sim).spec
-    head_index = spec["frames"][0]["traces"][1]  # the first run's head
-    assert spec["data"][head_index]["name"] == "Adam now"
-    for frame in spec["frames"][::37]:
-        step = int(frame["name"])
-        head = frame["data"][1]
-        np.testing.assert_allclose([head["x"][0], head["y"][0]], sim.runs[0].path[step], rtol=1e-5, atol=1e-6)
+def test_the_playback_holds_every_steps_position(sim):
+    """Every step of every run, to within 2^-24 of the run's own range (float32's resolution): the chart
+    can show any step."""
+    _, playback = _playback(figures.create_trajectory_figure(sim))
+    positions = _codec.decode(playback["positions"])
+    for i, run in enumerate(sim.runs):
+        for k in range(2):
+            values = run.path[:, k]
+            quantum = (values.max() - values.min()) / (2**24 - 2) / 2
+            assert positions[2 * i + k].shape == (1001,)
+            np.testing.assert_allclose(positions[2 * i + k], values, rtol=0, atol=quantum * 1.0001)
+
+
+def test_the_arrows_point_along_each_steps_vectors(sim):
+    """The arrows' directions at every step: −∇f, −momentum (Adam's m_t) and the update, to 2^-10 of a turn."""
+    _, playback = _playback(figures.create_trajectory_figure(sim, arrows=True))
+    columns = _codec.decode(playback["vectors"])
+    adam = sim.runs[0]
+    expected = [-adam.grad, -adam.bias_corrected["m_hat"], adam.update]  # −momentum: m̂_t, what Adam steps along
+    for k, vectors in enumerate(expected):
+        angle = columns[2 * k]
+        length = 10 ** columns[2 * k + 1]
+        np.testing.assert_allclose(np.cos(angle), vectors[:, 0] / np.hypot(*vectors.T), atol=2 * np.pi / 2**10)
+        np.testing.assert_allclose(np.log10(length), np.log10(np.hypot(*vectors.T)), atol=0.05)
+    sgd = 6 * 3  # plain SGD keeps no momentum: that arrow has no data
+    assert columns[sgd + 2].size == 0 and columns[sgd + 3].size == 0
 
 
 def test_payload_at_the_defaults_is_under_one_megabyte(sim):
@@ -84,34 +92,33 @@ def test_payload_at_the_defaults_is_under_one_megabyte(sim):
     assert len(traj) + len(loss) < 1_000_000
 
 
-def test_long_runs_are_strided():
-    sim = optiviz.simulate("beale", optiviz.default_runs("beale"), steps=10_000)
-    fig = figures.create_trajectory_figure(sim)
-    assert len(fig.spec["frames"]) == 200
-    assert len(pio.to_json(fig, validate=False)) < 1_500_000
+def test_every_steps_path_is_drawn_so_a_zigzag_keeps_every_corner():
+    """SGD zig-zagging across the quadratic's valley at 4,000 steps: the path on the contour is every
+    step's position, so every corner is drawn."""
+    sim = optiviz.simulate("quadratic", [optiviz.RunSpec("sgd", lr=0.4)], steps=4000)
+    spec = figures.create_trajectory_figure(sim, labels=["zigzag"], moments=False).unpacked()
+    zigzag = next(t for t in spec["data"] if t["name"] == "zigzag")
+    assert len(zigzag["y"]) == 4001
+    assert np.sign(zigzag["y"][:6]).tolist() == [-1, 1, -1, 1, -1, 1]
 
 
-def test_long_paths_keep_every_turn():
-    # SGD zig-zagging across the quadratic's valley: at 4,000 steps every other point alone drew one side of
-    # the zig-zag, a smooth curve; the turns keep it, and a smooth stretch is still thinned.
+def test_thinning_a_long_path_keeps_every_turn():
+    """The 3D view thins long paths: every k-th point and every point where the path turns by more than 15
+    degrees (every k-th alone drew a zig-zag across a valley, SGD's signature, as a smooth curve)."""
     sim = optiviz.simulate("quadratic", [optiviz.RunSpec("sgd", lr=0.4), optiviz.RunSpec("adam", lr=0.05)],
                            steps=4000)
-    spec = figures.create_trajectory_figure(sim, labels=["zigzag", "smooth"], moments=False).spec
-    for run, label in zip(sim.runs, ["zigzag", "smooth"], strict=True):
-        rows = figures._path_rows(run.path, figures.MAX_PATH_POINTS)
-        trace = next(t for t in spec["data"] if t["name"] == label)
-        drawn = np.column_stack([_decoded(trace["x"]), _decoded(trace["y"])])
-        assert np.array_equal(drawn, run.path[rows].astype(np.float32))
+    for run in sim.runs:
+        rows = figures._path_rows(run.path, 2000)
         assert np.all(np.diff(rows) > 0) and rows[0] == 0 and rows[-1] == len(run.path) - 1
-        assert set(range(0, len(run.path), 2)) <= set(rows.tolist())  # every k-th (k = 2 for 4,001 points)
+        assert set(range(0, len(run.path), 3)) <= set(rows.tolist())  # every k-th (k = 3 for 4,001 points)
         step = np.diff(run.path, axis=0)
         cos = np.einsum("ij,ij->i", step[:-1], step[1:]) / (
             np.linalg.norm(step[:-1], axis=1) * np.linalg.norm(step[1:], axis=1))
         turns = np.flatnonzero(cos < np.cos(np.radians(15))) + 1
         assert set(turns.tolist()) <= set(rows)
-        assert len(rows) <= len(range(0, len(run.path), 2)) + len(turns) + 1 < len(run.path)  # thinned
-    zigzag = next(t for t in spec["data"] if t["name"] == "zigzag")
-    assert np.sign(_decoded(zigzag["y"])[:6]).tolist() == [-1, 1, -1, 1, -1, 1]  # every corner, not every other
+        assert len(rows) <= len(range(0, len(run.path), 3)) + len(turns) + 1
+    smooth = figures._path_rows(sim.runs[1].path, 2000)
+    assert len(smooth) < 4001 / 2  # a smooth path is thinned
 
 
 def test_a_series_that_fits_is_kept_whole():
@@ -240,12 +247,12 @@ def test_narrow_screens_get_the_moment_panels_under_the_contour(sim):
     # each panel's title sits centred over it, as make_subplots puts it in the wide layout
     for ann, (x, y) in zip(stacked["annotations"], panels, strict=True):
         assert ann["x"] == pytest.approx((x[0] + x[1]) / 2) and ann["y"] == pytest.approx(y[1])
-    assert stacked["height"] > layout["height"] and stacked["sliders"][0]["len"] == 1.0
-    # the wide layout is what the figure says; the patch leaves data, frames and ranges alone
+    assert stacked["height"] > layout["height"]
+    # the wide layout is what the figure says; the patch leaves data and ranges alone
     axes = {f"{a}axis{k}" for a in "xy" for k in ("", *range(2, 8))}
-    assert set(narrow["patch"]) <= {"height", "annotations", "sliders"} | axes
+    assert set(narrow["patch"]) <= {"height", "annotations"} | axes
     assert all(set(v) == {"domain"} for k, v in narrow["patch"].items() if k in axes)
-    assert "meta" not in figures.create_trajectory_figure(sim, moments=False).spec["layout"]
+    assert "optivizNarrow" not in figures.create_trajectory_figure(sim, moments=False).spec["layout"]["meta"]
 
 
 def test_narrow_screens_get_the_loss_panels_one_above_the_other(sim):
@@ -349,10 +356,12 @@ def test_labels_must_match_runs(sim):
 
 def test_spec_round_trips_through_json(sim):
     fig = figures.create_trajectory_figure(sim)
-    assert json.loads(pio.to_json(fig, validate=False))["frames"][5]["name"] == fig.spec["frames"][5]["name"]
+    assert json.loads(pio.to_json(fig, validate=False))["layout"]["meta"] == fig.spec["layout"]["meta"]
 
 
 def _decoded(values):
+    if _codec.is_packed(values):
+        return _codec.unpack(values)
     if isinstance(values, dict):  # plotly's base64 typed array
         import base64
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).astype(float)

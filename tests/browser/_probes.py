@@ -32,7 +32,9 @@ CHART_SUMMARY = (
                         points: plain(surface.x).length * plain(surface.y).length} : null,
     paths: el.data.filter(isPath).map(t => ({name: t.name, group: t.legendgroup, points: plain(t.x).length})),
     frames: ((el._transitionData && el._transitionData._frames) || []).length,
-    sliderSteps: el.layout.sliders && el.layout.sliders.length ? el.layout.sliders[0].steps.length : 0,
+    plotlyControls: (el.layout.sliders || []).length + (el.layout.updatemenus || []).length,
+    player: (() => { const bar = el.parentElement.querySelector('.optiviz-player');
+                     return bar && !bar.hidden ? bar.querySelector('.optiviz-readout').textContent : null; })(),
     clickmode: el._fullLayout.clickmode,
   };
 }"""
@@ -50,13 +52,17 @@ PATHS = (
 }"""
 )
 
-# Where the animation is: the active step of the chart's slider and the frame Plotly last showed.
-ANIMATION_STATE = """
-el => ({
-  active: el.layout.sliders && el.layout.sliders.length ? (el.layout.sliders[0].active ?? 0) : null,
-  frame: (el._fullLayout && el._fullLayout._currentFrame) ?? null,
-})
-"""
+# The step the chart shows, and each run's head (where it is at that step), from the chart's own data.
+PLAYER_STATE = (
+    "el => {"
+    + JS_HELPERS
+    + """
+  const heads = el.data.filter(t => / now$/.test(t.name || '')).map(t => [plain(t.x)[0], plain(t.y)[0]]);
+  const bar = el.parentElement.querySelector('.optiviz-player');
+  return {step: Number(el.dataset.optivizStep), readout: bar.querySelector('.optiviz-readout').textContent,
+          playing: bar.dataset.playing === 'true', heads};
+}"""
+)
 
 # A point of the invisible "surface" heatmap's grid to click: the one farthest (in screen pixels) from everything
 # else drawn on the main axes (paths, heads, start, minimum), at least a quarter of the domain away from
@@ -106,32 +112,24 @@ STARTS = (
 )
 
 
-# After an update, the chart must show exactly what a fresh Plotly.newPlot of the figure it was sent shows
-# (moved to the same animation step): every trace's data and labels, every axis range, every frame. Draws
-# that figure (kept by the component in `el.__optiviz.text`) in a hidden div and returns the differences.
+# After an update, the chart must show exactly what a fresh Plotly.newPlot of the figure it was given shows
+# (taken to the same step by the same player): every trace's data and labels, every axis range, the legend
+# and the tick labels. Draws that figure (kept by the component as `el.__optiviz.figure`, packed arrays
+# unpacked) in a hidden div and returns the differences.
 COMPARE_WITH_FRESH_DRAW = (
     "async el => {"
     + JS_HELPERS
     + """
-  const TYPES = {f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array,
-                 u1: Uint8Array, u2: Uint16Array, u4: Uint32Array};
-  const decode = v => {
-    if (v && typeof v === 'object' && typeof v.bdata === 'string') {
-      const bytes = Uint8Array.from(atob(v.bdata), c => c.charCodeAt(0));
-      return Array.from(new TYPES[v.dtype.replace(/[<>|=]/g, '')](bytes.buffer));
-    }
-    const p = plain(v);
-    return Array.isArray(p) ? p.map(decode) : p;
-  };
-  const same = (a, b) => JSON.stringify(decode(a)) === JSON.stringify(decode(b));
-  const fig = JSON.parse(el.__optiviz.text);
+  const same = (a, b) => JSON.stringify(plain(a)) === JSON.stringify(plain(b));
+  const fig = el.__optiviz.figure;
   const fresh = document.createElement('div');
   fresh.style.cssText = `position:absolute;left:-5000px;width:${el.clientWidth}px`;
   document.body.appendChild(fresh);
-  await Plotly.newPlot(fresh, {data: fig.data, layout: fig.layout, frames: fig.frames || []});
-  const active = (el.layout.sliders || [{}])[0].active || 0;
-  if (active > 0) {  // the fresh chart at the step the updated one shows
-    await Plotly.animate(fresh, [fresh.layout.sliders[0].steps[active].args[0][0]],
+  await Plotly.newPlot(fresh, {data: fig.data, layout: fig.layout});
+  const player = el.__optiviz.player;
+  if (player && player.pb) {  // the fresh chart at the step the updated one shows
+    const {data, traces} = player.frame(player.t);
+    await Plotly.animate(fresh, {data, traces},
                          {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
   }
   const diffs = [];
@@ -142,8 +140,6 @@ COMPARE_WITH_FRESH_DRAW = (
   });
   for (const k of Object.keys(fresh.layout).filter(k => /^[xy]axis\\d*$/.test(k)))
     if (!same(el.layout[k].range, fresh.layout[k].range)) diffs.push(`${k}.range`);
-  const frames = g => g._transitionData._frames.map(f => [f.name, f.traces, decode(f.data)]);
-  if (!same(frames(el), frames(fresh))) diffs.push('frames');
   // what is drawn, not only what the chart holds: the legend's entries
   const legend = g => Array.from(g.querySelectorAll('.legendtext')).map(e => e.textContent);
   if (!same(legend(el), legend(fresh))) diffs.push(`legend: ${legend(el).join(' | ')} vs ${legend(fresh).join(' | ')}`);
@@ -156,12 +152,13 @@ COMPARE_WITH_FRESH_DRAW = (
 }"""
 )
 
-GO_TO_FRAME = """
+# Take the chart to step k, as its player does, and wait until it is drawn there.
+GO_TO_STEP = """
 async (el, k) => {
-  const name = el.layout.sliders[0].steps[k].args[0][0];
-  await Plotly.animate(el, [name], {mode: 'immediate', frame: {duration: 0, redraw: false},
-                                    transition: {duration: 0}});
-  return name;
+  const player = el.__optiviz.player;
+  player.goto(k, {report: false, pause: true});
+  while (Number(el.dataset.optivizStep) !== k || player.busy) await new Promise(r => setTimeout(r, 20));
+  return k;
 }
 """
 

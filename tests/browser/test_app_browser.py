@@ -17,13 +17,13 @@ import pytest
 
 from benchmarks._browser import SCREENSHOT_DIR, assert_no_exception, screenshot, wait_for_idle
 from tests.browser._probes import (
-    ANIMATION_STATE,
     CHART_SUMMARY,
     CLICK_TARGET,
     COMPARE_FIND_ARRAY_ATTRIBUTES,
     COMPARE_WITH_FRESH_DRAW,
-    GO_TO_FRAME,
+    GO_TO_STEP,
     PATHS,
+    PLAYER_STATE,
     STARTS,
 )
 
@@ -116,9 +116,9 @@ def test_page_loads_with_the_chart_and_no_exception(page: Any, app_url: str) -> 
     assert summary["surface"] == {"type": "heatmap", "opacity": 0, "points": 41 * 41}, summary["surface"]
     assert len(summary["paths"]) == 4, f"expected the four default runs' paths: {summary['paths']}"
     assert all(p["points"] > 10 for p in summary["paths"]), f"a path is (nearly) empty: {summary['paths']}"
-    # The slider names at most 50 of the frames (each step costs SVG nodes on every redraw).
-    assert summary["frames"] > 1 and 1 < summary["sliderSteps"] <= min(summary["frames"], 50), summary
-    assert page.locator(".updatemenu-button", has_text="Play").count() == 1, "no ▶ Play button"
+    # Played back by optiviz's own controls from every step's position: no Plotly frames, buttons or slider.
+    assert summary["frames"] == 0 and summary["plotlyControls"] == 0, summary
+    assert summary["player"] == "step 0 of 1,000", summary
     assert summary["clickmode"] == "event", summary["clickmode"]
 
     screenshot(page, "app_loaded")
@@ -181,7 +181,7 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     chart = _open_app(page, app_url)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "new"
     step = 20
-    frame = chart.evaluate(GO_TO_FRAME, step)
+    chart.evaluate(GO_TO_STEP, step)
     chart.evaluate("el => { el.__sameElement = true; }")
     _nudge_lr_and_wait_for_the_chart(page, chart)
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
@@ -192,8 +192,7 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     loss_chart = page.locator(".js-plotly-plot >> nth=1")
     assert loss_chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
     assert loss_chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
-    assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
-    assert chart.evaluate("el => el._fullLayout.sliders[0]._input.steps[20].args[0][0]") == frame
+    assert chart.evaluate(PLAYER_STATE)["step"] == step, "the viewed step was reset"
     assert_no_exception(page)
 
 
@@ -253,14 +252,15 @@ def test_a_new_surface_redraws_the_whole_chart(page: Any, app_url: str) -> None:
 
 
 def test_an_interrupted_in_place_update_is_drawn_again_in_full(page: Any, app_url: str) -> None:
-    """Plotly rejects an animation that another interrupts (the user pressing Play or dragging the step
-    slider during an update): the chart must not be left half updated. The interruption is simulated by
-    making the update's first Plotly.animate reject as Plotly's does (with undefined)."""
+    """Plotly rejects an animation that another interrupts (the user pressing Play or scrubbing during an
+    update): the chart must not be left half updated. The interruption is simulated by making the main
+    chart's next Plotly.animate (the in-place update's) reject as Plotly's does (with undefined)."""
     chart = _open_app(page, app_url)
     page.evaluate("""() => {
       const animate = Plotly.animate;
+      const main = document.querySelector('.js-plotly-plot');
       Plotly.animate = function (gd, frames, opts) {
-        if (frames && frames.data && !window.__interrupted) {  // the in-place update's data, once
+        if (gd === main && frames && frames.data && !window.__interrupted) {  // the update's data, once
           window.__interrupted = true;
           animate.call(this, gd, frames, opts);
           return Promise.reject(undefined);
@@ -278,11 +278,11 @@ def test_an_interrupted_in_place_update_is_drawn_again_in_full(page: Any, app_ur
 
 
 def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str) -> None:
-    """Arrows (or moments) switched on while paused at a step: new traces, so Plotly.react, which starts
-    the animation over; the chart goes back to the step the user was looking at, as a fresh draw there."""
+    """Arrows (or moments) switched on while paused at a step: new traces, so Plotly.react; the chart stays
+    at the step the user was looking at, as a fresh draw there."""
     chart = _open_app(page, app_url)
     step = 20
-    frame = chart.evaluate(GO_TO_FRAME, step)
+    chart.evaluate(GO_TO_STEP, step)
     revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
     page.get_by_text("Arrows", exact=True).click()
     page.wait_for_function(
@@ -292,8 +292,7 @@ def test_switching_arrows_on_keeps_the_step_being_viewed(page: Any, app_url: str
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     assert chart.evaluate("el => el.dataset.optivizUpdate") == "react"
     assert chart.evaluate("el => el.data.some(t => (t.name || '').includes('update'))"), "no arrows drawn"
-    assert chart.evaluate("el => el.layout.sliders[0].active") == step, "the viewed step was reset"
-    assert chart.evaluate(f"el => el.layout.sliders[0].steps[{step}].args[0][0]") == frame
+    assert chart.evaluate(PLAYER_STATE)["step"] == step, "the viewed step was reset"
     assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
     screenshot(page, "app_arrows_at_step")
     assert_no_exception(page)
@@ -413,53 +412,35 @@ def test_narrow_screens_stack_the_panels_and_follow_resizes(page: Any, app_url: 
     assert_no_exception(page)
 
 
-def test_play_button_advances_the_animation(page: Any, app_url: str) -> None:
+def test_play_advances_and_pause_holds_with_no_page_error(page: Any, app_url: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"{error!r}"))
     chart = _open_app(page, app_url)
-    play = page.locator(".updatemenu-button", has_text="Play")
-    pause = page.locator(".updatemenu-button", has_text="Pause")
-    assert play.count() == 1, "no ▶ Play button on the main chart"
-    before = chart.evaluate(ANIMATION_STATE)
-    assert before["active"] == 0, f"the animation does not start at step 0: {before}"
+    play = page.locator(".optiviz-play").first
+    before = chart.evaluate(PLAYER_STATE)
+    assert before["step"] == 0 and not before["playing"], before
     screenshot(page, "app_play_before")
-
     play.click()
-    try:  # a few frames in (frames are 100 ms or less; allow a slow machine 10 s)
-        page.wait_for_function(
-            "() => { const el = document.querySelector('.js-plotly-plot');"
-            "  return (el.layout.sliders[0].active ?? 0) >= 3; }",
-            timeout=10_000,
-            polling=50,
-        )
-    except Exception:  # playwright's TimeoutError: the assertion below reports the state
-        pass
-    playing = chart.evaluate(ANIMATION_STATE)
+    page.wait_for_function("() => Number(document.querySelector('.js-plotly-plot').dataset.optivizStep) >= 30",
+                           timeout=15_000, polling=50)
+    playing = chart.evaluate(PLAYER_STATE)
     screenshot(page, "app_play_after")
-    assert playing["active"] is not None and playing["active"] > before["active"], (
-        f"layout.sliders[0].active did not advance after Play: before={before!r} after={playing!r}"
-    )
-    assert playing["frame"] is not None, f"Plotly shows no animation frame after Play: {playing!r}"
-
-    if pause.count():  # Pause holds the frame
-        pause.click()
-        page.wait_for_timeout(300)
-        held = chart.evaluate(ANIMATION_STATE)
-        page.wait_for_timeout(700)
-        assert chart.evaluate(ANIMATION_STATE)["active"] == held["active"], "the animation went on after Pause"
-    # Pause, a click on the step slider and Play again each interrupt a running animation: Plotly rejects
-    # the interrupted animation's promise, which must not surface as a page error.
-    play.click()
+    assert playing["playing"] and playing["step"] >= 30, playing
+    play.click()  # pause
     page.wait_for_timeout(300)
-    rail = page.locator(".slider-rail-rect").first
-    box = rail.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
+    held = chart.evaluate(PLAYER_STATE)
+    page.wait_for_timeout(700)
+    assert not held["playing"] and chart.evaluate(PLAYER_STATE)["step"] == held["step"], "it went on after Pause"
+    # Play, scrub while it plays, play again, pause: nothing may surface as a page error.
     play.click()
     page.wait_for_timeout(200)
+    scrub = page.locator(".optiviz-scrub").first
+    box = scrub.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
     play.click()
     page.wait_for_timeout(300)
-    pause.click()
-    page.wait_for_timeout(500)
+    play.click()
+    wait_for_idle(page)
     assert not errors, f"page errors while playing: {errors}"
     assert_no_exception(page)
 
@@ -533,10 +514,10 @@ def test_exported_html_plays_offline(browser: Any, tmp_path: Any) -> None:
         page.on("request", lambda r: requests.append(r.url))
         page.goto(path.as_uri())
         page.wait_for_selector(".js-plotly-plot", timeout=30_000)
-        active = "() => document.querySelector('.js-plotly-plot').layout.sliders[0].active"
-        assert page.evaluate(active) == 0
-        page.locator(".updatemenu-button", has_text="Play").click()
-        page.wait_for_function(f"({active})() > 2", timeout=15_000)
+        step = "() => Number(document.querySelector('.js-plotly-plot').dataset.optivizStep)"
+        page.wait_for_function(f"({step})() === 0", timeout=15_000)
+        page.locator(".optiviz-play").click()
+        page.wait_for_function(f"({step})() > 2", timeout=15_000)
         screenshot(page, "export_html_playing")
     finally:
         context.close()

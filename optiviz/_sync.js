@@ -1,0 +1,26 @@
+// optiviz's sync element (chart.py's sync): draws nothing; passes the page's requests to its charts through
+// window.__optivizBus (see _plotly_chart.js). A step is asked for each time it changes (the Explain picker,
+// a link's step=); the last one is kept for a chart that is drawn later.
+
+function pageBus() {
+  if (!window.__optivizBus) {
+    const bus = new EventTarget();
+    bus.requested = null;
+    bus.previewing = null;
+    window.__optivizBus = bus;
+  }
+  return window.__optivizBus;
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  if (!data) return undefined;
+  const bus = pageBus();
+  const seen = parentElement.__optivizSync || (parentElement.__optivizSync = { step: null });
+  if (data.step !== seen.step) {
+    seen.step = data.step;
+    bus.requested = data.step;
+    bus.dispatchEvent(new CustomEvent("goto", { detail: { t: data.step } }));
+  }
+  return undefined;
+}
