@@ -29,7 +29,7 @@ VIEWS = [
     share.View(),
     share.View(surface="beale", start=(1.0, 1.5), steps=700, noise=0.25, seed=9,
                runs=(optiviz.RunSpec("adam", lr=0.05, betas=(0.9, 0.9)), optiviz.RunSpec("adam", lr=0.05)),
-               show=frozenset({"arrows", "3d"})),
+               show=frozenset({"arrows", "3d"}), step=250),
     share.View(surface="quadratic", surface_params=(("angle", 30.0), ("kappa", 50.0)), start=(-5.0, -2.0),
                runs=(optiviz.RunSpec("sgd", lr=0.0123, momentum=0.9, nesterov=True),
                      optiviz.RunSpec("rmsprop", lr=0.01, centered=True, eps_inside_sqrt=True),
@@ -149,3 +149,30 @@ def test_a_bad_link_shows_one_message_and_keeps_the_rest():
 def test_every_surface_link_opens():
     for name in surfaces.names():
         _app({"surface": name})
+
+
+def test_a_links_step_reaches_the_chart_and_comes_back_in_the_address():
+    at = _app({"step": "25", "steps": "200"})
+    assert at.session_state["view_step"] == 25
+    sync = [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.sync"]
+    assert len(sync) == 1 and json.loads(sync[0].proto.json) == {"step": 25}
+    assert at.query_params["step"] == "25"
+
+
+@pytest.mark.parametrize(("step", "message"), [
+    ("-3", "'-3' is not a step: steps are whole numbers from 0 to 200"),
+    ("201", "'201' is past the last step, 200"),
+    ("nan", "'nan' is not a finite number"),
+    ("2.5", "'2.5' is not a step"),
+])
+def test_a_bad_step_is_named_and_the_chart_starts_at_0(step, message):
+    at = _app({"step": step, "steps": "200"})
+    (warning,) = [w.value for w in at.warning]
+    assert f"`step={step}`: {message}" in warning and "using 0." in warning
+    assert at.session_state["view_step"] == 0 and "step" not in at.query_params
+
+
+def test_fewer_steps_bring_the_step_shown_within_them():
+    at = _app({"step": "150", "steps": "200"})
+    at.slider(key="steps").set_value(100).run()
+    assert at.session_state["view_step"] == 100 and at.query_params["step"] == "100"
