@@ -7,6 +7,7 @@ from pathlib import Path
 
 _HERE = Path(__file__).parent
 
-CHART_JS = (_HERE / "_plotly_chart.js").read_text(encoding="utf-8")
+_CODEC_JS = (_HERE / "_codec.js").read_text(encoding="utf-8")  # the packed arrays' decoder, shared
+CHART_JS = _CODEC_JS + (_HERE / "_plotly_chart.js").read_text(encoding="utf-8")
 CHART_CSS = (_HERE / "_chart.css").read_text(encoding="utf-8")
 SYNC_JS = (_HERE / "_sync.js").read_text(encoding="utf-8")

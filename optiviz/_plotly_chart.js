@@ -144,30 +144,7 @@ function pageBus() {
 
 // ------------------------------------------------------------------------------------------ packed arrays
 
-async function inflate(b64) {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-// optiviz/_codec.py's decode: columns of float64, NaN where a value was missing.
-async function decodeColumns(packed) {
-  const bytes = await inflate(packed.b64);
-  const count = bytes.length / 4;
-  const out = [];
-  let at = 0;
-  for (const [n, lo, hi, bits] of packed.columns) {
-    const top = 2 ** bits - 2;
-    const values = new Float64Array(n);
-    let q = 0;
-    for (let i = 0; i < n; i++, at++) {
-      q += (bytes[at] | (bytes[count + at] << 8) | (bytes[2 * count + at] << 16) | (bytes[3 * count + at] << 24));
-      values[i] = q === top + 1 ? NaN : lo + (q / top) * (hi - lo);
-    }
-    out.push(values);
-  }
-  return out;
-}
+// inflate and decodeColumns: _codec.js, in front of this file.
 
 // optiviz/_codec.py's unpack: one array, mapped back from its scale.
 async function unpackArray(a) {
