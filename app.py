@@ -101,6 +101,7 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
 ui.explain_panel(sim, labels, colors, settings.run_ids)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
 chart.sync(step=st.session_state["view_step"])  # the step the charts show (Explain's, a link's)
+chart.previews(ui.preview_data(settings))  # the edited run's sliders, previewed while dragged
 
 if show_3d:
     with surface3d_slot:

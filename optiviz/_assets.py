@@ -11,3 +11,4 @@ _CODEC_JS = (_HERE / "_codec.js").read_text(encoding="utf-8")  # the packed arra
 CHART_JS = _CODEC_JS + (_HERE / "_plotly_chart.js").read_text(encoding="utf-8")
 CHART_CSS = (_HERE / "_chart.css").read_text(encoding="utf-8")
 SYNC_JS = (_HERE / "_sync.js").read_text(encoding="utf-8")
+PREVIEWS_JS = _CODEC_JS + (_HERE / "_previews.js").read_text(encoding="utf-8")

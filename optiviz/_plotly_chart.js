@@ -625,6 +625,118 @@ function stepFrame(pb, t) {
   return { data, traces };
 }
 
+// ------------------------------------------------------------------------------------------ previews
+
+// A run's previewed path (trajectory chart) or loss curve (loss chart, its first panel), drawn on a canvas over
+// the plot while a slider is dragged: a few points, no Plotly call, so it follows the pointer. Cleared when
+// the chart redraws or the slider is back at its value.
+class PreviewLayer {
+  constructor(chart) {
+    this.chart = chart;
+    this.canvas = null;
+  }
+
+  // [[x, y] in pixels over the plot area, or null for a break], and the plot area; null if nothing to draw.
+  project(detail) {
+    const fl = this.chart.gd._fullLayout;
+    if (!fl || !fl.xaxis || !fl.yaxis) return null;
+    const xa = fl.xaxis;
+    const ya = fl.yaxis;
+    let xs;
+    let ys;
+    if (this.chart.player && this.chart.player.pb) {
+      if (!detail.path || detail.run >= this.chart.player.pb.runs.length) return null;
+      xs = detail.path.x;
+      ys = detail.path.y;
+    } else if (this.chart.cursors) {
+      if (!detail.loss) return null;
+      xs = detail.loss.steps;
+      const logged = detail.lossScale === "log";
+      // the loss panel's axis is log where the values are log10(f − f*)
+      ys = Array.from(detail.loss.y, (v) => (logged && ya.type !== "log" ? 10 ** v : v));
+      if (logged && ya.type === "log") {
+        const pts = Array.from(xs, (x, i) => (Number.isFinite(ys[i]) ? [xa._offset + xa.c2p(x), ya._offset + ya.l2p(ys[i])] : null));
+        return { points: pts, area: [xa._offset, ya._offset, xa._length, ya._length] };
+      }
+    } else {
+      return null;
+    }
+    const points = Array.from(xs, (x, i) => (Number.isFinite(x) && Number.isFinite(ys[i])
+      ? [xa._offset + xa.c2p(x), ya._offset + ya.c2p(ys[i])] : null));
+    return { points, area: [xa._offset, ya._offset, xa._length, ya._length] };
+  }
+
+  show(detail) {
+    const projected = this.project(detail);
+    if (!projected) return this.clear();
+    const gd = this.chart.gd;
+    if (!this.canvas) {
+      this.canvas = document.createElement("canvas");
+      this.canvas.className = "optiviz-preview";
+      this.chart.root.appendChild(this.canvas);
+    }
+    const canvas = this.canvas;
+    const ratio = window.devicePixelRatio || 1;
+    const width = gd.clientWidth;
+    const height = gd.clientHeight;
+    canvas.style.cssText = `position:absolute;left:${gd.offsetLeft}px;top:${gd.offsetTop}px;width:${width}px;`
+      + `height:${height}px;pointer-events:none`;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+    }
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const [left, top, w, h] = projected.area;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, w, h);
+    ctx.clip();
+    const trace = () => {
+      ctx.beginPath();
+      let open = false;
+      for (const p of projected.points) {
+        if (p === null) {
+          open = false;
+        } else if (open) {
+          ctx.lineTo(p[0], p[1]);
+        } else {
+          ctx.moveTo(p[0], p[1]);
+          open = true;
+        }
+      }
+    };
+    ctx.lineJoin = "round";
+    ctx.lineCap = "round";
+    trace();
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.85)";
+    ctx.lineWidth = 6;
+    ctx.stroke();
+    trace();
+    ctx.strokeStyle = detail.color || "#0f172a";
+    ctx.lineWidth = 2.5;
+    ctx.stroke();
+    ctx.restore();
+    // read by the tests and the drag benchmark
+    const drawn = detail.path || detail.loss;
+    this.shown = { label: detail.label, value: detail.value, steps: Array.from(drawn.steps),
+                   x: Array.from(detail.path ? drawn.x : drawn.steps), y: Array.from(drawn.y) };
+    gd.dataset.optivizPreview = `${detail.label}=${detail.value}`;
+    pageBus().previewDrawnAt = performance.now();
+    return undefined;
+  }
+
+  clear() {
+    if (this.canvas) {
+      this.canvas.remove();
+      this.canvas = null;
+    }
+    this.shown = null;
+    delete this.chart.gd.dataset.optivizPreview;
+  }
+}
+
 // ------------------------------------------------------------------------------------------ the chart
 
 function createChart(parentElement) {
@@ -656,13 +768,20 @@ function createChart(parentElement) {
       chart.player.goto(event.detail.t, { report: false, pause: true });
     }
   };
+  chart.preview = new PreviewLayer(chart);
+  const onPreview = (event) => chart.preview.show(event.detail);
+  const onPreviewEnd = () => chart.preview.clear();
   const bus = pageBus();
   bus.addEventListener("step", onStep);
   bus.addEventListener("goto", onGoto);
+  bus.addEventListener("preview", onPreview);
+  bus.addEventListener("preview-end", onPreviewEnd);
   root.addEventListener("keydown", (event) => chart.player && chart.player.onKey(event));
   chart.dispose = () => {
     bus.removeEventListener("step", onStep);
     bus.removeEventListener("goto", onGoto);
+    bus.removeEventListener("preview", onPreview);
+    bus.removeEventListener("preview-end", onPreviewEnd);
     if (chart.player) chart.player.pause();
     if (chart.resizer) chart.resizer.disconnect();
     if (window.Plotly && chart.drawn) window.Plotly.purge(gd);

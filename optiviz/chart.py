@@ -23,7 +23,7 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from ._assets import CHART_CSS, CHART_JS, SYNC_JS
+from ._assets import CHART_CSS, CHART_JS, PREVIEWS_JS, SYNC_JS
 from ._plotly import pio, plotly
 
 _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
@@ -75,6 +75,16 @@ def plotly_chart(figure_text: str, *, key: str, config: dict | None = None,
 
 
 _sync_component = st.components.v2.component("optiviz.sync", js=SYNC_JS, isolate_styles=False)
+
+
+_previews_component = st.components.v2.component("optiviz.previews", js=PREVIEWS_JS, isolate_styles=False)
+
+
+def previews(data: dict | None, *, key: str = "optiviz_previews") -> Any:
+    """The edited run's previews (``optiviz.previews.previews``' dict, plus the run's ``color``), held by an
+    element that draws nothing: while one of that run's grid sliders is dragged, the charts draw the path and
+    the loss curve for the value under the pointer. None: no run is edited."""
+    return _previews_component(data=data, key=key, height=0)
 
 
 def sync(*, step: int, key: str = "optiviz_sync") -> Any:

@@ -21,7 +21,7 @@ import streamlit as st
 
 import surfaces
 
-from . import chart, export, figures, share
+from . import chart, export, figures, previews, share
 from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
@@ -78,6 +78,7 @@ def ensure_compiled() -> bool:
     labels = tuple(run_label(spec) for spec in scenario.runs)
     colors = tuple(figures.color(i) for i in range(len(labels)))
     figure_texts(scenario, labels, colors, False, True)
+    _previews_of(scenario, 0)  # run 1 is the one edited at first
     gc.freeze()
     return True
 
@@ -109,7 +110,31 @@ def figure_texts(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str,
     return chart.figure_json(traj), chart.figure_json(loss)
 
 
-@st.cache_data(max_entries=2, ttl=120, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+@st.cache_data(max_entries=32, show_spinner=False)
+def _preview_family(key: tuple, _scenario: Scenario, _spec: RunSpec, name: str) -> dict:
+    """One slider's previews: a few hundred runs, packed to ~30 KB. Keyed by ``previews.family_key``, the
+    scenario without its runs and the edited run without that slider's value: moving another run, or
+    releasing this slider, leaves the families that do not depend on it in the cache (after η is released,
+    η's own family is the same)."""
+    return previews.family(_scenario, _spec, name)
+
+
+def preview_data(settings: Settings) -> dict | None:
+    """The previews of the run whose controls the sidebar shows, for ``chart.previews``; None if that run is
+    not in the scenario (its settings are refused) or there is none."""
+    rid = st.session_state.get("edit_run")
+    if settings.scenario is None or rid not in settings.run_ids:
+        return None
+    k = settings.run_ids.index(rid)
+    return {**_previews_of(settings.scenario, k), "color": figures.color(settings.run_indices[k])}
+
+
+def _previews_of(scenario: Scenario, k: int) -> dict:
+    return previews.previews(scenario, k, families=lambda sc, spec, name: _preview_family(
+        previews.family_key(sc, spec, name), sc, spec, name))
+
+
+@st.cache_data(max_entries=8, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
 def surface3d_text(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...]) -> str:
     """The 3D view's figure as JSON text (cached like :func:`figure_texts`: reruns that change nothing
     in the runs, a toggle or the Explain panel say, do not rebuild it)."""

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import surfaces
 from optiviz import controls as C
+from optiviz import figures
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -393,18 +394,42 @@ def test_a_click_on_the_contour_gives_a_clean_start(point, want):
 
 
 def test_the_default_view_is_built_once_at_startup_and_the_first_visitor_finds_it_cached(monkeypatch):
-    """``ui.ensure_compiled`` builds the default view's figures before any session goes on (a class opens
-    the default link together); the page at the defaults is then a cache hit, not a second build."""
+    """``ui.ensure_compiled`` builds the default view's figures and run 1's previews before any session goes on
+    (a class opens the default link together); the page at the defaults is then a cache hit, not a second
+    build."""
     import streamlit as st
 
-    from optiviz import figures, ui
+    from optiviz import figures, previews, ui
 
-    builds = []
-    real = figures.create_trajectory_figure
+    builds, families = [], []
+    real, real_family = figures.create_trajectory_figure, previews.family
     monkeypatch.setattr(figures, "create_trajectory_figure", lambda *a, **k: builds.append(1) or real(*a, **k))
+    monkeypatch.setattr(previews, "family", lambda *a, **k: families.append(a[2]) or real_family(*a, **k))
     st.cache_resource.clear()
     st.cache_data.clear()
     ui.ensure_compiled()
-    assert len(builds) == 1
+    assert len(builds) == 1 and families == ["lr", "beta1", "beta2", "eps"]
     _run()
-    assert len(builds) == 1
+    assert len(builds) == 1 and len(families) == 4
+
+
+def _previews(at):
+    [element] = [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.previews"]
+    return json.loads(element.proto.json)
+
+
+def test_the_edited_runs_sliders_are_previewed_with_the_sliders_own_options(at):
+    """The page maps a dragged slider's position to a value through each family's ``options``: they must be
+    the sidebar slider's options, in order, for whichever run is edited."""
+    for rid, names in ((0, ["lr", "beta1", "beta2", "eps"]), (1, ["lr", "alpha", "momentum", "eps"])):
+        _edit(at, rid)
+        data = _previews(at)
+        assert data["run"] == rid and list(data["params"]) == names
+        assert data["color"] == figures.color(rid)
+        for name, entry in data["params"].items():
+            slider = at.select_slider(key=f"r{rid}.{name}")
+            assert entry["current"] == slider.value
+            assert [C.fmt_number(v) for v in entry["options"]] == list(slider.options)
+    at.select_slider(key="r1.lr").set_value(0.02)  # a release: the family for η is the same, current moves
+    _run(at)
+    assert _previews(at)["params"]["lr"]["current"] == 0.02
