@@ -23,6 +23,11 @@ two charts and run 1's learning-rate slider with no other element. Usage::
     python benchmarks/bench_browser.py --app benchmarks/crowded_app.py --slider-index 2   # a control page
     python benchmarks/bench_browser.py --app benchmarks/charts_app.py --slider-index 0    # the other control
     python benchmarks/bench_browser.py --slider-index 2 --without-chart-work   # diagnostic: the page minus Plotly
+    python benchmarks/bench_browser.py --drag --repeats 5   # previews: pointer move -> preview drawn
+
+With ``--drag`` it drags optiviz's η, β₁, β₂ and ε sliders instead (the previews: the path for the value under
+the pointer, drawn before the slider is released) and prints, last, ``drag preview: A ms median; minimal page
+slider->redraw: B ms; ratio A/B`` (goal: ratio <= 0.5).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 from benchmarks import _browser
 
 GOAL_RATIO = 1.5
+#: --drag: a preview at least twice as fast as the fastest possible Streamlit rerun.
+DRAG_GOAL_RATIO = 0.5
 
 # Installed once per page. Every Plotly chart (`.js-plotly-plot`, also ones created later: a MutationObserver
 # hooks them before their first draw ends) reports `plotly_afterplot`; a chart that says when an update is
@@ -195,6 +202,101 @@ def _measure_once(target: Target, timeout_ms: float) -> float:
     return float(page.evaluate(_RESULT))
 
 
+# --drag: pointer moves on a slider's thumb, and the previews drawn, in the page's clock.
+_DRAG_PROBE = """
+() => {
+  const s = window.__ovDrag = {moves: [], drawn: []};
+  document.addEventListener('pointermove', () => s.moves.push(performance.now()), true);
+  const bus = window.__optivizBus;
+  bus.addEventListener('preview', e => {
+    // the chart draws it synchronously, in the same handler chain: read the time once it has
+    queueMicrotask(() => s.drawn.push([bus.previewDrawnAt, e.detail.label, e.detail.value]));
+  });
+}
+"""
+# For each preview drawn: the time from the last pointer move before it.
+_DRAG_RESULT = """
+() => {
+  const s = window.__ovDrag;
+  return s.drawn.map(([t, label, value]) => {
+    const before = s.moves.filter(m => m <= t);
+    return before.length ? [label, value, t - before[before.length - 1]] : null;
+  }).filter(Boolean);
+}
+"""
+DRAG_LABELS = ("lr (η)", "beta1 (β₁)", "beta2 (β₂)", "eps (ε)")
+
+
+def _drag(page: Any, label: str, moves: int, timeout_ms: float) -> None:
+    """Drag the sidebar slider labelled ``label`` across a third of its track, in ``moves`` pointer moves, then
+    back where it was, and release (the value is then unchanged: no rerun)."""
+    slider = page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
+        has=page.locator("[data-testid=stWidgetLabel]", has_text=label))
+    thumb = slider.locator("[data-testid=stSliderThumbValue]").locator("..").first
+    thumb.scroll_into_view_if_needed()
+    track = slider.first.bounding_box()
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    direction = -1 if x > track["x"] + track["width"] / 2 else 1
+    page.mouse.move(x, y)
+    page.mouse.down()
+    span = direction * track["width"] / 3
+    for k in range(1, moves + 1):
+        page.mouse.move(x + span * k / moves, y)
+        page.wait_for_timeout(30)
+    for k in range(moves - 1, -1, -1):
+        page.mouse.move(x + span * k / moves, y)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    _browser.wait_for_idle(page, timeout_ms=timeout_ms)
+
+
+def drag_main(args: argparse.Namespace) -> int:
+    """Drag each of optiviz's η, β₁, β₂ and ε sliders: pointer move -> preview drawn, against the minimal
+    page's slider -> redraw measured in the same run."""
+    from playwright.sync_api import sync_playwright
+
+    timeout_ms = args.timeout * 1000.0
+    peer = Target("minimal", Path(args.peer), 0)
+    app = Target("optiviz", Path("app.py"), 0)
+    times: list[float] = []
+    per_slider: dict[str, list[float]] = {}
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(_browser.serve(t.script, timeout=args.timeout)) for t in (app, peer)]
+        playwright = stack.enter_context(sync_playwright())
+        browser = _browser.launch_chromium(playwright)
+        stack.callback(browser.close)
+        _open(app, browser, urls[0], timeout_ms)
+        _open(peer, browser, urls[1], timeout_ms)
+        page = app.page
+        page.evaluate(_DRAG_PROBE)
+        for _ in range(args.warmup):
+            _measure_once(peer, timeout_ms)
+        for _ in range(args.repeats):
+            for label in DRAG_LABELS:
+                _drag(page, label, args.moves, timeout_ms)
+            peer.times_ms.append(_measure_once(peer, timeout_ms))
+        _browser.assert_no_exception(page)
+        for label, _value, ms in page.evaluate(_DRAG_RESULT):
+            times.append(ms)
+            per_slider.setdefault(label, []).append(ms)
+        version = browser.version
+    if not times:
+        print("drag preview: no preview was drawn", file=sys.stderr)
+        return 1
+    print("optiviz drag benchmark: pointer move on a slider -> the preview drawn (ms, lower is better)")
+    print(f"chromium {version}, python {platform.python_version()}, {args.repeats} drags of each of "
+          f"{', '.join(DRAG_LABELS)} ({args.moves} moves each way); the minimal page's slider {args.repeats} times")
+    for label, values in per_slider.items():
+        print(f"  {label:<12} median {statistics.median(values):6.1f}  p90 {_percentile(values, 90):6.1f}  "
+              f"max {max(values):6.1f}  (n={len(values)})")
+    a, b = statistics.median(times), statistics.median(peer.times_ms)
+    verdict = "meets" if a / b <= DRAG_GOAL_RATIO else "misses"
+    print(f"goal: ratio <= {DRAG_GOAL_RATIO} ({verdict} it)")
+    print(f"drag preview: {a:.1f} ms median; minimal page slider->redraw: {b:.1f} ms; ratio {a / b:.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Slider-to-redraw latency of optiviz vs a minimal one-slider one-chart Streamlit page, "
@@ -207,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slider-index", type=int, default=0, help="which slider of --app to move (default: 0)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for startup and each redraw")
     parser.add_argument("--screenshots", action="store_true", help="save tests/browser/screenshots/bench_*.png")
+    parser.add_argument("--drag", action="store_true",
+                        help="instead: drag optiviz's lr, beta1, beta2 and eps sliders and time each pointer move to "
+                        "the preview drawn, against the minimal page's slider -> redraw (goal: ratio <= 0.5)")
+    parser.add_argument("--moves", type=int, default=12, help="--drag: pointer moves each way per drag (12)")
     parser.add_argument("--without-chart-work", action="store_true",
                         help="diagnostic, not the benchmark: optiviz's charts report each update without "
                         "redrawing (no Plotly work), which measures what the rest of the page costs")
@@ -218,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     if reason is not None:
         print(reason.replace("browser tests skipped", "bench_browser cannot run"), file=sys.stderr)
         return 2
+    if args.drag:
+        return drag_main(args)
     from playwright.sync_api import sync_playwright
 
     root = _browser.REPO_ROOT

@@ -46,3 +46,14 @@ def test_the_floor_diagnostic_is_labelled_as_such():
     out = _bench("--slider-index", "2", "--without-chart-work")
     assert "DIAGNOSTIC (--without-chart-work)" in out, out
     assert "the goal" not in out.splitlines()[-1], out  # no verdict: it is not the benchmark
+
+
+def test_the_drag_benchmark_sees_a_preview_for_each_slider():
+    """--drag: every one of the four sliders drew previews (a slider that drew none would have no row), and the
+    last line is the one the README quotes. Times are printed, never asserted."""
+    out = _bench("--drag", "--moves", "4")
+    for label in ("lr (η)", "beta1 (β₁)", "beta2 (β₂)", "eps (ε)"):
+        row = next((line for line in out.splitlines() if line.strip().startswith(label)), None)
+        assert row is not None and int(row.rsplit("n=", 1)[1].rstrip(")")) >= 2, out
+    last = out.splitlines()[-1]
+    assert last.startswith("drag preview: ") and "minimal page slider->redraw: " in last and "; ratio " in last, out
