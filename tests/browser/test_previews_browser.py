@@ -15,7 +15,8 @@ from tests.browser.test_app_browser import REDRAW_TIMEOUT_MS
 from tests.browser.test_playback_browser import _open
 
 # The preview each chart shows (null when none), from the chart component's own state.
-_SHOWN = "() => Array.from(document.querySelectorAll('.js-plotly-plot')).slice(0, 2).map(gd => gd.__optiviz.preview.shown)"
+_SHOWN = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).slice(0, 2)"
+          ".map(gd => gd.__optiviz.preview.shown)")
 # Run 0's full path as the main chart draws it, from Plotly's data.
 _RUN0_PATH = """
 gd => {
