@@ -7,8 +7,10 @@ from pathlib import Path
 
 _HERE = Path(__file__).parent
 
-_CODEC_JS = (_HERE / "_codec.js").read_text(encoding="utf-8")  # the packed arrays' decoder, shared
-CHART_JS = _CODEC_JS + (_HERE / "_plotly_chart.js").read_text(encoding="utf-8")
+# Shared by the scripts below, put in front of each: the page's bus, and the packed arrays' decoder.
+_BUS_JS = (_HERE / "_bus.js").read_text(encoding="utf-8")
+_CODEC_JS = (_HERE / "_codec.js").read_text(encoding="utf-8")
+CHART_JS = _BUS_JS + _CODEC_JS + (_HERE / "_plotly_chart.js").read_text(encoding="utf-8")
 CHART_CSS = (_HERE / "_chart.css").read_text(encoding="utf-8")
-SYNC_JS = (_HERE / "_sync.js").read_text(encoding="utf-8")
-PREVIEWS_JS = _CODEC_JS + (_HERE / "_previews.js").read_text(encoding="utf-8")
+SYNC_JS = _BUS_JS + (_HERE / "_sync.js").read_text(encoding="utf-8")
+PREVIEWS_JS = _BUS_JS + _CODEC_JS + (_HERE / "_previews.js").read_text(encoding="utf-8")

@@ -130,17 +130,7 @@ function loadPlotly(url) {
 
 // ------------------------------------------------------------------------------------------ the bus
 
-// One per page: the trajectory chart says which step it shows ("step"), the sync element asks for a step
-// ("goto"; the last request is kept for a chart drawn later) or a preview ("preview", "preview-end").
-function pageBus() {
-  if (!window.__optivizBus) {
-    const bus = new EventTarget();
-    bus.requested = null;
-    bus.previewing = null;
-    window.__optivizBus = bus;
-  }
-  return window.__optivizBus;
-}
+// pageBus: _bus.js, in front of this file.
 
 // ------------------------------------------------------------------------------------------ packed arrays
 

@@ -5,15 +5,7 @@
 // window.__optivizBus, to draw that run's previewed path and loss curve ("preview"); at the slider's current
 // value, to stop ("preview-end"). Once the slider is released, Python reruns and the charts redraw.
 
-function pageBus() {
-  if (!window.__optivizBus) {
-    const bus = new EventTarget();
-    bus.requested = null;
-    bus.previewing = null;
-    window.__optivizBus = bus;
-  }
-  return window.__optivizBus;
-}
+// pageBus: _bus.js, in front of this file.
 
 // inflate and decodeColumns: _codec.js, in front of this file.
 

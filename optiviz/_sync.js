@@ -2,15 +2,7 @@
 // window.__optivizBus (see _plotly_chart.js). A step is asked for each time it changes (the Explain picker,
 // a link's step=); the last one is kept for a chart that is drawn later.
 
-function pageBus() {
-  if (!window.__optivizBus) {
-    const bus = new EventTarget();
-    bus.requested = null;
-    bus.previewing = null;
-    window.__optivizBus = bus;
-  }
-  return window.__optivizBus;
-}
+// pageBus: _bus.js, in front of this file.
 
 export default function (component) {
   const { data, parentElement } = component;
