@@ -6,7 +6,7 @@ are in ``optiviz.ui``, the figures in ``optiviz.figures``, the math in ``optiviz
 
 import streamlit as st
 
-from optiviz import chart, figures, ui
+from optiviz import chart, ui
 from optiviz.diagnosis import diagnose
 from optiviz.summary import display_rows, markdown_text, summarize
 
@@ -42,7 +42,7 @@ if settings.scenario is None:
 
 sim = ui.simulate_cached(settings.scenario)
 ui.view_step(settings.scenario.steps)
-colors = [figures.color(i) for i in settings.run_indices]
+colors = list(settings.colors)
 labels = list(settings.labels)
 
 # Why a run stopped, never moved, or shows an effective step of 1e9: said in words above the chart.

@@ -29,7 +29,7 @@ with st.sidebar:
     st.select_slider("lr (η)", ui._options(C.LR_GRID, f"r{rid}.lr"), key=f"r{rid}.lr", format_func=C.fmt_number)
 specs = [ui._spec_from_state(r)[0] for r in ss["run_ids"]]
 labels = figures.unique_labels([ui.run_label(s) for s in specs], numbers=list(range(1, len(specs) + 1)))
-colors = [figures.color(i) for i in range(len(specs))]
+colors = figures.run_colors([spec.optimizer for spec in specs])
 scenario = ui.scenario_from_state(ui.current_surface(), specs)
 traj_text, loss_text = ui.figure_texts(scenario, tuple(labels), tuple(colors), False, True)
 chart.plotly_chart(traj_text, key="trajectory_chart", on_click=lambda: None,

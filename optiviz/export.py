@@ -187,11 +187,11 @@ def to_html(
     """
     from ._assets import CHART_CSS, CHART_JS
     from ._plotly import plotly
-    from .figures import color, create_trajectory_figure, default_labels
+    from .figures import create_trajectory_figure, default_labels, run_colors
 
     fig = create_trajectory_figure(sim, labels=labels, colors=colors, arrows=arrows, moments=moments)
     labels = list(labels) if labels is not None else default_labels(sim)
-    colors = list(colors) if colors is not None else [color(i) for i in range(len(sim.runs))]
+    colors = list(colors) if colors is not None else run_colors([run.spec.optimizer for run in sim.runs])
     for trace in fig.to_dict()["data"]:  # nothing to click in a static page (in the app, a click sets the start)
         if trace.get("name") == "surface":
             trace["hovertemplate"] = trace["hovertemplate"].replace("<br><i>click to start here</i>", "")

@@ -30,18 +30,19 @@ __all__ = [
     "PALETTE",
     "SpecFigure",
     "SurfaceGrid",
-    "color",
     "create_loss_figure",
     "create_surface3d_figure",
     "create_trajectory_figure",
     "default_labels",
     "moment_series",
+    "optimizer_color",
+    "run_colors",
     "surface_grid",
     "trail_steps",
     "unique_labels",
 ]
 
-#: One colour per run, used in every panel.
+#: Colours for optimizers without one of their own (OPTIMIZER_COLORS).
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
 MAX_SERIES_POINTS = 1000
@@ -106,13 +107,42 @@ class SpecFigure(go.Figure):
         return go.Figure(self.unpacked())
 
 
-def color(i: int) -> str:
-    return PALETTE[i % len(PALETTE)]
+#: Each optimizer's colour, the same in every view and link (an optimizer not listed takes a palette colour
+#: by its name).
+OPTIMIZER_COLORS = {"adam": "#2563eb", "rmsprop": "#dc2626", "adagrad": "#16a34a", "sgd": "#9333ea",
+                    "adamw": "#ea580c"}
+#: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive).
+_SHADES = (0.0, -0.4, 0.45, -0.65, 0.25, -0.2, 0.65, -0.8)
+
+
+def _mix(hex_color: str, amount: float) -> str:
+    rgb = [int(hex_color[k:k + 2], 16) for k in (1, 3, 5)]
+    target = 255 if amount > 0 else 0
+    return "#" + "".join(f"{round(c + (target - c) * abs(amount)):02x}" for c in rgb)
+
+
+def optimizer_color(optimizer: str) -> str:
+    """``optimizer``'s colour in every view."""
+    if optimizer in OPTIMIZER_COLORS:
+        return OPTIMIZER_COLORS[optimizer]
+    return PALETTE[len(OPTIMIZER_COLORS) + sum(map(ord, optimizer)) % (len(PALETTE) - len(OPTIMIZER_COLORS))]
+
+
+def run_colors(optimizers: Sequence[str]) -> list[str]:
+    """The colour of each run, by its optimizer: the first run of an optimizer gets the optimizer's colour,
+    a second one a darker shade of it, a third a lighter one, and so on, in the order given."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in optimizers:
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        out.append(_mix(optimizer_color(name), _SHADES[k % len(_SHADES)]))
+    return out
 
 
 def _colors(sim: Simulation, colors: Sequence[str] | None) -> list[str]:
     if colors is None:
-        return [color(i) for i in range(len(sim.runs))]
+        return run_colors([run.spec.optimizer for run in sim.runs])
     if len(colors) != len(sim.runs):
         raise ValueError(f"colors: expected {len(sim.runs)}, got {len(colors)}")
     return list(colors)

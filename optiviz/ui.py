@@ -76,7 +76,7 @@ def ensure_compiled() -> bool:
     surface = surfaces.get(share.View().surface)
     scenario = Scenario.create(surface, default_runs(surface), steps=share.View().steps)
     labels = tuple(run_label(spec) for spec in scenario.runs)
-    colors = tuple(figures.color(i) for i in range(len(labels)))
+    colors = tuple(figures.run_colors([spec.optimizer for spec in scenario.runs]))
     figure_texts(scenario, labels, colors, False, True)
     _previews_of(scenario, 0)  # run 1 is the one edited at first
     gc.freeze()
@@ -126,7 +126,7 @@ def preview_data(settings: Settings) -> dict | None:
     if settings.scenario is None or rid not in settings.run_ids:
         return None
     k = settings.run_ids.index(rid)
-    return {**_previews_of(settings.scenario, k), "color": figures.color(settings.run_indices[k])}
+    return {**_previews_of(settings.scenario, k), "color": settings.colors[k]}
 
 
 def _previews_of(scenario: Scenario, k: int) -> dict:
@@ -409,16 +409,16 @@ def _check_number(key: str, label: str, lo: float, hi: float) -> None:
         f"{wanted}; it stays {fmt(kept)}." if value is None else f"{wanted}, not {fmt(value)}; it stays {fmt(kept)}.")
 
 
-def _run_controls(i: int, rid: int, error: str | None) -> None:
-    """The controls of one run (the one being edited), and ``error`` (torch's message) if its settings are
-    refused. Every value widget keeps its value while another run is edited (``persist_state``), so the
-    runs not shown keep their settings."""
+def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
+    """The controls of one run (the one being edited, marked in ``color``), and ``error`` (torch's message) if
+    its settings are refused. Every value widget keeps its value while another run is edited
+    (``persist_state``), so the runs not shown keep their settings."""
     ss = st.session_state
     k = lambda name: _run_key(rid, name)  # noqa: E731
     selectbox, select_slider, checkbox = (partial(widget, persist_state="page") for widget in (
         st.selectbox, st.select_slider, st.checkbox))
     number = partial(number_input, st, persist_state="page")
-    st.markdown(f"{_dot(figures.color(i))} **Run {i + 1}**", unsafe_allow_html=True)
+    st.markdown(f"{_dot(color)} **Run {i + 1}**", unsafe_allow_html=True)
     opt = selectbox("optimizer", list(OPTIMIZERS), key=k("optimizer"),
                     format_func=lambda o: OPTIMIZERS[o].title,
                     on_change=_on_optimizer_change, args=(rid,),
@@ -475,7 +475,7 @@ def _run_controls(i: int, rid: int, error: str | None) -> None:
 class Settings:
     scenario: Scenario | None
     labels: tuple[str, ...]
-    run_indices: tuple[int, ...]  # colour index of each run in the scenario
+    colors: tuple[str, ...]  # each run's colour (its optimizer's; shades for a second, third...)
     skipped: tuple[str, ...]
     run_ids: tuple[int, ...]  # the id of each run in the scenario (what keys its widgets)
 
@@ -513,6 +513,7 @@ def sidebar() -> Settings:
 
         st.markdown("### Runs")
         run_ids = list(ss["run_ids"])
+        palette = figures.run_colors([ss.get(_run_key(rid, "optimizer"), "adam") for rid in run_ids])
         specs, labels, indices, skipped, listed, errors = [], [], [], [], [], {}
         for i, rid in enumerate(run_ids):
             spec, errors[rid] = _spec_from_state(rid)
@@ -523,7 +524,7 @@ def sidebar() -> Settings:
             else:
                 skipped.append(f"Run {i + 1}: {errors[rid]}")
             text = markdown_text(labels[-1]) if spec is not None else "⚠️ skipped (see its message)"
-            listed.append(f"{_dot(figures.color(i))} **{i + 1}** {text}")
+            listed.append(f"{_dot(palette[i])} **{i + 1}** {text}")
         if run_ids:
             # One run's controls at a time: the list shows every run; the controls, the one picked below.
             if ss.get("edit_run") not in run_ids:
@@ -534,7 +535,7 @@ def sidebar() -> Settings:
                      help="Which run's settings the controls below show. Every run keeps its settings.")
             rid = ss["edit_run"]
             with st.container(border=True):
-                _run_controls(run_ids.index(rid), rid, errors[rid])
+                _run_controls(run_ids.index(rid), rid, palette[run_ids.index(rid)], errors[rid])
         ca, cr = st.columns(2)
         ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
                   disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",
@@ -544,7 +545,8 @@ def sidebar() -> Settings:
 
     labels = figures.unique_labels(labels, numbers=[i + 1 for i in indices])  # as the sidebar numbers them
     scenario = scenario_from_state(surf, specs) if specs else None
-    return Settings(scenario, tuple(labels), tuple(indices), tuple(skipped), tuple(run_ids[i] for i in indices))
+    return Settings(scenario, tuple(labels), tuple(palette[i] for i in indices), tuple(skipped),
+                    tuple(run_ids[i] for i in indices))
 
 
 def scenario_from_state(surf: surfaces.Surface, specs: Sequence[RunSpec]) -> Scenario:

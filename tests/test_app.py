@@ -1,5 +1,6 @@
 """The Streamlit app through AppTest: defaults, every surface, every kind of control, bad input."""
 
+import colorsys
 import json
 from pathlib import Path
 
@@ -425,7 +426,7 @@ def test_the_edited_runs_sliders_are_previewed_with_the_sliders_own_options(at):
         _edit(at, rid)
         data = _previews(at)
         assert data["run"] == rid and list(data["params"]) == names
-        assert data["color"] == figures.color(rid)
+        assert data["color"] == figures.OPTIMIZER_COLORS[("adam", "rmsprop")[rid]]
         for name, entry in data["params"].items():
             slider = at.select_slider(key=f"r{rid}.{name}")
             assert entry["current"] == slider.value
@@ -433,3 +434,33 @@ def test_the_edited_runs_sliders_are_previewed_with_the_sliders_own_options(at):
     at.select_slider(key="r1.lr").set_value(0.02)  # a release: the family for η is the same, current moves
     _run(at)
     assert _previews(at)["params"]["lr"]["current"] == 0.02
+
+
+def _run_colors(at):
+    """Each run's colour in the legend, in order, and in the sidebar's list of runs."""
+    traj = _charts(at)[0]
+    legend = [t["line"]["color"] for t in _path_traces(traj)]
+    listed = [m.value for m in at.sidebar.markdown if "●" in m.value and "**Run" not in m.value]
+    return legend, listed
+
+
+@pytest.mark.parametrize("runs", [["rmsprop", "adam"], ["adam", "sgd", "rmsprop"], ["sgd", "adagrad", "adamw"]])
+def test_each_optimizer_has_its_own_colour_in_every_link(runs):
+    """Adam is Adam's blue whatever its place; RMSProp's red in every link."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = runs
+    at.run()
+    legend, listed = _run_colors(at)
+    assert legend == [figures.OPTIMIZER_COLORS[name] for name in runs]
+    assert all(color in text for color, text in zip(legend, listed[0].split("<br>"), strict=True))
+
+
+def test_two_runs_of_one_optimizer_get_shades_of_its_colour():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = ["adam", "adam:betas=0.9/0.9", "sgd", "adam:lr=0.01"]
+    at.run()
+    legend, _ = _run_colors(at)
+    assert legend[0] == figures.OPTIMIZER_COLORS["adam"] and legend[2] == figures.OPTIMIZER_COLORS["sgd"]
+    assert len({legend[0], legend[1], legend[3]}) == 3  # three shades of one hue
+    hue = lambda c: colorsys.rgb_to_hls(*(int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)))[0]  # noqa: E731
+    assert max(abs(hue(legend[k]) - hue(legend[0])) for k in (1, 3)) < 0.02

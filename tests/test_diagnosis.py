@@ -174,7 +174,7 @@ def test_extreme_settings_on_every_surface_never_crash_or_warn(name):
         for noise in (0.0, 2.0):
             sim = optiviz.simulate(surface, EXTREMES, start=start, steps=10_000, noise=noise, seed=3)
             labels = figures.default_labels(sim)
-            colors = [figures.color(i) for i in range(len(sim.runs))]
+            colors = figures.run_colors([run.spec.optimizer for run in sim.runs])
             figures.create_trajectory_figure(sim, labels=labels, colors=colors, arrows=True)
             figures.create_loss_figure(sim, labels=labels, colors=colors)
             summarize(sim, labels)

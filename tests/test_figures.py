@@ -267,7 +267,7 @@ def test_narrow_screens_get_the_loss_panels_one_above_the_other(sim):
 def test_a_run_that_lands_exactly_on_the_minimum_is_marked_where_its_log_line_stops():
     # Himmelblau's defaults: three runs reach f* = 0 exactly in float64, which a log scale cannot show.
     sim = optiviz.simulate("himmelblau", optiviz.default_runs("himmelblau"), steps=1000)
-    colors = [figures.color(i) for i in range(4)]
+    colors = figures.run_colors([run.spec.optimizer for run in sim.runs])
     spec = figures.create_loss_figure(sim, colors=colors).spec
     layout = spec["layout"]
     marks = [t for t in spec["data"] if t["name"].endswith(" exact")]
