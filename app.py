@@ -69,10 +69,12 @@ with row.popover("Share this view", icon=":material/link:"):
 traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
 chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click, on_step=ui.set_step_from_chart,
                    config={"displaylogo": False, "scrollZoom": False, "responsive": True})
-how_to_read = ["▶ plays every run from the step shown; ⏮ and ⏭ take one step (with Shift, ten), the slider reaches "
+how_to_read = ["▶ plays every run from the step shown; the buttons beside it take one step back or forward (with "
+               "Shift, ten), the slider reaches "
                "every step, and space, ← and → do the same once the chart has the focus (click it). Where you stop, "
-               "Explain and the address follow. Click anywhere on the contour to start there. Faint lines are the "
-               "full paths; crosses mark runs that were stopped."]
+               "Explain and the address follow. Click anywhere on the contour to start there. The lines are the "
+               "full paths, the dots where each run is at the step shown (rings where runs meet); crosses mark "
+               "runs that were stopped. Point at a run in the legend to bring it forward."]
 if show_arrows:
     how_to_read.append("Arrows, at each run's position, show directions only (all of one length): dotted −∇f, "
                        "dashed −momentum, solid the update actually taken.")
@@ -100,7 +102,8 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
 
 ui.explain_panel(sim, labels, colors, settings.run_ids)
 ui.downloads(sim, labels, colors, show_arrows, show_moments)
-chart.sync(step=st.session_state["view_step"])  # the step the charts show (Explain's, a link's)
+# the step the charts show (Explain's, a link's; the chart's own report is not sent back)
+chart.sync(step=st.session_state["view_step"], echo=ui.step_is_charts_own())
 chart.previews(ui.preview_data(settings))  # the edited run's sliders, previewed while dragged
 
 if show_3d:

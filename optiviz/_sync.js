@@ -11,6 +11,7 @@ export default function (component) {
   const seen = parentElement.__optivizSync || (parentElement.__optivizSync = { step: null });
   if (data.step !== seen.step) {
     seen.step = data.step;
+    if (data.echo) return undefined; // the chart's own report coming back: it is there, or has moved on
     bus.requested = data.step;
     bus.dispatchEvent(new CustomEvent("goto", { detail: { t: data.step } }));
   }

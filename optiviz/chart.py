@@ -87,7 +87,8 @@ def previews(data: dict | None, *, key: str = "optiviz_previews") -> Any:
     return _previews_component(data=data, key=key, height=0)
 
 
-def sync(*, step: int, key: str = "optiviz_sync") -> Any:
+def sync(*, step: int, echo: bool = False, key: str = "optiviz_sync") -> Any:
     """The page's requests to its charts (an element that draws nothing): show ``step`` (each time it
-    changes: the Explain picker moved, a link's ``step=``)."""
-    return _sync_component(data={"step": int(step)}, key=key, height=0)
+    changes: the Explain picker moved, a link's ``step=``). ``echo``: ``step`` is the one the chart itself
+    reported; it is not sent back (the user may have stepped on since, and would be pulled back)."""
+    return _sync_component(data={"step": int(step), "echo": bool(echo)}, key=key, height=0)

@@ -213,6 +213,7 @@ def init_state() -> None:
     ss["seed"] = view.seed
     ss["tolerance"] = 1e-2
     ss["view_step"] = view.step
+    ss.pop("_chart_step", None)  # a step from the link, not the chart's
     ss["show_moments"] = "moments" in view.show
     ss["show_arrows"] = "arrows" in view.show
     ss["show_3d"] = "3d" in view.show
@@ -249,11 +250,18 @@ def set_step_from_chart() -> None:
     ss = st.session_state
     step = (ss.get("trajectory_chart") or {}).get("step")
     if isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step):
-        ss["view_step"] = max(0, int(step))
+        ss["view_step"] = ss["_chart_step"] = max(0, int(step))
+
+
+def step_is_charts_own() -> bool:
+    """Whether the step the page shows is the one the chart reported (not the Explain picker's or a link's)."""
+    ss = st.session_state
+    return ss.get("_chart_step") == ss.get("view_step")
 
 
 def _set_step_from_explain() -> None:
     st.session_state["view_step"] = int(st.session_state["explain_step"])
+    st.session_state.pop("_chart_step", None)
 
 
 def sync_url(view: share.View) -> str:

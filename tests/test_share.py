@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -112,6 +113,12 @@ def test_any_parameters_give_a_usable_view_and_never_raise(params):
                      noise=resolved.noise, seed=resolved.seed)
 
 
+def _path_traces(spec):
+    """Each run's full path on the contour: the trace that is its legend entry."""
+    return [t for t in spec["data"] if t.get("legendgroup", "").startswith("run") and t.get("showlegend", True)
+            and t.get("mode") == "lines" and t.get("xaxis", "x") == "x"]
+
+
 def _app(query):
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in query.items():
@@ -129,7 +136,7 @@ def test_opening_a_link_reproduces_the_view():
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
     assert at.session_state["r1.eps_inside_sqrt"] is True
     traj = _charts(at)[0]
-    names = [t["name"] for t in traj["data"] if t.get("opacity") == 0.45]
+    names = [t["name"] for t in _path_traces(traj)]
     assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
     # The address the app writes back is the same view.
     parsed, messages = share.parse_view(_query_to_params(dict(at.query_params)))
@@ -143,7 +150,7 @@ def test_a_bad_link_shows_one_message_and_keeps_the_rest():
     assert len(warnings) == 1 and "steps=abc" in warnings[0] and "run #2" in warnings[0]
     assert "Invalid beta parameter at index 0: 2.0" in warnings[0]
     traj = _charts(at)[0]
-    assert len([t for t in traj["data"] if t.get("opacity") == 0.45]) == 1
+    assert len(_path_traces(traj)) == 1
 
 
 def test_every_surface_link_opens():
@@ -155,8 +162,32 @@ def test_a_links_step_reaches_the_chart_and_comes_back_in_the_address():
     at = _app({"step": "25", "steps": "200"})
     assert at.session_state["view_step"] == 25
     sync = [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.sync"]
-    assert len(sync) == 1 and json.loads(sync[0].proto.json) == {"step": 25}
+    assert len(sync) == 1 and json.loads(sync[0].proto.json) == {"step": 25, "echo": False}
     assert at.query_params["step"] == "25"
+
+
+def _sync(at):
+    [element] = [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.sync"]
+    return json.loads(element.proto.json)
+
+
+def test_the_charts_own_step_is_not_sent_back_to_it():
+    """The chart reports the step it stopped on; by the time the page has rerun the user may have stepped on,
+    so that step comes back marked as the chart's own (the page does not pull the chart back to it). A step
+    from the Explain picker or a link is sent."""
+    at = _app({"steps": "200"})
+    at.session_state["trajectory_chart"] = {"step": 7}
+    from optiviz import ui
+
+    with patch.object(ui.st, "session_state", at.session_state):  # as the chart's callback runs it
+        ui.set_step_from_chart()
+    at.run()
+    assert at.session_state["view_step"] == 7 and _sync(at) == {"step": 7, "echo": True}
+    assert at.query_params["step"] == "7"
+    at.session_state["explain_open"] = True
+    at.run()
+    at.slider(key="explain_step").set_value(12).run()
+    assert _sync(at) == {"step": 12, "echo": False}
 
 
 @pytest.mark.parametrize(("step", "message"), [
