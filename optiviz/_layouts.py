@@ -36,7 +36,7 @@ def trajectory_grid(moments: bool) -> tuple[dict, tuple]:
     and each panel's axis references."""
     if moments:
         fig = make_subplots(
-            rows=3, cols=3, column_widths=[0.52, 0.24, 0.24], horizontal_spacing=0.065, vertical_spacing=0.09,
+            rows=3, cols=3, column_widths=[0.6, 0.2, 0.2], horizontal_spacing=0.07, vertical_spacing=0.09,
             specs=[[{"rowspan": 3}, {}, {}], [None, {}, {}], [None, {}, {}]], subplot_titles=("", *PANEL_TITLES),
         )
         refs = tuple(tuple(fig._grid_ref[r][c][0].trace_kwargs for c in (1, 2)) for r in range(3))

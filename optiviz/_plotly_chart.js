@@ -177,9 +177,12 @@ async function prepare(raw, cache) {
       ...pb,
       runs: pb.runs.map((run, i) => ({
         ...run, x: positions[2 * i], y: positions[2 * i + 1], vectors: vectors ? vectors.slice(6 * i, 6 * i + 6) : null,
+        marker: data[run.head] && data[run.head].marker, // the head's own, its size changed where heads meet
       })),
     };
-    for (const run of playback.runs) data[run.line] = { ...data[run.line], x: run.x, y: run.y };
+    for (const run of playback.runs) {
+      for (const k of [run.line, run.halo]) if (k !== undefined) data[k] = { ...data[k], x: run.x, y: run.y };
+    }
   }
   const { meta: _, ...layout } = raw.layout || {};
   return { fig: { ...raw, data, layout }, playback, cursors: meta.optivizCursors || null, cache: next };
@@ -193,7 +196,7 @@ async function prepare(raw, cache) {
 function summarize(raw) {
   const meta = (raw.layout && raw.layout.meta) || {};
   const pb = meta.optivizPlayback;
-  const lines = new Set(pb ? pb.runs.map((r) => r.line) : []);
+  const lines = new Set(pb ? pb.runs.flatMap((r) => [r.line, r.halo]) : []);
   const shape = raw.data.map((trace) => {
     const rest = {};
     for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
@@ -213,7 +216,7 @@ function summarize(raw) {
       // the playback's arrays and step counts are data; which traces it draws is structure
       const { optivizPlayback, ...rest } = v || {};
       const traces = optivizPlayback
-        ? [optivizPlayback.runs.map((r) => [r.line, r.head, r.trail, r.arrows]), optivizPlayback.cursors] : null;
+        ? [optivizPlayback.runs.map((r) => [r.line, r.halo, r.head, r.trail, r.arrows]), optivizPlayback.cursors] : null;
       layout[k] = { ...rest, playback: traces };
     } else {
       layout[k] = v;
@@ -333,6 +336,7 @@ async function draw(Plotly, chart, text, config) {
   chart.cache = prepared.cache;
   chart.figure = fig; // as Plotly got it (read by the browser tests)
   chart.drawn = next;
+  if (how !== "skipped" && chart.highlight) chart.highlight.reset();
   chart.cursors = prepared.cursors;
   if (how !== "skipped") {
     if (prepared.playback) await chart.player.attach(prepared.playback);
@@ -594,9 +598,12 @@ function stepFrame(pb, t) {
     data.push(update);
     traces.push(i);
   };
-  for (const run of pb.runs) {
+  const sizes = headSizes(pb, t);
+  pb.runs.forEach((run, r) => {
     const s = Math.min(t, run.n);
-    put(run.head, { x: [run.x[s]], y: [run.y[s]], customdata: [s] });
+    const head = { x: [run.x[s]], y: [run.y[s]], customdata: [s] };
+    if (run.marker) head.marker = { ...run.marker, size: sizes[r] };
+    put(run.head, head);
     const from = Math.max(0, s - pb.trail);
     put(run.trail, { x: Array.from(run.x.subarray(from, s + 1)), y: Array.from(run.y.subarray(from, s + 1)) });
     if (run.arrows) {
@@ -610,9 +617,27 @@ function stepFrame(pb, t) {
           : { x: [null, null], y: [null, null] });
       });
     }
-  }
+  });
   for (const i of pb.cursors) put(i, { x: [t, t] });
   return { data, traces };
+}
+
+// Each run's head size at step t: heads that sit on one another (every run at the start; runs that meet) are
+// drawn as rings, the first run's largest and each later one, drawn on top, smaller, so every colour shows.
+// Heads stay exactly where the runs are.
+function headSizes(pb, t) {
+  const near = pb.span * 0.12; // about 1% of the domain: closer than a head's radius at the usual sizes
+  const heads = pb.runs.map((run) => {
+    const s = Math.min(t, run.n);
+    return [run.x[s], run.y[s], run.marker ? run.marker.size : 11];
+  });
+  return heads.map(([x, y, size], r) => {
+    let above = 0; // later heads on top of this one
+    for (let q = r + 1; q < heads.length; q++) {
+      if (Math.abs(heads[q][0] - x) < near && Math.abs(heads[q][1] - y) < near) above++;
+    }
+    return size + 8 * above;
+  });
 }
 
 // ------------------------------------------------------------------------------------------ previews
@@ -727,6 +752,50 @@ class PreviewLayer {
   }
 }
 
+// ------------------------------------------------------------------------------------------ run highlight
+
+const RUN_GROUP = /^run\d+$/;
+
+// The run a legend entry under the pointer stands for ("run2"), or null.
+function legendRun(element) {
+  const item = element && element.closest && element.closest(".legend .traces");
+  const trace = item && item.__data__ && item.__data__[0] && item.__data__[0].trace;
+  return trace && RUN_GROUP.test(trace.legendgroup || "") ? trace.legendgroup : null;
+}
+
+// Hovering a run's legend entry brings that run forward: every other run's traces fade, in every panel, until
+// the pointer leaves the entry. The fade is the SVG groups' own style, not a Plotly call: Plotly.restyle
+// updates the data but restyles the traces only on the next full draw.
+class RunHighlight {
+  constructor(chart) {
+    this.chart = chart;
+    this.group = null;
+    chart.gd.addEventListener("mouseover", (event) => this.set(legendRun(event.target)));
+    chart.gd.addEventListener("mouseleave", () => this.set(null));
+  }
+
+  reset() {
+    this.group = null;
+    delete this.chart.gd.dataset.optivizHighlight;
+  }
+
+  set(group) {
+    const { gd } = this.chart;
+    if (group === this.group || !this.chart.drawn || this.chart.drawing) return;
+    this.group = group;
+    for (const el of gd.querySelectorAll("g.trace")) {
+      const trace = el.__data__ && el.__data__[0] && el.__data__[0].trace;
+      if (!trace || !RUN_GROUP.test(trace.legendgroup || "")) continue;
+      if (el.__optivizOpacity === undefined) el.__optivizOpacity = el.style.opacity;
+      const own = el.__optivizOpacity;
+      el.style.opacity = group === null || trace.legendgroup === group ? own : String(0.15 * Number(own || 1));
+      if (group === null) delete el.__optivizOpacity;
+    }
+    if (group) gd.dataset.optivizHighlight = group; // read by the tests
+    else delete gd.dataset.optivizHighlight;
+  }
+}
+
 // ------------------------------------------------------------------------------------------ the chart
 
 function createChart(parentElement) {
@@ -759,6 +828,7 @@ function createChart(parentElement) {
     }
   };
   chart.preview = new PreviewLayer(chart);
+  chart.highlight = new RunHighlight(chart);
   const onPreview = (event) => chart.preview.show(event.detail);
   const onPreviewEnd = () => chart.preview.clear();
   const bus = pageBus();

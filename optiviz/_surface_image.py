@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CONTOUR_SCALE = [[0.0, "#fffbeb"], [0.2, "#e0f2fe"], [0.5, "#cbd5e1"], [1.0, "#8190a5"]]
+#: Light, so that the runs' colours stand out on it.
+CONTOUR_SCALE = [[0.0, "#fffdf5"], [0.25, "#f4f7fa"], [0.6, "#e6ebf1"], [1.0, "#d3dbe5"]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +86,7 @@ def _contour_png(fine_z: np.ndarray, levels: int, z_range: tuple[float, float], 
     for _ in range(supersample - 1):  # as wide as a pixel
         edge[:, :-1] |= edge[:, 1:].copy()
         edge[:-1, :] |= edge[1:, :].copy()
-    rgb[edge] *= 0.82
+    rgb[edge] *= 0.86
     ny, nx = band.shape[0] // supersample, band.shape[1] // supersample
     rgb = rgb.reshape(ny, supersample, nx, supersample, 3).mean(axis=(1, 3))
     img = np.ascontiguousarray(rgb[::-1].round().astype(np.uint8))

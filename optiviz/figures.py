@@ -45,6 +45,10 @@ __all__ = [
 #: Colours for optimizers without one of their own (OPTIMIZER_COLORS).
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
+#: A run's full path on the contour: its width (on a white halo 3 px wider) and opacity; its head's size.
+PATH_WIDTH = 2.5
+PATH_OPACITY = 0.9
+HEAD_SIZE = 11
 MAX_SERIES_POINTS = 1000
 #: Points in all the moment panels' series together: with eight runs each series gets half of
 #: MAX_SERIES_POINTS, which keeps the figure under its 1 MB bound at 10,000 steps.
@@ -99,7 +103,8 @@ class SpecFigure(go.Figure):
         if playback:
             positions = _codec.decode(playback["positions"])
             for i, run in enumerate(playback["runs"]):
-                spec["data"][run["line"]].update(x=positions[2 * i].tolist(), y=positions[2 * i + 1].tolist())
+                for trace in (run["line"], run["halo"]):
+                    spec["data"][trace].update(x=positions[2 * i].tolist(), y=positions[2 * i + 1].tolist())
         return spec
 
     def validated(self) -> go.Figure:
@@ -305,8 +310,8 @@ def create_trajectory_figure(
     """The contour with every run's path, played back step by step, and (``moments``) the state panels in sync.
 
     Left: the surface's contour (log levels where values span decades), its global minima, the
-    start, each run's full path (faint) with a head and a trail at the step being shown, and a cross where a
-    run stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
+    start, each run's full path (bold, on a white halo) with a head and a trail at the step being shown, and a
+    cross where a run stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
     and effective step size against the step, with a cursor at the step being shown. ``arrows`` adds,
     at each head, the directions of the negative gradient, of the negative momentum and of the
     actual update (unit length). ``grid`` is :func:`surface_grid`'s result, to reuse across redraws.
@@ -357,10 +362,17 @@ def create_trajectory_figure(
     vectors: list[_codec.Column] = []
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
-        # Drawn from every step's position (the playback's), which the chart component fills in.
+        # Drawn from every step's position (the playback's), which the chart component fills in: a white
+        # halo under the line, so that a path stands out on any contour and where it crosses another.
+        data.append({
+            "type": "scatter", "mode": "lines", "name": f"{label} halo", "legendgroup": f"run{i}",
+            "showlegend": False, "hoverinfo": "skip", "line": {"color": "white", "width": PATH_WIDTH + 3},
+            "opacity": 0.9,
+        })
+        halo = len(data) - 1
         data.append({
             "type": "scatter", "mode": "lines", "name": label,
-            "legendgroup": f"run{i}", "line": {"color": c, "width": 1.5}, "opacity": 0.45,
+            "legendgroup": f"run{i}", "line": {"color": c, "width": PATH_WIDTH}, "opacity": PATH_OPACITY,
             "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
         line = len(data) - 1
@@ -376,16 +388,17 @@ def create_trajectory_figure(
             })
         start = [float(run.path[0, 0])], [float(run.path[0, 1])]
         data.append({
-            "type": "scatter", "mode": "lines", "line": {"color": c, "width": 3}, "legendgroup": f"run{i}",
+            "type": "scatter", "mode": "lines", "line": {"color": c, "width": PATH_WIDTH + 2}, "legendgroup": f"run{i}",
             "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", "x": start[0], "y": start[1],
         })
         data.append({
             "type": "scatter", "mode": "markers", "legendgroup": f"run{i}", "showlegend": False,
-            "name": f"{label} now", "marker": {"size": 11, "color": c, "line": {"color": "white", "width": 1.5}},
+            # (the chart draws heads that meet as rings, larger under smaller, so that each colour shows)
+            "name": f"{label} now", "marker": {"size": HEAD_SIZE, "color": c, "line": {"color": "white", "width": 1.5}},
             "hovertemplate": f"{label}<br>step %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             "x": start[0], "y": start[1], "customdata": [0],
         })
-        entry = {"n": n, "line": line, "trail": len(data) - 2, "head": len(data) - 1, "arrows": None}
+        entry = {"n": n, "line": line, "halo": halo, "trail": len(data) - 2, "head": len(data) - 1, "arrows": None}
         positions += [_codec.column(run.path[:, 0]), _codec.column(run.path[:, 1])]
         if arrows:
             entry["arrows"] = []
@@ -411,11 +424,12 @@ def create_trajectory_figure(
     layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False,
                            scaleanchor="x", scaleratio=1, constrain="domain")
     layout.update(
-        height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
+        # the legend under the plots: at the top, Plotly's toolbar (shown on hover, always on touch) covered it
+        height=height, margin={"l": 50, "r": 20, "t": 30, "b": 104}, font=_FONT,
         hovermode="closest", clickmode="event", dragmode="zoom",
         # Plotly.react keeps the user's zoom and legend choices while this stays the same: the surface.
         uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0},
     )
     playback = {
         "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,

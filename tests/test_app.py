@@ -34,7 +34,9 @@ def _charts(at):
 
 
 def _path_traces(spec):
-    return [t for t in spec["data"] if t.get("legendgroup", "").startswith("run") and t.get("opacity") == 0.45]
+    """Each run's full path on the contour: the trace that is its legend entry."""
+    return [t for t in spec["data"] if t.get("legendgroup", "").startswith("run") and t.get("showlegend", True)
+            and t.get("mode") == "lines" and t.get("xaxis", "x") == "x"]
 
 
 @pytest.fixture

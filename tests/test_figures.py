@@ -1,5 +1,6 @@
 """The figures: validated by plotly's own classes, frames and traces as the app needs them, payload bounds."""
 
+import copy
 import json
 
 import numpy as np
@@ -403,3 +404,51 @@ def test_ranges_end_on_round_numbers():
     figures._fix_range(ax, 1e-5, 3.2, log=True)
     assert ax["type"] == "log" and ax["range"] == [-5.25, 0.75]
     assert figures._nice_step(0.3) == 0.5 and figures._nice_step(2.1) == 2.5 and figures._nice_step(7) == 10
+
+
+@pytest.mark.parametrize("width", [1100, 700])  # the wide grid, and the narrow one (below 760 px)
+def test_the_contour_is_the_largest_panel_at_every_width(sim, width):
+    """The contour's square (its shorter side squared: the axes keep equal scales) against each moment panel's
+    rectangle, in pixels, in the grid the chart draws at ``width``."""
+    spec = figures.create_trajectory_figure(sim).spec
+    layout = copy.deepcopy(spec["layout"])
+    if width < _layouts.NARROW_BELOW:
+        for key, patch in _layouts.narrow_trajectory_patch().items():
+            layout[key] = {**layout[key], **patch} if isinstance(patch, dict) and key in layout else patch
+    plot_w = width - layout["margin"]["l"] - layout["margin"]["r"]
+    plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    def size(axis):
+        x, y = layout[f"xaxis{axis}"]["domain"], layout[f"yaxis{axis}"]["domain"]
+        return (x[1] - x[0]) * plot_w, (y[1] - y[0]) * plot_h
+
+    contour = min(size(""))
+    panels = [size(k) for k in range(2, 8)]
+    assert all(contour**2 > w * h for w, h in panels), (contour, panels)
+    assert contour > max(max(w, h) for w, h in panels)
+
+
+def test_paths_are_drawn_bold_on_a_white_halo_with_the_same_points(sim):
+    spec = figures.create_trajectory_figure(sim).unpacked()
+    playback = spec["layout"]["meta"]["optivizPlayback"]
+    for run in playback["runs"]:
+        line, halo = spec["data"][run["line"]], spec["data"][run["halo"]]
+        assert line["line"]["width"] >= 2.5 and line["opacity"] >= 0.9
+        assert halo["line"]["color"] == "white" and halo["line"]["width"] > line["line"]["width"]
+        assert halo["x"] == line["x"] and halo["y"] == line["y"] and run["halo"] < run["line"]  # drawn under
+        assert halo["legendgroup"] == line["legendgroup"] and halo["showlegend"] is False
+
+
+def test_the_legend_is_clear_of_plotlys_toolbar(sim):
+    """Plotly's toolbar sits over the top 30 px of a chart (on hover; always on touch): the legend goes under
+    the plots, in a bottom margin of its own."""
+    for fig in (figures.create_trajectory_figure(sim), figures.create_trajectory_figure(sim, moments=False)):
+        legend, margin = fig.spec["layout"]["legend"], fig.spec["layout"]["margin"]
+        assert legend["yref"] == "container" and legend["y"] == 0 and legend["yanchor"] == "bottom"
+        assert margin["b"] >= 100
+
+
+def test_the_contour_palette_is_light_so_the_paths_stand_out():
+    from optiviz._surface_image import CONTOUR_SCALE
+
+    lightness = [sum(int(c[k:k + 2], 16) for k in (1, 3, 5)) / 3 for _, c in CONTOUR_SCALE]
+    assert min(lightness) > 200  # the darkest level is still light: every run's colour is dark against it

@@ -8,9 +8,9 @@ JS_HELPERS = """
 const plain = v => v == null ? v : v._inputArray ? Array.from(v._inputArray)
                    : ArrayBuffer.isView(v) ? Array.from(v) : v;
 const onMain = t => (t.xaxis || 'x') === 'x' && (t.yaxis || 'y') === 'y';
-// A run's full path: the faint line on the main axes (not its animated trail, not a moment panel).
+// A run's full path: its line on the main axes (not its halo or animated trail, not a moment panel).
 const isPath = t => onMain(t) && t.mode === 'lines' && /^run\\d+$/.test(t.legendgroup || '')
-                    && !/ trail$/.test(t.name || '');
+                    && !/ (trail|halo)$/.test(t.name || '');
 const hash = text => {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
