@@ -18,7 +18,7 @@ ui.ensure_compiled()
 settings = ui.sidebar()
 
 st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
-# Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) were cut off.
+# Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) would be cut off.
 st.latex(ui.current_surface().latex, width="content")
 notice = st.session_state.pop("notice", None)
 if notice:
@@ -85,14 +85,14 @@ if show_moments:
                        "1st to 99th percentile of their values, so that a few huge early steps do not flatten the "
                        "rest: hover for any value.")
 st.caption("\n\n".join(how_to_read))
-# The 3D view goes right under the main chart (at the bottom of the page it was easy to miss), drawn last;
+# The 3D view goes right under the main chart (at the bottom of the page it is easy to miss), drawn last;
 # the slot is always there, so that switching the view on does not move the charts after it.
 surface3d_slot = st.container()
 
 chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
 tol = st.session_state["tolerance"]
 rows = summarize(sim, labels, tol)
-# A static table: the interactive grid (st.dataframe) cost ~70 ms of every redraw for four rows.
+# A static table: the interactive grid (st.dataframe) costs ~70 ms of every redraw for four rows.
 st.table(display_rows(rows), hide_index=True, border="horizontal")
 if sim.surface.minima:  # the tolerance is for the table's "steps to within … of a minimum"
     ui.number_input(

@@ -16,8 +16,9 @@
 // moment panels' cursors) with its own controls: play and pause, a step back and forward (ten with Shift),
 // a scrubber that reaches every step, the speed, and the keys space, ← and →. A paused step is reported to
 // Python (the state value `step`). Charts on the page talk through window.__optivizBus: the trajectory
-// chart announces its step (the loss chart's cursor follows), and the page's sync element (sync.js) asks
-// for a step (Explain's picker, a link's step=) or for a preview of a run while one of its sliders is dragged.
+// chart announces its step (the loss chart's cursor follows), the page's sync element (_sync.js) asks for a
+// step (Explain's picker, a link's step=), and its previews element (_previews.js) for a preview of a run while
+// one of its sliders is dragged.
 //
 // A click on the main panel is sent back to Python as the trigger value `click` ({x, y}). The chart follows
 // its container's width, and below the width a figure names (layout.meta.optivizNarrow) it draws the
@@ -37,7 +38,7 @@ const atOnce = () => ({ mode: "immediate", frame: { duration: 0, redraw: false }
 // Streamlit's component code loads Apache Arrow, which sets Symbol.isConcatSpreadable on its prototypes. That
 // switches off V8's fast path for every Array.prototype.concat on the page, for good (the "protector" is
 // per isolate). Plotly runs findArrayAttributes for every trace on every update, and its walk over the
-// attribute schema calls concat twice per attribute: with the fast path gone, that was 0.7 ms a trace,
+// attribute schema calls concat twice per attribute: with the fast path gone, that is 0.7 ms a trace,
 // ~35 ms of each slider press for optiviz's ~55 traces (0.13 ms a trace without Arrow on the page).
 // This is plotly.js's function (src/plot_api/plot_schema.js, 4.1) with the two stacks kept by push and
 // truncation instead of slice + concat; the same crawl, the same checks, the same order of results.
@@ -249,7 +250,7 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   if (!fixed) return false;
   if (changed.length) {
     // Names and hover templates go with the data: Plotly.update below skips Plotly's defaults pass when its
-    // layout part holds only axis ranges, so without them here the legend it redraws kept the old names.
+    // layout part holds only axis ranges, so without them here the legend it redraws would keep the old names.
     const data = changed.map((i) => {
       const update = {};
       for (const k of [...DATA_KEYS, ...LABEL_KEYS]) if (k in fig.data[i]) update[k] = fig.data[i][k];
@@ -356,7 +357,7 @@ const SPEEDS = [
   ["300 steps/s", 300], ["1,000 steps/s", 1000], ["whole run in 8 s", "8s"], ["whole run in 3 s", "3s"],
 ];
 const DEFAULT_SPEED = "8s";
-// Icons as SVG, not text: fonts without ⏮ ⏭ drew boxes.
+// Icons as SVG, not text: fonts without ⏮ ⏭ draw boxes.
 const svg = (body) => `<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" fill="currentColor">${body}</svg>`;
 const ICONS = {
   back: svg('<rect x="2" y="3" width="2" height="10"/><path d="M14 3v10L5 8z"/>'),

@@ -1,4 +1,4 @@
-"""Text forms of runs and surfaces, shared by the command line and (later) shareable links.
+"""Text forms of runs and surfaces, shared by the command line and the shareable links (``share``).
 
 A run is written ``optimizer:key=value,key=value`` (``adam:lr=0.01,betas=0.9/0.999``,
 ``sgd:lr=1e-4,momentum=0.9,nesterov=true``); a surface ``name`` or

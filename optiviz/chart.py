@@ -1,8 +1,8 @@
 """A Plotly chart for Streamlit that stays on the page, is updated in place, and plays its runs back.
 
 ``st.plotly_chart`` keys a chart by its figure, so every change of a slider mounts a new chart, which then
-draws twice; for the trajectory figure (seven panels, ~50 traces) that took most of the time a slider needs
-to answer. :func:`plotly_chart` is an ``st.components.v2`` component (``_plotly_chart.js``) that keeps one
+draws twice; for the trajectory figure (seven panels, ~50 traces) that would take most of the time a slider
+needs to answer. :func:`plotly_chart` is an ``st.components.v2`` component (``_plotly_chart.js``) that keeps one
 chart per key and, when only data changed, redraws just the changed traces (see the JavaScript for the
 rules; anything else goes through ``Plotly.react``). It unpacks the figure's packed arrays
 (:mod:`optiviz._codec`) and, for a figure with a playback (the trajectory figure), draws any step from every

@@ -54,8 +54,8 @@ MAX_SERIES_POINTS = 1000
 #: MAX_SERIES_POINTS, which keeps the figure under its 1 MB bound at 10,000 steps.
 SERIES_POINTS_BUDGET = 40_000
 MAX_PATH_POINTS = 4000  # and every point where the path turns (see _path_rows)
-#: Samples per side of the 3D view's surface: at 73 the narrow valleys (Rosenbrock's, on log height) came
-#: out as saw teeth along their walls; 121 (the contour grid's every third sample) is ~180 KB of figure.
+#: Samples per side of the 3D view's surface: 121 (the contour grid's every third sample, ~180 KB of figure)
+#: draws the narrow valleys (Rosenbrock's, on log height) smoothly, where 73 draws saw teeth along their walls.
 MAX_SURFACE3D_SIDE = 121
 # The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
@@ -181,7 +181,7 @@ def _stride(n: int, limit: int) -> int:
 
 def _path_rows(path: np.ndarray, limit: int) -> np.ndarray:
     """Which rows of a long path to draw: every k-th (at most ~``limit``), the last, and every point where
-    the path turns by more than 15 degrees. Every k-th alone drew a zig-zag across a valley, SGD's
+    the path turns by more than 15 degrees. Every k-th alone would draw a zig-zag across a valley, SGD's
     signature, as a smooth curve (the quadratic at 4,000 steps); the turns keep it, and a smooth stretch
     still costs only the k-th points."""
     n = path.shape[0]
@@ -200,7 +200,7 @@ def _path_rows(path: np.ndarray, limit: int) -> np.ndarray:
 def _text_position(point: np.ndarray, domain) -> str:
     """Where a label goes next to ``point`` so that it stays inside the plot: above it unless the point is
     in the top fifth of the domain, and to its right, centred or to its left as the point lies in the left,
-    middle or right third (a label centred on a point near an edge was cut off by the axis)."""
+    middle or right third (a label centred on a point near an edge is cut off by the axis)."""
     (x0, x1), (y0, y1) = domain
     u, v = (point[0] - x0) / (x1 - x0), (point[1] - y0) / (y1 - y0)
     vertical = "bottom" if v > 0.8 else "top"
@@ -336,7 +336,7 @@ def create_trajectory_figure(
         "sizing": "stretch", "layer": "below",
     }]
     # Hover values and click-to-start anywhere on the contour: an invisible heatmap. One image however
-    # fine its grid, where a grid of invisible markers cost an SVG node per point on every redraw.
+    # fine its grid, where a grid of invisible markers would cost an SVG node per point on every redraw.
     data: list[dict] = [{
         "type": "heatmap", "x": _f32(grid.hx), "y": _f32(grid.hy), "z": _f32(grid.hf), "opacity": 0,
         "showscale": False, "hoverongaps": False, "name": "surface", "showlegend": False,
@@ -624,7 +624,7 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
         "scene": {"xaxis": {"title": {"text": "x"}, "range": [x0, x1]},
                   "yaxis": {"title": {"text": "y"}, "range": [y0, y1]},
                   "zaxis": {"title": {"text": "log₁₀(f − f_min)" if log_scaled else "f"}}},
-        # under the scene: at the top, the modebar covered its right end whenever the pointer was on the chart
+        # under the scene: at the top, the modebar covers its right end whenever the pointer is on the chart
         "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
     }
     return SpecFigure.from_arrays({"data": data, "layout": layout})

@@ -32,8 +32,8 @@ def summarize(sim: Simulation, labels: Sequence[str], tol: float = 1e-2) -> list
 
 def display_rows(rows: Sequence[dict]) -> list[dict]:
     """The rows as the page shows them (``st.table``, whose cells are Markdown): every cell text (a column
-    of numbers and "—" made Streamlit's Arrow conversion fail, log a traceback and retry on every rerun),
-    losses in scientific notation with a real minus sign (the browser broke lines at "e-", leaving "03" on
+    of numbers and "—" makes Streamlit's Arrow conversion fail, log a traceback and retry on every rerun),
+    losses in scientific notation with a real minus sign (the browser breaks lines at "e-", leaving "03" on
     a line of its own; it keeps "e−03" together), "—" for none, and Markdown's special characters escaped so
     labels show as typed."""
     def cell(value):

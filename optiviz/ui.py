@@ -42,9 +42,9 @@ def _tune_allocator() -> None:
 
     glibc gives every thread that allocates its own arena (up to 8 per core), and raises its threshold for
     serving a large block with mmap each time such a block is freed, after which the charts' large strings
-    and arrays come from the arenas and leave them fragmented. Measured by rendering 800 random views on four
-    threads: the process grew to ~480 MB and kept creeping; with two arenas and a fixed threshold (large
-    blocks always mmap'd, returned to the system when freed) it stayed at ~375 MB."""
+    and arrays come from the arenas and leave them fragmented. Rendering 800 random views on four threads
+    grows the process to ~480 MB, and it keeps creeping; with two arenas and a fixed threshold (large blocks
+    always mmap'd, returned to the system when freed) it stays at ~375 MB."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
@@ -70,7 +70,7 @@ def ensure_compiled() -> bool:
 
     Then freeze the garbage collector's view of what exists by now (modules, Numba's and plotly's
     machinery: ~170,000 objects that live as long as the process). Streamlit runs a full collection after
-    every script run (``runner.postScriptGC``); over this heap that took ~60 ms of each slider move, and
+    every script run (``runner.postScriptGC``); over this heap that takes ~60 ms of each slider move, and
     after ``gc.freeze()`` it scans only what later runs allocate."""
     warmup()
     surface = surfaces.get(share.View().surface)
@@ -388,8 +388,8 @@ def page_style() -> None:
 
 def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
     """``st.number_input`` whose range optiviz checks: a value outside [lo, hi], or a box left empty, keeps the
-    value it had and says the range under the box. (With Streamlit's own bounds, such a value silently became
-    the box's minimum, and the range showed only on hover.)"""
+    value it had and says the range under the box. (With Streamlit's own bounds, such a value would silently
+    become the box's minimum, and the range would show only on hover.)"""
     ss = st.session_state
     valid = ss.setdefault("_valid_numbers", {})
     if _in_range(ss.get(key), lo, hi):

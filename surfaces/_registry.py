@@ -104,7 +104,7 @@ def _lr(adam, rmsprop, adagrad, sgd, adamw=None):
 
 
 # To double precision (the gradient's roots by mpmath at 40 digits): with the usual six decimals, the distance
-# to the nearest minimum on the loss chart levelled off at ~5e-7 however close a run came.
+# to the nearest minimum on the loss chart would level off at ~5e-7 however close a run came.
 _HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.2831859912861696),
                       (3.5844283403304917, -1.8481265269644036))
 
@@ -171,7 +171,7 @@ _register(Surface(
     "six_hump_camel", "Six-hump camel",
     r"f(x,y) = \left(4-2.1x^2+\tfrac{x^4}{3}\right)x^2 + xy + (-4+4y^2)\,y^2",
     # Minima and f* to double precision (the gradient's root by mpmath at 40 digits): with the usual 7-8 digits,
-    # f − f* and the distance on the loss chart levelled off at ~5e-8 and ~3e-8 however close a run came.
+    # f − f* and the distance on the loss chart would level off at ~5e-8 and ~3e-8 however close a run came.
     ((-3.0, 3.0), (-2.0, 2.0)),
     ((0.08984201310031806, -0.7126564030207396), (-0.08984201310031806, 0.7126564030207396)), -1.0316284534898774,
     (-2.5, 1.5), _lr(0.05, 0.02, 0.5, 2e-3), K.SIX_HUMP_CAMEL,

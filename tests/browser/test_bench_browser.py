@@ -50,7 +50,7 @@ def test_the_floor_diagnostic_is_labelled_as_such():
 
 def test_the_drag_benchmark_sees_a_preview_for_each_slider():
     """--drag: every one of the four sliders drew previews (a slider that drew none would have no row), and the
-    last line is the one the README quotes. Times are printed, never asserted."""
+    last line is the one docs/playback.md quotes. Times are printed, never asserted."""
     out = _bench("--drag", "--moves", "4")
     for label in ("lr (η)", "beta1 (β₁)", "beta2 (β₂)", "eps (ε)"):
         row = next((line for line in out.splitlines() if line.strip().startswith(label)), None)
