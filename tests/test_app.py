@@ -1,6 +1,7 @@
 """The Streamlit app through AppTest: defaults, every surface, every kind of control, bad input."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _run(at=None):
-    at = at or AppTest.from_file(APP, default_timeout=120)
+    at = at if at is not None else AppTest.from_file(APP, default_timeout=120)  # an AppTest not yet run is falsy
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -240,6 +241,23 @@ def test_diverging_run_is_reported_not_raised(at):
     _run(at)
     assert any("stopped there" in w.value for w in at.warning)
     assert any(t.get("name", "").endswith(" stopped") for t in _charts(at)[0]["data"])
+
+
+def test_small_learning_rates_and_eps_read_compactly_everywhere():
+    """η and ε between 1e-4 and 1e-3 (and any other value) as the slider, the sidebar's list, the legend and the
+    summary show them: 3e-4, never 0.0003e0."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = ["adam:lr=0.0003,eps=0.0005", "rmsprop:lr=0.0001,alpha=0.9999"]
+    at = _run(at)
+    labels = ["Adam (lr 3e-4, ε 5e-4)", "RMSProp (lr 1e-4, α 0.9999)"]
+    sidebar = next(m.value for m in at.markdown if "**1**" in m.value)
+    assert all(label in sidebar for label in labels), sidebar
+    assert [t["name"] for t in _path_traces(_charts(at)[0])] == labels
+    assert list(at.table[0].value["run"]) == labels
+    lr, eps = at.select_slider(key="r0.lr"), at.select_slider(key="r0.eps")
+    assert (lr.value, eps.value) == (3e-4, 5e-4) and "3e-4" in lr.options and "5e-4" in eps.options
+    shown = [*lr.options, *eps.options, sidebar, *labels]
+    assert not [text for text in shown if re.search(r"\de0\b|e\+", text)], shown
 
 
 def test_all_runs_removed_shows_guidance_and_recovers(at):
