@@ -96,6 +96,30 @@ def test_each_kind_of_control_changes_the_runs(at):
     assert "β 0.5/0.9999" in _first_path(at)["name"] and "AMSGrad" in _first_path(at)["name"]
 
 
+@pytest.mark.parametrize(("typed", "said"), [
+    (None, "start y takes a number from -1 to 3; it stays 2."),
+    (-1.5, "start y takes a number from -1 to 3, not -1.5; it stays 2."),
+    (7.0, "start y takes a number from -1 to 3, not 7; it stays 2."),
+])
+def test_an_emptied_or_out_of_range_start_keeps_the_start_and_says_the_range(at, typed, said):
+    """Emptying "start y" (and Enter), or typing a start off the surface: the runs keep starting where they did
+    (not at the box's minimum, -1) and a message under the box, on the page, names the range."""
+    before = _first_path(at)
+    assert (before["x"][0], before["y"][0]) == pytest.approx((-1.5, 2.0), abs=1e-6)  # as packed for the page
+    at.number_input(key="start_y").set_value(typed)
+    _run(at)
+    after = _first_path(at)
+    assert after == before
+    assert at.number_input(key="start_y").value == 2.0 and at.session_state["start_y"] == 2.0
+    assert "start=-1.5,2" in at.code[0].value  # the shared link keeps the start too
+    captions = [c.value for c in at.caption if "takes a number" in c.value]
+    assert captions == [f":red[{said}]"]
+    at.number_input(key="start_y").set_value(0.5)  # a start in range is taken, and the message goes
+    _run(at)
+    assert _first_path(at)["y"][0] == pytest.approx(0.5, abs=1e-6)
+    assert not [c for c in at.caption if "takes a number" in c.value]
+
+
 def test_optimizer_change_resets_that_run(at):
     _edit(at, 1)
     at.selectbox(key="r1.optimizer").set_value("sgd")
