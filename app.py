@@ -99,7 +99,7 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
         persist_state="page")  # kept while a saddle (no minimum, no tolerance) is shown
 
 ui.explain_panel(sim, labels, colors, settings.run_ids)
-ui.downloads(sim, labels, colors, show_arrows, show_moments)
+ui.downloads(sim, labels, colors, show_arrows, show_moments, [i + 1 for i in settings.run_indices])
 chart.sync(step=st.session_state["view_step"])  # the step the charts show (Explain's, a link's)
 chart.previews(ui.preview_data(settings))  # the edited run's sliders, previewed while dragged
 

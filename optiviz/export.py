@@ -63,28 +63,37 @@ def to_json(sim: Simulation) -> str:
     return json.dumps(to_dict(sim), allow_nan=False)
 
 
-def to_csv(sim: Simulation) -> str:
-    """One row per run and step (0..n): position, loss, the gradient step t+1 received, and each
-    state buffer after step t. Columns a run does not have are left empty.
+def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
+    """One header row, then one row per run and step (0..n): ``run``, ``optimizer``, ``settings``, ``step``, the
+    position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received, and each state buffer after
+    step t (``exp_avg_x, exp_avg_y``, ...). Cells a run does not have (another optimizer's state, the gradient
+    after its last step) are empty.
 
-    The first line is a comment carrying the settings that produced the file,
-    ``# optiviz settings: {...}`` (JSON of :func:`settings`); skip it with ``pandas.read_csv(comment="#")``
-    or by reading past the first line."""
+    ``run`` numbers the runs as the app's sidebar does: 1, 2, ... in order, or ``numbers`` (one per run; the app
+    passes its own when a refused run leaves a gap). ``settings`` is the run's hyperparameters that differ from
+    torch.optim's defaults, as the command line and links write a run (``adam:lr=0.05,betas=0.8/0.9``). The file
+    is plain ASCII with no comment line, so ``pandas.read_csv``, Python's ``csv`` module and spreadsheets open it
+    as it is; the scenario (surface, start, steps, noise, seed) is in :func:`to_json`'s ``settings``."""
+    from ._text import format_run
+
+    numbers = list(range(1, len(sim.runs) + 1)) if numbers is None else [int(k) for k in numbers]
+    if len(numbers) != len(sim.runs):
+        raise ValueError(f"numbers: expected {len(sim.runs)}, got {len(numbers)}")
     state_names: list[str] = []
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
-    header = ["run", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
+    header = ["run", "optimizer", "settings", "step", "x", "y", "loss", "grad_x", "grad_y"]
     header += [f"{n}_{c}" for n in state_names for c in "xy"]
     out = io.StringIO()
-    out.write(f"# optiviz settings: {json.dumps(settings(sim), allow_nan=False)}\n")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
-    for i, run in enumerate(sim.runs):
+    for number, run in zip(numbers, sim.runs, strict=True):
         n = run.steps_done
         path, loss, grad = run.path.tolist(), run.loss.tolist(), run.grad.tolist()
         states = [run.state[name].tolist() if name in run.state else None for name in state_names]
+        head = [number, run.optimizer, format_run(run.spec)]
         for t in range(n + 1):
-            row: list[Any] = [i, run.optimizer, t, *path[t], loss[t]]
+            row: list[Any] = [*head, t, *path[t], loss[t]]
             row += grad[t] if t < n else ["", ""]
             for arr in states:
                 row += ["", ""] if arr is None else arr[t]

@@ -605,12 +605,12 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str], run_ids
 
 @st.cache_data(max_entries=2, ttl=120, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
 def _export_text(scenario: Scenario, fmt: str, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
-                 moments: bool) -> str:
+                 moments: bool, numbers: tuple[int, ...]) -> str:
     """A download, built when its button is pressed. One JSON of eight 10,000-step runs is ~40 MB: only the
     last two are kept, for two minutes (a second press of the same button)."""
     sim = simulate_cached(scenario)
     if fmt == "csv":
-        return export.to_csv(sim)
+        return export.to_csv(sim, numbers=numbers)
     if fmt == "json":
         return export.to_json(sim)
     if fmt == "html":
@@ -618,17 +618,20 @@ def _export_text(scenario: Scenario, fmt: str, labels: tuple[str, ...], colors: 
     return export.to_torch_script(sim)
 
 
-def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool) -> None:
+def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool,
+              numbers: Sequence[int]) -> None:
     """CSV, JSON, a standalone animated HTML page, and a PyTorch script that reproduces the runs.
-    Each is built only when its button is pressed (``data`` as a callable)."""
-    key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments)
+    Each is built only when its button is pressed (``data`` as a callable). ``numbers``: each run's number in
+    the sidebar (the CSV numbers its runs so)."""
+    key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments, tuple(numbers))
     name = f"optiviz-{sim.surface.name}"
     st.markdown("**Download**")
     row = st.container(horizontal=True, gap="small")
     files = (
-        ("csv", "Runs (CSV)", "text/csv", "every position, loss, gradient and state buffer per step, with the "
-         "settings on the first line"),
-        ("json", "Runs (JSON)", "application/json", "the settings and, per run, every recorded array"),
+        ("csv", "Runs (CSV)", "text/csv", "one row per run and step: the run's number (as in the sidebar) and "
+         "settings, position, loss, gradient and every state buffer; opens as it is in a spreadsheet or pandas"),
+        ("json", "Runs (JSON)", "application/json", "the settings (surface, start, steps, noise, seed, every run's "
+         "hyperparameters) and, per run, every recorded array"),
         ("html", "Animated chart (HTML)", "text/html", "the animated chart as one file that plays offline"),
         ("py", "PyTorch script", "text/x-python", "reproduces these runs with torch.optim and prints the final "
          "positions, to check optiviz against PyTorch"),

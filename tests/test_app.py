@@ -420,6 +420,36 @@ def test_download_buttons_are_offered(at):
     assert labels == ["Runs (CSV)", "Runs (JSON)", "Animated chart (HTML)", "PyTorch script"]
 
 
+def test_the_csv_download_numbers_the_runs_as_the_sidebar_does(at, monkeypatch):
+    """Run 2's settings refused: the CSV holds runs 1, 3 and 4, numbered so, under a plain header row."""
+    import io
+
+    import pandas as pd
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def build_csv_now(self, data, mimetype, coordinates, file_name=None, **options):
+        if file_name.endswith(".csv"):
+            made[file_name] = data()  # what a press of the button downloads
+        return add_deferred(self, data, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", build_csv_now)
+    _edit(at, 1)
+    at.selectbox(key="r1.optimizer").set_value("sgd")
+    _run(at)
+    at.checkbox(key="r1.nesterov").check()  # momentum is 0: torch refuses
+    _run(at)
+    assert any(w.value.startswith("Run 2: Nesterov momentum requires") for w in at.warning)
+    table = pd.read_csv(io.StringIO(made["optiviz-rosenbrock.csv"]))
+    assert list(table.columns[:4]) == ["run", "optimizer", "settings", "step"]
+    runs = table.groupby("run", sort=False)
+    assert list(runs.groups) == [1, 3, 4]
+    assert [runs.get_group(k)["optimizer"].iloc[0] for k in (1, 3, 4)] == ["adam", "adagrad", "sgd"]
+    assert list(runs.size()) == [1001] * 3
+
+
 @pytest.mark.parametrize(("point", "want"), [
     ({"x": -0.800000011920929, "y": 1.399999976158142}, (-0.8, 1.4)),  # float32 grid point: its own digits
     ({"x": -7.0, "y": 99.0}, (-2.0, 3.0)),  # clipped to Rosenbrock's domain
