@@ -297,9 +297,10 @@ optiviz: {command}
 Each step assigns the surface's analytic gradient (optiviz's formula, below), plus the noise, to p.grad
 (float64, shape (2,)) and calls torch.optim's step (foreach=False). As in optiviz, a run stops at the
 first step whose gradient, position, optimizer state or loss is not finite ("non-finite"), or whose
-position leaves the escape box ("escaped"). Positions agree with optiviz's to rounding: torch's CPU
-kernels fuse some multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps
-across ripples, Adam oscillating about a minimum at a large lr) such differences can grow.
+position runs far off the plot ("escaped": out of ESCAPE_BOX, the plotted region made 100 times wider
+and taller about its centre). Positions agree with optiviz's to rounding: torch's CPU kernels fuse some
+multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps across ripples, Adam
+oscillating about a minimum at a large lr) such differences can grow.
 
 Prints one line per run:
   run I NAME final (x, y) = (X, Y)
@@ -315,7 +316,7 @@ START = ({x0!r}, {y0!r})
 STEPS = {steps}
 SIGMA = {sigma!r}  # gradient noise: step t receives grad + SIGMA * xi[t - 1]
 SEED = {seed}
-ESCAPE_BOX = {box!r}  # (x_min, x_max, y_min, y_max)
+ESCAPE_BOX = {box!r}  # (x_min, x_max, y_min, y_max): the plotted region, 100 times wider and taller
 
 {surface}
 

@@ -259,6 +259,35 @@ def test_on_a_saddle_escaping_is_not_a_fault_and_no_minimum_is_asked_for(at):
     assert "steps to within 0.5 of a minimum" in at.table[0].value.columns
 
 
+def _visible_text(at) -> list[str]:
+    """Every text the page shows: Markdown, captions, alerts, the summary table's cells, and the chart's trace
+    names, labels and hover texts."""
+    texts = [e.value for kind in ("markdown", "caption", "warning", "info", "error") for e in at.get(kind)]
+    texts += [str(cell) for table in at.table for cell in [*table.value.columns, *table.value.to_numpy().ravel()]]
+    for spec in _charts(at):
+        for trace in spec["data"]:
+            texts += [str(trace.get(key)) for key in ("name", "text", "hovertemplate") if trace.get(key)]
+    return texts
+
+
+def test_a_run_that_ran_off_the_plot_is_told_in_plain_words():
+    """No "escape box", "domain" or "100×" on the page: where a run went, and why it stopped, in a student's words."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = ["adam:lr=0.05", "sgd:lr=0.01", "sgd:lr=10"]
+    at.query_params["steps"] = "100"
+    at = _run(at)
+    _open_explain(at)
+    at.selectbox(key="explain_run").set_value(1)  # the run that ran off
+    _run(at)
+    texts = _visible_text(at)
+    assert not [t for t in texts if re.search(r"escape|domain|100×|non-finite|inf/NaN", t, re.IGNORECASE)], texts
+    (warning,) = [w.value for w in at.warning if w.value.startswith("**SGD (lr 0.01)**")]
+    assert "ran far off the plot at step 4" in warning and "over 50 plot widths away" in warning
+    assert list(at.table[0].value["stopped early"]) == ["—", "step 4 (ran far off the plot)",
+                                                          "step 1 (ran far off the plot)"]
+    assert "SGD (lr 0.01) ran far off the plot at step 4<extra></extra>" in texts
+
+
 def test_diverging_run_is_reported_not_raised(at):
     _edit(at, 3)
     at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
