@@ -600,7 +600,7 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str], run_ids
         for line in ex.lines:
             st.caption(line.label)
             st.latex(line.latex())
-        st.info(ex.note, icon=":material/lightbulb:")
+        st.info(f"{ex.step_note}\n\n{ex.note}", icon=":material/lightbulb:")  # this step's numbers, then the rest
 
 
 @st.cache_data(max_entries=2, ttl=120, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})

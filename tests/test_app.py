@@ -398,6 +398,18 @@ def test_explain_panel_shows_equations_with_numbers(at):
     assert any("SGD" in m.value for m in at.markdown)
 
 
+def test_explain_note_speaks_of_the_step_shown(at):
+    _open_explain(at)
+    (note,) = [i.value for i in at.info if "bias corrections" in i.value]
+    assert note.startswith("At step 1 the bias corrections make m̂₁ = g₁ and v̂₁ = g₁² exactly")
+    at.slider(key="explain_step").set_value(40)
+    _run(at)
+    (note,) = [i.value for i in at.info if "bias corrections" in i.value]
+    assert note.startswith("At step 40 the bias corrections divide m₄₀ by 1 − β₁⁴⁰ = 0.985 and v₄₀ by 1 − β₂⁴⁰ = "
+                           "0.0392") and "At step 1" not in note
+    assert "Adam steps each coordinate by lr × m̂/√v̂" in note  # then what holds at every step
+
+
 def test_explain_run_picker_shows_the_new_label_when_the_run_changes(at):
     """Streamlit keeps showing a select box's old option text when only its format changed; the panel sets
     the value again then, so the picker is resent showing the run's new label (and stays on that run)."""
