@@ -63,6 +63,14 @@ def to_json(sim: Simulation) -> str:
     return json.dumps(to_dict(sim), allow_nan=False)
 
 
+def _run_numbers(sim: Simulation, numbers: Sequence[int] | None) -> list[int]:
+    """Each run's number as the app shows it: 1, 2, ... unless ``numbers`` gives them."""
+    numbers = list(range(1, len(sim.runs) + 1)) if numbers is None else [int(k) for k in numbers]
+    if len(numbers) != len(sim.runs):
+        raise ValueError(f"numbers: expected {len(sim.runs)}, got {len(numbers)}")
+    return numbers
+
+
 def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """One header row, then one row per run and step (0..n): ``run``, ``optimizer``, ``settings``, ``step``, the
     position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received, and each state buffer after
@@ -76,9 +84,7 @@ def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     as it is; the scenario (surface, start, steps, noise, seed) is in :func:`to_json`'s ``settings``."""
     from ._text import format_run
 
-    numbers = list(range(1, len(sim.runs) + 1)) if numbers is None else [int(k) for k in numbers]
-    if len(numbers) != len(sim.runs):
-        raise ValueError(f"numbers: expected {len(sim.runs)}, got {len(numbers)}")
+    numbers = _run_numbers(sim, numbers)
     state_names: list[str] = []
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
@@ -302,7 +308,7 @@ and taller about its centre). Positions agree with optiviz's to rounding: torch'
 multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps across ripples, Adam
 oscillating about a minimum at a large lr) such differences can grow.
 
-Prints one line per run:
+Prints one line per run (I: the run's number, as optiviz's sidebar numbers it):
   run I NAME final (x, y) = (X, Y)
   run I NAME stopped at step T (REASON); last (x, y) = (X, Y)
 """
@@ -375,9 +381,10 @@ def run(index, name, optimizer_class, **hyper):
 '''
 
 
-def to_torch_script(sim: Simulation) -> str:
+def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """A standalone Python script that reproduces ``sim``'s runs with ``torch.optim`` and prints each run's
-    final position (or the step where it stopped, and why).
+    final position (or the step where it stopped, and why), after its number: 1, 2, ... as the app's sidebar
+    numbers runs, or ``numbers`` (as :func:`to_csv`'s).
 
     The script carries the surface's value and analytic gradient as plain Python (:func:`surface_source`),
     the start, steps, noise (``sigma * default_rng(seed).standard_normal((steps, 2))``) and escape box, and
@@ -389,7 +396,7 @@ def to_torch_script(sim: Simulation) -> str:
     sc = sim.scenario
     surf = sc.surface
     blocks = []
-    for i, spec in enumerate(sc.runs):
+    for i, spec in zip(_run_numbers(sim, numbers), sc.runs, strict=True):
         if spec.hyper.get("eps_inside_sqrt"):
             blocks.append(
                 f"# run {i} ({spec.optimizer}, eps_inside_sqrt=True) cannot be reproduced with torch.optim:\n"

@@ -615,14 +615,14 @@ def _export_text(scenario: Scenario, fmt: str, labels: tuple[str, ...], colors: 
         return export.to_json(sim)
     if fmt == "html":
         return export.to_html(sim, labels=list(labels), colors=list(colors), arrows=arrows, moments=moments)
-    return export.to_torch_script(sim)
+    return export.to_torch_script(sim, numbers=numbers)
 
 
 def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool,
               numbers: Sequence[int]) -> None:
     """CSV, JSON, a standalone animated HTML page, and a PyTorch script that reproduces the runs.
     Each is built only when its button is pressed (``data`` as a callable). ``numbers``: each run's number in
-    the sidebar (the CSV numbers its runs so)."""
+    the sidebar (the CSV and the PyTorch script number the runs so)."""
     key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments, tuple(numbers))
     name = f"optiviz-{sim.surface.name}"
     st.markdown("**Download**")

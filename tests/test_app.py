@@ -461,8 +461,9 @@ def test_download_buttons_are_offered(at):
     assert labels == ["Runs (CSV)", "Runs (JSON)", "Animated chart (HTML)", "PyTorch script"]
 
 
-def test_the_csv_download_numbers_the_runs_as_the_sidebar_does(at, monkeypatch):
-    """Run 2's settings refused: the CSV holds runs 1, 3 and 4, numbered so, under a plain header row."""
+def test_the_downloads_number_the_runs_as_the_sidebar_does(at, monkeypatch):
+    """Run 2's settings refused: the CSV holds runs 1, 3 and 4, numbered so, under a plain header row, and the
+    PyTorch script prints them under those numbers."""
     import io
 
     import pandas as pd
@@ -472,7 +473,7 @@ def test_the_csv_download_numbers_the_runs_as_the_sidebar_does(at, monkeypatch):
     add_deferred = MediaFileManager.add_deferred
 
     def build_csv_now(self, data, mimetype, coordinates, file_name=None, **options):
-        if file_name.endswith(".csv"):
+        if file_name.endswith((".csv", ".py")):
             made[file_name] = data()  # what a press of the button downloads
         return add_deferred(self, data, mimetype, coordinates, file_name, **options)
 
@@ -489,6 +490,9 @@ def test_the_csv_download_numbers_the_runs_as_the_sidebar_does(at, monkeypatch):
     assert list(runs.groups) == [1, 3, 4]
     assert [runs.get_group(k)["optimizer"].iloc[0] for k in (1, 3, 4)] == ["adam", "adagrad", "sgd"]
     assert list(runs.size()) == [1001] * 3
+    script = made["optiviz-rosenbrock.py"]
+    assert [line.split(",")[0] for line in script.splitlines() if line.startswith("run(")] == [
+        "run(1", "run(3", "run(4"]
 
 
 @pytest.mark.parametrize(("point", "want"), [

@@ -286,9 +286,9 @@ def test_torch_script_reproduces_the_runs(scenario, tmp_path):
     pytest.importorskip("torch")
     sim = SCENARIOS[scenario]()
     got = _run_script(export.to_torch_script(sim), tmp_path)
-    assert sorted(got) == list(range(len(sim.runs)))
+    assert sorted(got) == list(range(1, len(sim.runs) + 1))  # numbered as in the app
     for i, run in enumerate(sim.runs):
-        line = got[i]
+        line = got[i + 1]
         assert line["name"] == run.optimizer
         if run.spec.hyper.get("eps_inside_sqrt"):
             assert "eps_inside_sqrt" in line["skipped"]
@@ -317,8 +317,10 @@ def test_torch_script_is_readable_python():
     compile(script, "reproduce.py", "exec")
     assert "import torch" in script and "autograd" not in script and ".backward(" not in script
     assert "foreach=False" in script and "p.grad = torch.tensor([gx, gy], dtype=torch.float64)" in script
-    assert re.search(r'^run\(0, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
-    assert "# run 1 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
+    assert re.search(r'^run\(1, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
+    assert "# run 2 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
+    assert 'print("run 2 adam skipped (eps_inside_sqrt=True is not a torch.optim option)")' in script
+    assert re.search(r'^run\(8, "sgd"', export.to_torch_script(sim, numbers=[8, 9, 10, 11, 12, 13]), re.M)
     assert "eps_inside_sqrt=True)" not in script.replace("eps_inside_sqrt=True) cannot", "")  # never handed to torch
     assert f"ESCAPE_BOX = {sim.surface.escape_box!r}" in script and "(-200.0, 200.0, -199.0, 201.0)" in script
     assert "NOISE = SIGMA * np.random.default_rng(SEED).standard_normal((STEPS, 2))" in script
