@@ -101,7 +101,7 @@ if sim.surface.minima:  # the tolerance is for the table's "steps to within … 
         persist_state="page")  # kept while a saddle (no minimum, no tolerance) is shown
 
 ui.explain_panel(sim, labels, colors, settings.run_ids)
-ui.downloads(sim, labels, colors, show_arrows, show_moments)
+ui.downloads(sim, labels, colors, show_arrows, show_moments, list(settings.numbers))
 # the step the charts show (Explain's, a link's; the chart's own report is not sent back)
 chart.sync(step=st.session_state["view_step"], echo=ui.step_is_charts_own())
 chart.previews(ui.preview_data(settings))  # the edited run's sliders, previewed while dragged

@@ -24,7 +24,8 @@ _RUN_HELP = (
 FORMATS = ("json", "csv", "html", "torch")
 _FORMAT_HELP = (
     "output format (default json). json: the settings and, per run, every position, loss, gradient and "
-    "state buffer; csv: one row per run and step, after a first line '# optiviz settings: {...}' (JSON); "
+    "state buffer; csv: a header row, then one row per run (numbered from 1) and step: the run's settings, "
+    "position, loss, gradient and state buffers (the surface, start and noise are in json's settings); "
     "html: a standalone page with the animated trajectory chart and the settings (plotly.js inlined, plays "
     "offline); torch: a Python script that reproduces the runs with torch.optim (the same analytic gradient "
     "assigned to p.grad) and prints each run's final position; runs with eps_inside_sqrt=true are skipped"

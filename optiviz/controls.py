@@ -7,6 +7,9 @@ towards 1 (so 0.999 and 0.9999 can be set). A value from elsewhere that falls be
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from surfaces import LR_MANTISSAS
 
 
@@ -33,10 +36,13 @@ KAPPA_GRID = _log_grid(0, 3, (1, 1.5, 2, 3, 5, 7))
 
 
 def fmt_number(value: float) -> str:
-    """Compact display of a slider value: 0.001 -> "1e-3", 0.05 -> "0.05", 0.9999 -> "0.9999"."""
-    if value == 0:
-        return "0"
-    if abs(value) < 1e-3 or abs(value) >= 1e4:
-        mant, exp = f"{value:.3g}".split("e") if "e" in f"{value:.3g}" else (f"{value:.3g}", "0")
-        return f"{mant}e{int(exp)}"
-    return f"{value:.6g}"
+    """A slider value as short text that reads back as exactly the same float: 3e-4, 1e-12, 0.001, 0.05, 0.9999,
+    10, 2e4. Plain decimals from 0.001 up to 10,000, a power of ten written ``e-4`` (never ``e0`` or ``e+4``)
+    outside; as many digits as the value needs (Python's shortest round-trip repr), and no more."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else repr(value)
+    text = repr(value)
+    if 1e-3 <= abs(value) < 1e4:
+        return text.removesuffix(".0")
+    return f"{Decimal(text).normalize():e}".replace("e+", "e")

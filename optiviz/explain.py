@@ -7,7 +7,8 @@ KaTeX, hence ``st.latex``, renders), each followed by the same expression with t
 float value of its left-hand side, computed from the recorded arrays in the kernel's own order of
 operations, so the last line reproduces ``run.path[t]`` and the state lines ``run.state[...][t]``.
 
-``notes(optimizer)`` is a short plain-language note on what to look for in the picture.
+``notes(optimizer)`` is a short plain-language note on what to look for in the picture, true at every step;
+``Explanation.step_note`` says what happened at step ``t`` itself, with that step's numbers.
 
 No Streamlit and no Plotly here: strings and floats only.
 """
@@ -59,8 +60,9 @@ class Explanation:
 
     ``title``: plain text ("Adam (AMSGrad) — step 3 of 50"). ``hyper``: LaTeX listing the symbols and
     the run's hyperparameter values. ``lines``: the equations in the order they are computed; the last
-    one is the new position. ``note``: plain-language remarks (the optimizer's :func:`notes` plus any
-    that concern the options in use).
+    one is the new position. ``note``: plain-language remarks that hold at every step (the optimizer's
+    :func:`notes` plus any that concern the options in use). ``step_note``: what happened at this step,
+    with its numbers ("At step 1 the bias corrections ...", "At step 40 ...").
     """
 
     title: str
@@ -68,6 +70,7 @@ class Explanation:
     hyper: str
     lines: list[Line] = field(default_factory=list)
     note: str = ""
+    step_note: str = ""
 
     def line(self, key: str) -> Line:
         """The line computing ``key``; ``KeyError`` if this step has none."""
@@ -473,7 +476,7 @@ def explain(run: Run, step: int, noisy: bool = False) -> Explanation:
     builder = _Builder(run, t, bool(noisy))
     _BUILDERS[run.spec.spec.oid](builder)
     note = " ".join([notes(run.optimizer), *_option_notes(run)])
-    return Explanation(_title(run, t), t, _hyper_latex(run), builder.lines, note)
+    return Explanation(_title(run, t), t, _hyper_latex(run), builder.lines, note, _step_note(builder))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -487,9 +490,9 @@ _EPS_CONVENTION = (
 
 _NOTES = {
     "adam": (
-        "At step 1 the bias corrections make m̂ = g and v̂ = g², so |m̂/√v̂| ≈ 1 and each coordinate moves by "
-        "about lr whatever the gradient's size: the first steps are lr-sized and diagonal. While the gradient "
-        "keeps its sign the ratio stays near 1; where it flips sign m̂ averages out but v̂ does not, so the steps "
+        "Adam steps each coordinate by lr × m̂/√v̂, and the bias corrections make that ratio ±1 on the first "
+        "step: the first steps are lr-sized and diagonal, whatever the gradient's size. While the gradient "
+        "keeps its sign |m̂/√v̂| ≈ 1; where it flips sign m̂ averages out but v̂ does not, so the steps "
         "shrink. ε only matters when √v̂ is as small as ε (gradients near 1e-8): it then damps the step, so "
         "near-zero gradients give near-zero steps instead of lr-sized ones. PyTorch and the Adam paper add ε "
         "after the root (optax too; its eps_root goes inside); many tutorials write √(v̂ + ε), which with "
@@ -500,7 +503,8 @@ _NOTES = {
         "Adam's weight_decay instead adds λθ to the gradient, which is then divided by √v̂ like the rest: "
         "coordinates with large gradients are barely regularised. AdamW's pull toward the origin is the same "
         "relative shrink for every coordinate, so with λ > 0 a run does not come to rest exactly on a minimum "
-        "away from the origin. Otherwise it behaves like Adam: lr-sized first steps, |m̂/√v̂| ≈ 1 at t = 1."
+        "away from the origin. Otherwise it behaves like Adam: lr-sized first steps, and |m̂/√v̂| ≈ 1 while the "
+        "gradient keeps its sign."
     ),
     "rmsprop": (
         "Each coordinate's gradient is divided by the root of a running average of its squares, so steep and "
@@ -531,3 +535,137 @@ _NOTES = {
 def notes(optimizer: str) -> str:
     """A short plain-language note on what to look for in the picture for ``optimizer``."""
     return _NOTES[_optimizers.get(optimizer).name]
+
+
+# --------------------------------------------------------------------------------------------------
+# A note on the step explained, with its numbers
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _txt(x: float) -> str:
+    """A number in a note (plain text, not LaTeX): 3 significant digits (whole numbers up to 100,000 in full),
+    a real minus sign, powers of ten as 2.5·10⁻⁸."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    rounded = abs(float(f"{x:.3g}"))
+    if 1e3 <= rounded < 1e5:
+        text = f"{round(x):,}"
+    elif x == 0 or 1e-3 <= rounded < 1e3:
+        text = f"{x:.3g}"
+    else:
+        mantissa, exponent = f"{x:.2e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        power = "10" + str(int(exponent)).translate(_SUP)
+        text = power if mantissa == "1" else f"-{power}" if mantissa == "-1" else f"{mantissa}·{power}"
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _xy(pair: Pair) -> str:
+    return f"{_txt(pair[0])} in x and {_txt(pair[1])} in y"
+
+
+def _result(b: _Builder, key: str) -> Pair:
+    return next(line.result for line in b.lines if line.key == key)
+
+
+def _moved(b: _Builder) -> str:
+    """How far step t moved the position: "this step moved x by … and y by …"."""
+    before, after = b.row(b.run.path, b.t - 1), b.row(b.run.path, b.t)
+    return f"this step moved x by {_txt(after[0] - before[0])} and y by {_txt(after[1] - before[1])}"
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
+def _step_note(b: _Builder) -> str:
+    """What happened at step ``b.t`` of the run, said with that step's numbers: each number quoted is the step's
+    own (from the lines just built, or from the recorded arrays). Step 1 gets what is special about a first step
+    (the bias corrections, a state that starts at 0); a later step, what its state does by then."""
+    return {"adam": _adam_step, "adamw": _adam_step, "rmsprop": _rmsprop_step, "adagrad": _adagrad_step,
+            "sgd": _sgd_step}[b.run.optimizer](b)
+
+
+def _adam_step(b: _Builder) -> str:
+    t, h = b.t, b.h
+    (beta1, beta2), eps, inside, lr = h["betas"], h["eps"], h["eps_inside_sqrt"], h["lr"]
+    m_hat = _result(b, "m_hat")
+    v_hat = _result(b, "v_hat_max" if h["amsgrad"] else "v_hat")
+    denom = [math.sqrt(v + eps) if inside else math.sqrt(v) + eps for v in v_hat]
+    ratio = tuple(m / d if d else math.nan for m, d in zip(m_hat, denom, strict=True))
+    root = "√(v̂ + ε)" if inside else "√v̂ + ε"
+    if t == 1:
+        small = "g² is" if inside else "|g| is"
+        return (f"At step 1 the bias corrections make m̂₁ = g₁ and v̂₁ = g₁² exactly, so m̂/({root}) is ±1 in each "
+                f"coordinate unless {small} as small as ε: here it is {_xy(ratio)}, and the update is lr = "
+                f"{_txt(lr)} times that, whatever the gradient's size.")
+    ts, sub = str(t).translate(_SUP), str(t).translate(_SUB)
+    bc1, bc2 = 1.0 - beta1 ** float(t), 1.0 - beta2 ** float(t)
+    return (f"At step {t} the bias corrections divide m{sub} by 1 − β₁{ts} = {_txt(bc1)} and v{sub} by 1 − β₂{ts} = "
+            f"{_txt(bc2)} (both tend to 1 as the steps go on, and the corrections fade). The update is lr × "
+            f"m̂/({root}), with that ratio {_xy(ratio)}: ±1 is a full lr-sized step, and it is smaller where the "
+            f"last {_txt(1 / (1 - beta1))} or so gradients cancel in sign, or are smaller than the older ones v̂ "
+            f"still remembers (about {_txt(1 / (1 - beta2))} steps).")
+
+
+def _rmsprop_step(b: _Builder) -> str:
+    t, h = b.t, b.h
+    alpha, inside = h["alpha"], h["eps_inside_sqrt"]
+    v, eff = _result(b, "square_avg"), _result(b, "effective_lr")
+    if t == 1:
+        small = "v₁ is" if inside else "√v₁ is"
+        ratio = "" if h["centered"] or alpha >= 1 else (
+            f", so g₁/√v₁ is ±1/√(1 − α) = ±{_txt(1 / math.sqrt(1 - alpha))} unless {small} as small as ε, and the "
+            "step that many times lr")
+        return (f"At step 1 v starts from 0 and RMSProp has no bias correction: v₁ = (1 − α)·g₁² = {_xy(v)}{ratio}; "
+                f"{_moved(b)}.")
+    ts, sub = str(t).translate(_SUP), str(t).translate(_SUB)
+    weight = 1.0 - alpha ** float(t)
+    if not 0 < weight <= 1:  # alpha >= 1: v never takes in a gradient
+        return f"At step {t} v{sub} = {_xy(v)}, and the effective step is {_xy(eff)}. " + _sentence(_moved(b))
+    return (f"At step {t} v{sub} = {_xy(v)}. Its weights sum to 1 − α{ts} = {_txt(weight)} (no bias correction), so "
+            f"it is that fraction of a full running average of g², and the effective step is about "
+            f"1/√(1 − α{ts}) = {_txt(1 / math.sqrt(weight))} times what a full average would give: {_xy(eff)}. "
+            + _sentence(_moved(b)))
+
+
+def _adagrad_step(b: _Builder) -> str:
+    t = b.t
+    total, eff = _result(b, "sum"), _result(b, "effective_lr")
+    if t == 1:
+        start = b.h["initial_accumulator_value"]
+        plain = (", so g₁/√G₁ is ±1 unless the gradient is as small as ε, and each coordinate moves by about lr"
+                 if start == 0 else "")
+        return (f"At step 1 G₁ = G_init + g₁² = {_xy(total)} (G_init = {_txt(start)}){plain}: the effective step "
+                f"is {_xy(eff)}, and {_moved(b)}.")
+    sub = str(t).translate(_SUB)
+    first = b.row(b.run.effective_lr, 0)
+    return (f"At step {t} G{sub} holds the sum of {t} squared gradients, {_xy(total)}, so the effective step "
+            f"lr/(√G + ε) is {_xy(eff)}; it was {_xy(first)} at the first step, and it never grows. "
+            + _sentence(_moved(b)))
+
+
+def _sgd_step(b: _Builder) -> str:
+    t, h = b.t, b.h
+    g = _result(b, "grad_l2") if h["weight_decay"] else _result(b, "grad")
+    mu, tau = h["momentum"], h["dampening"]
+    sub = str(t).translate(_SUB)
+    if mu == 0.0:
+        return (f"At step {t} SGD steps against the gradient, lr × g{sub} with g{sub} = ({_txt(g[0])}, {_txt(g[1])}): "
+                f"{_moved(b)}.")
+    if t == 1:
+        damp = ", with no dampening" if tau else ""
+        return (f"At step 1 PyTorch starts the momentum buffer with the gradient itself, b₁ = g₁ = ({_txt(g[0])}, "
+                f"{_txt(g[1])}){damp}, so the first step is plain SGD's: {_moved(b)}.")
+    buf = _result(b, "momentum_buffer")
+    times = [f"the gradient is 0 in {c}" if gk == 0 else f"{_txt(bk / gk)} times the gradient in {c}"
+             for c, bk, gk in zip("xy", buf, g, strict=True)]
+    steady = (f"a gradient that stayed the same would build it up to (1 − τ)/(1 − μ) = {_txt((1 - tau) / (1 - mu))} "
+              "times, less (or the other sign) where the gradient has been changing" if mu < 1 else
+              "with μ ≥ 1 it keeps every past gradient at full weight or more, so it grows without end")
+    return (f"At step {t} the momentum buffer b{sub} = ({_txt(buf[0])}, {_txt(buf[1])}) is {times[0]} and {times[1]}: "
+            f"{steady}. " + _sentence(_moved(b)))

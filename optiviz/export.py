@@ -63,28 +63,43 @@ def to_json(sim: Simulation) -> str:
     return json.dumps(to_dict(sim), allow_nan=False)
 
 
-def to_csv(sim: Simulation) -> str:
-    """One row per run and step (0..n): position, loss, the gradient step t+1 received, and each
-    state buffer after step t. Columns a run does not have are left empty.
+def _run_numbers(sim: Simulation, numbers: Sequence[int] | None) -> list[int]:
+    """Each run's number as the app shows it: 1, 2, ... unless ``numbers`` gives them."""
+    numbers = list(range(1, len(sim.runs) + 1)) if numbers is None else [int(k) for k in numbers]
+    if len(numbers) != len(sim.runs):
+        raise ValueError(f"numbers: expected {len(sim.runs)}, got {len(numbers)}")
+    return numbers
 
-    The first line is a comment carrying the settings that produced the file,
-    ``# optiviz settings: {...}`` (JSON of :func:`settings`); skip it with ``pandas.read_csv(comment="#")``
-    or by reading past the first line."""
+
+def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
+    """One header row, then one row per run and step (0..n): ``run``, ``optimizer``, ``settings``, ``step``, the
+    position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received, and each state buffer after
+    step t (``exp_avg_x, exp_avg_y``, ...). Cells a run does not have (another optimizer's state, the gradient
+    after its last step) are empty.
+
+    ``run`` numbers the runs as the app's sidebar does: 1, 2, ... in order, or ``numbers`` (one per run; the app
+    passes its own when a refused run leaves a gap). ``settings`` is the run's hyperparameters that differ from
+    torch.optim's defaults, as the command line and links write a run (``adam:lr=0.05,betas=0.8/0.9``). The file
+    is plain ASCII with no comment line, so ``pandas.read_csv``, Python's ``csv`` module and spreadsheets open it
+    as it is; the scenario (surface, start, steps, noise, seed) is in :func:`to_json`'s ``settings``."""
+    from ._text import format_run
+
+    numbers = _run_numbers(sim, numbers)
     state_names: list[str] = []
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
-    header = ["run", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
+    header = ["run", "optimizer", "settings", "step", "x", "y", "loss", "grad_x", "grad_y"]
     header += [f"{n}_{c}" for n in state_names for c in "xy"]
     out = io.StringIO()
-    out.write(f"# optiviz settings: {json.dumps(settings(sim), allow_nan=False)}\n")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
-    for i, run in enumerate(sim.runs):
+    for number, run in zip(numbers, sim.runs, strict=True):
         n = run.steps_done
         path, loss, grad = run.path.tolist(), run.loss.tolist(), run.grad.tolist()
         states = [run.state[name].tolist() if name in run.state else None for name in state_names]
+        head = [number, run.optimizer, format_run(run.spec)]
         for t in range(n + 1):
-            row: list[Any] = [i, run.optimizer, t, *path[t], loss[t]]
+            row: list[Any] = [*head, t, *path[t], loss[t]]
             row += grad[t] if t < n else ["", ""]
             for arr in states:
                 row += ["", ""] if arr is None else arr[t]
@@ -288,11 +303,12 @@ optiviz: {command}
 Each step assigns the surface's analytic gradient (optiviz's formula, below), plus the noise, to p.grad
 (float64, shape (2,)) and calls torch.optim's step (foreach=False). As in optiviz, a run stops at the
 first step whose gradient, position, optimizer state or loss is not finite ("non-finite"), or whose
-position leaves the escape box ("escaped"). Positions agree with optiviz's to rounding: torch's CPU
-kernels fuse some multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps
-across ripples, Adam oscillating about a minimum at a large lr) such differences can grow.
+position runs far off the plot ("escaped": out of ESCAPE_BOX, the plotted region made 100 times wider
+and taller about its centre). Positions agree with optiviz's to rounding: torch's CPU kernels fuse some
+multiply-adds, so they can differ in the last bit, and on a chaotic path (big steps across ripples, Adam
+oscillating about a minimum at a large lr) such differences can grow.
 
-Prints one line per run:
+Prints one line per run (I: the run's number, as optiviz's sidebar numbers it):
   run I NAME final (x, y) = (X, Y)
   run I NAME stopped at step T (REASON); last (x, y) = (X, Y)
 """
@@ -306,7 +322,7 @@ START = ({x0!r}, {y0!r})
 STEPS = {steps}
 SIGMA = {sigma!r}  # gradient noise: step t receives grad + SIGMA * xi[t - 1]
 SEED = {seed}
-ESCAPE_BOX = {box!r}  # (x_min, x_max, y_min, y_max)
+ESCAPE_BOX = {box!r}  # (x_min, x_max, y_min, y_max): the plotted region, 100 times wider and taller
 
 {surface}
 
@@ -365,9 +381,10 @@ def run(index, name, optimizer_class, **hyper):
 '''
 
 
-def to_torch_script(sim: Simulation) -> str:
+def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """A standalone Python script that reproduces ``sim``'s runs with ``torch.optim`` and prints each run's
-    final position (or the step where it stopped, and why).
+    final position (or the step where it stopped, and why), after its number: 1, 2, ... as the app's sidebar
+    numbers runs, or ``numbers`` (as :func:`to_csv`'s).
 
     The script carries the surface's value and analytic gradient as plain Python (:func:`surface_source`),
     the start, steps, noise (``sigma * default_rng(seed).standard_normal((steps, 2))``) and escape box, and
@@ -379,7 +396,7 @@ def to_torch_script(sim: Simulation) -> str:
     sc = sim.scenario
     surf = sc.surface
     blocks = []
-    for i, spec in enumerate(sc.runs):
+    for i, spec in zip(_run_numbers(sim, numbers), sc.runs, strict=True):
         if spec.hyper.get("eps_inside_sqrt"):
             blocks.append(
                 f"# run {i} ({spec.optimizer}, eps_inside_sqrt=True) cannot be reproduced with torch.optim:\n"

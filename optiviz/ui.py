@@ -486,6 +486,7 @@ class Settings:
     colors: tuple[str, ...]  # each run's colour (its optimizer's; shades for a second, third...)
     skipped: tuple[str, ...]
     run_ids: tuple[int, ...]  # the id of each run in the scenario (what keys its widgets)
+    numbers: tuple[int, ...] = ()  # each run's number in the sidebar (1, 2, ...; a refused run leaves a gap)
 
 
 def sidebar() -> Settings:
@@ -554,7 +555,7 @@ def sidebar() -> Settings:
     labels = figures.unique_labels(labels, numbers=[i + 1 for i in indices])  # as the sidebar numbers them
     scenario = scenario_from_state(surf, specs) if specs else None
     return Settings(scenario, tuple(labels), tuple(palette[i] for i in indices), tuple(skipped),
-                    tuple(run_ids[i] for i in indices))
+                    tuple(run_ids[i] for i in indices), tuple(i + 1 for i in indices))
 
 
 def scenario_from_state(surf: surfaces.Surface, specs: Sequence[RunSpec]) -> Scenario:
@@ -610,35 +611,38 @@ def explain_panel(sim: Simulation, labels: list[str], colors: list[str], run_ids
         for line in ex.lines:
             st.caption(line.label)
             st.latex(line.latex())
-        st.info(ex.note, icon=":material/lightbulb:")
+        st.info(f"{ex.step_note}\n\n{ex.note}", icon=":material/lightbulb:")  # this step's numbers, then the rest
 
 
 @st.cache_data(max_entries=2, ttl=120, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
 def _export_text(scenario: Scenario, fmt: str, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
-                 moments: bool) -> str:
+                 moments: bool, numbers: tuple[int, ...]) -> str:
     """A download, built when its button is pressed. One JSON of eight 10,000-step runs is ~40 MB: only the
     last two are kept, for two minutes (a second press of the same button)."""
     sim = simulate_cached(scenario)
     if fmt == "csv":
-        return export.to_csv(sim)
+        return export.to_csv(sim, numbers=numbers)
     if fmt == "json":
         return export.to_json(sim)
     if fmt == "html":
         return export.to_html(sim, labels=list(labels), colors=list(colors), arrows=arrows, moments=moments)
-    return export.to_torch_script(sim)
+    return export.to_torch_script(sim, numbers=numbers)
 
 
-def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool) -> None:
+def downloads(sim: Simulation, labels: list[str], colors: list[str], arrows: bool, moments: bool,
+              numbers: Sequence[int]) -> None:
     """CSV, JSON, a standalone animated HTML page, and a PyTorch script that reproduces the runs.
-    Each is built only when its button is pressed (``data`` as a callable)."""
-    key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments)
+    Each is built only when its button is pressed (``data`` as a callable). ``numbers``: each run's number in
+    the sidebar (the CSV and the PyTorch script number the runs so)."""
+    key = (sim.scenario, tuple(labels), tuple(colors), arrows, moments, tuple(numbers))
     name = f"optiviz-{sim.surface.name}"
     st.markdown("**Download**")
     row = st.container(horizontal=True, gap="small")
     files = (
-        ("csv", "Runs (CSV)", "text/csv", "every position, loss, gradient and state buffer per step, with the "
-         "settings on the first line"),
-        ("json", "Runs (JSON)", "application/json", "the settings and, per run, every recorded array"),
+        ("csv", "Runs (CSV)", "text/csv", "one row per run and step: the run's number (as in the sidebar) and "
+         "settings, position, loss, gradient and every state buffer; opens as it is in a spreadsheet or pandas"),
+        ("json", "Runs (JSON)", "application/json", "the settings (surface, start, steps, noise, seed, every run's "
+         "hyperparameters) and, per run, every recorded array"),
         ("html", "Animated chart (HTML)", "text/html", "the animated chart as one file that plays offline"),
         ("py", "PyTorch script", "text/x-python", "reproduces these runs with torch.optim and prints the final "
          "positions, to check optiviz against PyTorch"),

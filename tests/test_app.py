@@ -2,6 +2,7 @@
 
 import colorsys
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _run(at=None):
-    at = at or AppTest.from_file(APP, default_timeout=120)
+    at = at if at is not None else AppTest.from_file(APP, default_timeout=120)  # an AppTest not yet run is falsy
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -96,6 +97,30 @@ def test_each_kind_of_control_changes_the_runs(at):
         assert after != before
         before = after
     assert "β 0.5/0.9999" in _first_path(at)["name"] and "AMSGrad" in _first_path(at)["name"]
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    (None, "start y takes a number from -1 to 3; it stays 2."),
+    (-1.5, "start y takes a number from -1 to 3, not -1.5; it stays 2."),
+    (7.0, "start y takes a number from -1 to 3, not 7; it stays 2."),
+])
+def test_an_emptied_or_out_of_range_start_keeps_the_start_and_says_the_range(at, typed, said):
+    """Emptying "start y" (and Enter), or typing a start off the surface: the runs keep starting where they did
+    (not at the box's minimum, -1) and a message under the box, on the page, names the range."""
+    before = _first_path(at)
+    assert (before["x"][0], before["y"][0]) == pytest.approx((-1.5, 2.0), abs=1e-6)  # as packed for the page
+    at.number_input(key="start_y").set_value(typed)
+    _run(at)
+    after = _first_path(at)
+    assert after == before
+    assert at.number_input(key="start_y").value == 2.0 and at.session_state["start_y"] == 2.0
+    assert "start=-1.5,2" in at.code[0].value  # the shared link keeps the start too
+    captions = [c.value for c in at.caption if "takes a number" in c.value]
+    assert captions == [f":red[{said}]"]
+    at.number_input(key="start_y").set_value(0.5)  # a start in range is taken, and the message goes
+    _run(at)
+    assert _first_path(at)["y"][0] == pytest.approx(0.5, abs=1e-6)
+    assert not [c for c in at.caption if "takes a number" in c.value]
 
 
 def test_optimizer_change_resets_that_run(at):
@@ -237,12 +262,58 @@ def test_on_a_saddle_escaping_is_not_a_fault_and_no_minimum_is_asked_for(at):
     assert "steps to within 0.5 of a minimum" in at.table[0].value.columns
 
 
+def _visible_text(at) -> list[str]:
+    """Every text the page shows: Markdown, captions, alerts, the summary table's cells, and the chart's trace
+    names, labels and hover texts."""
+    texts = [e.value for kind in ("markdown", "caption", "warning", "info", "error") for e in at.get(kind)]
+    texts += [str(cell) for table in at.table for cell in [*table.value.columns, *table.value.to_numpy().ravel()]]
+    for spec in _charts(at):
+        for trace in spec["data"]:
+            texts += [str(trace.get(key)) for key in ("name", "text", "hovertemplate") if trace.get(key)]
+    return texts
+
+
+def test_a_run_that_ran_off_the_plot_is_told_in_plain_words():
+    """No "escape box", "domain" or "100×" on the page: where a run went, and why it stopped, in a student's words."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = ["adam:lr=0.05", "sgd:lr=0.01", "sgd:lr=10"]
+    at.query_params["steps"] = "100"
+    at = _run(at)
+    _open_explain(at)
+    at.selectbox(key="explain_run").set_value(1)  # the run that ran off
+    _run(at)
+    texts = _visible_text(at)
+    assert not [t for t in texts if re.search(r"escape|domain|100×|non-finite|inf/NaN", t, re.IGNORECASE)], texts
+    (warning,) = [w.value for w in at.warning if w.value.startswith("**SGD (lr 0.01)**")]
+    assert "ran far off the plot at step 4" in warning and "over 50 plot widths away" in warning
+    assert list(at.table[0].value["stopped early"]) == ["—", "step 4 (ran far off the plot)",
+                                                          "step 1 (ran far off the plot)"]
+    assert "SGD (lr 0.01) ran far off the plot at step 4<extra></extra>" in texts
+
+
 def test_diverging_run_is_reported_not_raised(at):
     _edit(at, 3)
     at.select_slider(key="r3.lr").set_value(0.1)  # SGD on Rosenbrock: overflows at once
     _run(at)
     assert any("stopped there" in w.value for w in at.warning)
     assert any(t.get("name", "").endswith(" stopped") for t in _charts(at)[0]["data"])
+
+
+def test_small_learning_rates_and_eps_read_compactly_everywhere():
+    """η and ε between 1e-4 and 1e-3 (and any other value) as the slider, the sidebar's list, the legend and the
+    summary show them: 3e-4, never 0.0003e0."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["run"] = ["adam:lr=0.0003,eps=0.0005", "rmsprop:lr=0.0001,alpha=0.9999"]
+    at = _run(at)
+    labels = ["Adam (lr 3e-4, ε 5e-4)", "RMSProp (lr 1e-4, α 0.9999)"]
+    sidebar = next(m.value for m in at.markdown if "**1**" in m.value)
+    assert all(label in sidebar for label in labels), sidebar
+    assert [t["name"] for t in _path_traces(_charts(at)[0])] == labels
+    assert list(at.table[0].value["run"]) == labels
+    lr, eps = at.select_slider(key="r0.lr"), at.select_slider(key="r0.eps")
+    assert (lr.value, eps.value) == (3e-4, 5e-4) and "3e-4" in lr.options and "5e-4" in eps.options
+    shown = [*lr.options, *eps.options, sidebar, *labels]
+    assert not [text for text in shown if re.search(r"\de0\b|e\+", text)], shown
 
 
 def test_all_runs_removed_shows_guidance_and_recovers(at):
@@ -330,6 +401,18 @@ def test_explain_panel_shows_equations_with_numbers(at):
     assert any("SGD" in m.value for m in at.markdown)
 
 
+def test_explain_note_speaks_of_the_step_shown(at):
+    _open_explain(at)
+    (note,) = [i.value for i in at.info if "bias corrections" in i.value]
+    assert note.startswith("At step 1 the bias corrections make m̂₁ = g₁ and v̂₁ = g₁² exactly")
+    at.slider(key="explain_step").set_value(40)
+    _run(at)
+    (note,) = [i.value for i in at.info if "bias corrections" in i.value]
+    assert note.startswith("At step 40 the bias corrections divide m₄₀ by 1 − β₁⁴⁰ = 0.985 and v₄₀ by 1 − β₂⁴⁰ = "
+                           "0.0392") and "At step 1" not in note
+    assert "Adam steps each coordinate by lr × m̂/√v̂" in note  # then what holds at every step
+
+
 def test_explain_run_picker_shows_the_new_label_when_the_run_changes(at):
     """Streamlit keeps showing a select box's old option text when only its format changed; the panel sets
     the value again then, so the picker is resent showing the run's new label (and stays on that run)."""
@@ -379,6 +462,40 @@ def test_explain_step_is_clamped_when_runs_get_shorter(at):
 def test_download_buttons_are_offered(at):
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Runs (CSV)", "Runs (JSON)", "Animated chart (HTML)", "PyTorch script"]
+
+
+def test_the_downloads_number_the_runs_as_the_sidebar_does(at, monkeypatch):
+    """Run 2's settings refused: the CSV holds runs 1, 3 and 4, numbered so, under a plain header row, and the
+    PyTorch script prints them under those numbers."""
+    import io
+
+    import pandas as pd
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def build_csv_now(self, data, mimetype, coordinates, file_name=None, **options):
+        if file_name.endswith((".csv", ".py")):
+            made[file_name] = data()  # what a press of the button downloads
+        return add_deferred(self, data, mimetype, coordinates, file_name, **options)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", build_csv_now)
+    _edit(at, 1)
+    at.selectbox(key="r1.optimizer").set_value("sgd")
+    _run(at)
+    at.checkbox(key="r1.nesterov").check()  # momentum is 0: torch refuses
+    _run(at)
+    assert any(w.value.startswith("Run 2: Nesterov momentum requires") for w in at.warning)
+    table = pd.read_csv(io.StringIO(made["optiviz-rosenbrock.csv"]))
+    assert list(table.columns[:4]) == ["run", "optimizer", "settings", "step"]
+    runs = table.groupby("run", sort=False)
+    assert list(runs.groups) == [1, 3, 4]
+    assert [runs.get_group(k)["optimizer"].iloc[0] for k in (1, 3, 4)] == ["adam", "adagrad", "sgd"]
+    assert list(runs.size()) == [1001] * 3
+    script = made["optiviz-rosenbrock.py"]
+    assert [line.split(",")[0] for line in script.splitlines() if line.startswith("run(")] == [
+        "run(1", "run(3", "run(4"]
 
 
 @pytest.mark.parametrize(("point", "want"), [

@@ -158,10 +158,11 @@ def test_cli_csv():
     r = _cli("simulate", "--surface", "quadratic:kappa=10,angle=30", "--run", "sgd:lr=0.1,nesterov=true,momentum=0.5",
              "--run", "adagrad", "--steps", "10", "--noise", "0.1", "--seed", "3", "--format", "csv")
     assert r.returncode == 0, r.stderr
-    comment, *lines = r.stdout.strip().splitlines()
-    assert comment.startswith("# optiviz settings: {")
-    assert lines[0].startswith("run,optimizer,step,x,y,loss,grad_x,grad_y,momentum_buffer_x")
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("run,optimizer,settings,step,x,y,loss,grad_x,grad_y,momentum_buffer_x")
     assert len(lines) == 1 + 2 * 11
+    assert lines[1].startswith('1,sgd,"sgd:lr=0.1,momentum=0.5,nesterov=true",0,')
+    assert lines[-1].startswith("2,adagrad,adagrad,10,")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 import optiviz
@@ -402,6 +403,118 @@ def test_notes_mention_what_to_look_for():
     assert "1 − lr·λ" in notes("adamw")
     for name in ("adam", "rmsprop", "adagrad"):
         assert "Keras" in notes(name) or "tutorials" in notes(name)
+
+
+_SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+_NOTE_NUMBER = re.compile(r"[−-]?(?:10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+|\d[\d,]*(?:\.\d+)?(?:·10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?)")
+
+
+def _note_number(text: str) -> float:
+    """A number as the step notes write it: 0.0952, −1, 24,025, 3.23·10⁵, 10⁻⁸."""
+    sign = -1.0 if text[0] in "−-" else 1.0
+    text = text.lstrip("−-").replace(",", "")
+    if len(text) > 2 and text.startswith("10") and text[2] in "⁻⁰¹²³⁴⁵⁶⁷⁸⁹":
+        mantissa, power = "1", text[2:]
+    else:
+        mantissa, _, power = text.partition("·10")
+    return sign * float(mantissa) * 10.0 ** int(power.translate(_SUPERSCRIPT) or 0)
+
+
+def test_note_numbers_read_back():
+    for text, value in (("0.0952", 0.0952), ("−1", -1.0), ("24,025", 24025.0), ("3.23·10⁵", 3.23e5),
+                        ("10⁻⁸", 1e-8), ("−2.5·10⁻⁴", -2.5e-4), ("10", 10.0)):
+        assert _note_number(text) == pytest.approx(value, rel=1e-12), text
+        assert _NOTE_NUMBER.fullmatch(text), text
+
+
+def _after(note: str, words: str) -> list[float]:
+    """The numbers that follow ``words`` in ``note`` ("... moved x by A and y by B": [A, B])."""
+    rest = note[note.index(words) + len(words):]
+    return [_note_number(m) for m in _NOTE_NUMBER.findall(rest)]
+
+
+def _quotes(note: str, words: str, *values: float) -> None:
+    """``note`` says ``words`` followed by ``values``, each to the 3 significant digits a note shows."""
+    got = _after(note, words)[: len(values)]
+    assert got == pytest.approx(list(values), rel=5e-3, abs=1e-300), (words, got, values, note)
+
+
+def _gradient_used(run, t):
+    g = run.grad[t - 1]
+    if run.optimizer != "adamw" and run.spec.hyper.get("weight_decay"):
+        g = g + run.spec.hyper["weight_decay"] * run.path[t - 1]
+    return g
+
+
+@pytest.mark.parametrize("case", range(len(CASES)), ids=[_case_id(c) for c in CASES])
+def test_step_note_is_about_the_step_explained_with_its_numbers(simulation, case):
+    """The note under the equations speaks of the step shown: at step 1, what makes a first step special (the bias
+    corrections, a state starting at 0); at a later step, what is true then, with that step's numbers, taken
+    here from the recorded arrays (not from the lines the note was built from)."""
+    run = simulation.runs[case]
+    h, opt = run.spec.hyper, run.optimizer
+    for t in _steps_to_check(run):
+        note = explain(run, t).step_note
+        assert note.startswith(f"At step {t} "), note
+        assert "\\" not in note and "$" not in note and "~" not in note and "e+" not in note, note
+        if t > 1:  # nothing about step 1 but the comparison AdaGrad draws with its first step
+            assert not re.search(r"\bstep 1\b|\b(?:g|v|v̂|m̂|G|b)₁(?![₀-₉])", note), note
+        moved = run.path[t] - run.path[t - 1]
+        if "moved x by" in note:
+            _quotes(note, "moved x by", moved[0])
+            _quotes(note, "and y by", moved[1])
+        if opt in ("adam", "adamw"):
+            beta1, beta2 = h["betas"]
+            m_hat, v_hat = run.bias_corrected["m_hat"][t - 1], run.bias_corrected[
+                "v_hat_max" if h["amsgrad"] else "v_hat"][t - 1]
+            root = np.sqrt(v_hat + h["eps"]) if h["eps_inside_sqrt"] else np.sqrt(v_hat) + h["eps"]
+            ratio = m_hat / root
+            if t == 1:
+                assert "the bias corrections make m̂₁ = g₁ and v̂₁ = g₁² exactly" in note
+                g = _gradient_used(run, t)  # m̂₁ = g₁ and v̂₁ = g₁², so the ratio is ±1 but for ε
+                bound = np.sqrt(g * g + h["eps"]) if h["eps_inside_sqrt"] else np.abs(g) + h["eps"]
+                np.testing.assert_allclose(ratio, g / bound, rtol=1e-9)
+                _quotes(note, "here it is", *ratio)
+            else:
+                _quotes(note, f"1 − β₁{str(t).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))} =",
+                        1 - beta1**t)
+                _quotes(note, f"1 − β₂{str(t).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))} =",
+                        1 - beta2**t)
+                _quotes(note, "with that ratio", *ratio)
+        elif opt == "rmsprop":
+            _quotes(note, "= (1 − α)·g₁² =" if t == 1 else "=", *run.state["square_avg"][t])
+            if t > 1:
+                weight = 1 - h["alpha"] ** t
+                _quotes(note, "Its weights sum to 1 − α", weight)
+                _quotes(note, "what a full average would give:", *run.effective_lr[t - 1])
+            elif not h["centered"]:
+                _quotes(note, "g₁/√v₁ is ±1/√(1 − α) = ±", 1 / math.sqrt(1 - h["alpha"]))
+        elif opt == "adagrad":
+            _quotes(note, "+ g₁² =" if t == 1 else "squared gradients,", *run.state["sum"][t])
+            _quotes(note, "effective step" if t == 1 else "lr/(√G + ε) is", *run.effective_lr[t - 1])
+            if t > 1:
+                _quotes(note, "it was", *run.effective_lr[0])
+                assert np.all(run.effective_lr[t - 1] <= run.effective_lr[0])  # "it never grows"
+        elif h["momentum"] == 0:
+            _quotes(note, "with g", *_gradient_used(run, t))
+        elif t == 1:
+            _quotes(note, "b₁ = g₁ =", *_gradient_used(run, t))
+            assert run.state["momentum_buffer"][1].tolist() == pytest.approx(_gradient_used(run, 1).tolist())
+        else:
+            buf, g = run.state["momentum_buffer"][t], _gradient_used(run, t)
+            _quotes(note, "momentum buffer b", *buf)
+            _quotes(note, "is", *(buf / g))
+            _quotes(note, "(1 − τ)/(1 − μ) =", (1 - h["dampening"]) / (1 - h["momentum"]))
+
+
+def test_the_panel_note_at_a_later_step_does_not_speak_of_step_1():
+    run = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.05)], steps=40).runs[0]
+    first, later = explain(run, 1), explain(run, 25)
+    assert first.step_note.startswith("At step 1 the bias corrections make m̂₁ = g₁ and v̂₁ = g₁²")
+    assert later.step_note.startswith("At step 25 the bias corrections divide m₂₅ by 1 − β₁²⁵ = 0.928 and v₂₅ by "
+                                      "1 − β₂²⁵ = 0.0247")
+    for ex in (first, later):
+        assert not ex.note.startswith("At step") and "At step 1" not in ex.note  # the note for every step
 
 
 def test_unknown_optimizer_note():

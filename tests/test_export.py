@@ -1,4 +1,5 @@
-"""Exports: CSV's settings line, the standalone HTML page, the torch.optim script, and the CLI formats."""
+"""Exports: the CSV as pandas and the csv module read it, JSON's settings, the standalone HTML page, the
+torch.optim script, and the CLI formats."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import optiviz
 import surfaces
 from optiviz import export
 from optiviz._engine import RunSpec
+from optiviz._text import format_run
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RTOL = 1e-9
@@ -31,21 +33,75 @@ def _ids(surface) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# CSV and JSON carry the settings
+# CSV: a table anything opens; JSON: the settings
 
 
-def test_csv_starts_with_the_settings_and_keeps_its_rows():
-    sim = optiviz.simulate("quadratic", [RunSpec("sgd", lr=0.1, momentum=0.5, nesterov=True), RunSpec("adagrad")],
-                           steps=10, noise=0.1, seed=3)
+def _csv_sim():
+    # Two optimizers with state, one without, one stopped early (SGD at lr 0.01 leaves Rosenbrock at step 4), noise.
+    return optiviz.simulate("rosenbrock", [RunSpec("adam", lr=3e-4, betas=(0.8, 0.9)), RunSpec("sgd", lr=0.01),
+                                           RunSpec("sgd", lr=1e-4, momentum=0.5, nesterov=True), RunSpec("adagrad")],
+                            start=(-1.5, 2.0), steps=12, noise=0.1, seed=3)
+
+
+_FLOAT_COLUMNS = ["x", "y", "loss", "grad_x", "grad_y", "exp_avg_x", "exp_avg_y", "exp_avg_sq_x", "exp_avg_sq_y",
+                  "momentum_buffer_x", "momentum_buffer_y", "sum_x", "sum_y"]
+
+
+def test_csv_opens_in_pandas_with_one_header_row_runs_from_1_and_the_right_dtypes():
+    import pandas as pd  # installed with Streamlit
+    sim = _csv_sim()
+    assert sim.runs[1].diverged_at == 4 and sim.runs[1].steps_done == 3
     text = export.to_csv(sim)
-    first, rest = text.split("\n", 1)
-    prefix = "# optiviz settings: "
-    assert first.startswith(prefix)
-    assert json.loads(first[len(prefix):]) == export.settings(sim)
-    rows = list(csv.reader(io.StringIO(rest)))
-    assert rows[0][:8] == ["run", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
-    assert len(rows) == 1 + 2 * 11
-    assert [float(v) for v in rows[-1][3:5]] == sim.runs[1].path[-1].tolist()
+    assert text.isascii() and not text.startswith("#") and "\n#" not in text
+    table = pd.read_csv(io.StringIO(text))  # no options: as a spreadsheet or a newcomer opens it
+    assert list(table.columns) == ["run", "optimizer", "settings", "step", *_FLOAT_COLUMNS]
+    assert len(table) == sum(run.steps_done + 1 for run in sim.runs) == 3 * 13 + 4
+    assert str(table["run"].dtype) == "int64" and str(table["step"].dtype) == "int64"
+    assert all(str(table[c].dtype) == "float64" for c in _FLOAT_COLUMNS)
+    assert all(not pd.api.types.is_numeric_dtype(table[c]) for c in ("optimizer", "settings"))
+    assert list(table["run"].unique()) == [1, 2, 3, 4]  # as the app numbers them
+    for number, run in enumerate(sim.runs, start=1):
+        rows = table[table["run"] == number]
+        assert set(rows["optimizer"]) == {run.optimizer}
+        assert set(rows["settings"]) == {format_run(run.spec)}
+        assert list(rows["step"]) == list(range(run.steps_done + 1))
+        np.testing.assert_array_equal(rows[["x", "y"]].to_numpy(), run.path)  # every digit
+        np.testing.assert_array_equal(rows["loss"].to_numpy(), run.loss)
+        np.testing.assert_array_equal(rows[["grad_x", "grad_y"]].to_numpy()[:-1], run.grad)
+        assert rows[["grad_x", "grad_y"]].iloc[-1].isna().all()  # no gradient after the last step
+        for name in ("exp_avg", "exp_avg_sq", "momentum_buffer", "sum"):
+            got = rows[[f"{name}_x", f"{name}_y"]].to_numpy()
+            if name in run.state:
+                np.testing.assert_array_equal(got, run.state[name])
+            else:
+                assert np.isnan(got).all(), (run.optimizer, name)
+    assert set(table["settings"]) == {"adam:lr=0.0003,betas=0.8/0.9", "sgd:lr=0.01",
+                                      "sgd:lr=0.0001,momentum=0.5,nesterov=true", "adagrad"}
+
+
+def test_csv_reads_with_pythons_csv_module():
+    sim = _csv_sim()
+    text = export.to_csv(sim)
+    sample = "\n".join(text.splitlines()[:20])
+    assert csv.Sniffer().sniff(sample).delimiter == "," and csv.Sniffer().has_header(sample)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 3 * 13 + 4
+    for row in rows:
+        assert 1 <= int(row["run"]) <= 4 and int(row["step"]) >= 0
+        assert row["optimizer"] in {"adam", "sgd", "adagrad"} and row["settings"].startswith(row["optimizer"])
+        for column in _FLOAT_COLUMNS:
+            assert row[column] == "" or math.isfinite(float(row[column])), (column, row[column])
+    last = rows[-1]
+    assert (last["run"], last["step"], last["optimizer"]) == ("4", "12", "adagrad")
+    assert [float(last["x"]), float(last["y"])] == sim.runs[3].path[-1].tolist()
+
+
+def test_csv_numbers_runs_as_given():
+    sim = _csv_sim()
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(sim, numbers=[1, 3, 4, 8]))))
+    assert sorted({int(row["run"]) for row in rows}) == [1, 3, 4, 8]
+    with pytest.raises(ValueError, match="numbers: expected 4, got 2"):
+        export.to_csv(sim, numbers=[1, 2])
 
 
 def test_json_settings_describe_the_scenario():
@@ -230,9 +286,9 @@ def test_torch_script_reproduces_the_runs(scenario, tmp_path):
     pytest.importorskip("torch")
     sim = SCENARIOS[scenario]()
     got = _run_script(export.to_torch_script(sim), tmp_path)
-    assert sorted(got) == list(range(len(sim.runs)))
+    assert sorted(got) == list(range(1, len(sim.runs) + 1))  # numbered as in the app
     for i, run in enumerate(sim.runs):
-        line = got[i]
+        line = got[i + 1]
         assert line["name"] == run.optimizer
         if run.spec.hyper.get("eps_inside_sqrt"):
             assert "eps_inside_sqrt" in line["skipped"]
@@ -261,8 +317,10 @@ def test_torch_script_is_readable_python():
     compile(script, "reproduce.py", "exec")
     assert "import torch" in script and "autograd" not in script and ".backward(" not in script
     assert "foreach=False" in script and "p.grad = torch.tensor([gx, gy], dtype=torch.float64)" in script
-    assert re.search(r'^run\(0, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
-    assert "# run 1 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
+    assert re.search(r'^run\(1, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
+    assert "# run 2 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
+    assert 'print("run 2 adam skipped (eps_inside_sqrt=True is not a torch.optim option)")' in script
+    assert re.search(r'^run\(8, "sgd"', export.to_torch_script(sim, numbers=[8, 9, 10, 11, 12, 13]), re.M)
     assert "eps_inside_sqrt=True)" not in script.replace("eps_inside_sqrt=True) cannot", "")  # never handed to torch
     assert f"ESCAPE_BOX = {sim.surface.escape_box!r}" in script and "(-200.0, 200.0, -199.0, 201.0)" in script
     assert "NOISE = SIGMA * np.random.default_rng(SEED).standard_normal((STEPS, 2))" in script
@@ -306,8 +364,8 @@ def test_cli_help_explains_each_format():
     r = _cli("simulate", "--help")
     assert r.returncode == 0
     text = " ".join(r.stdout.decode().split())
-    for words in ("json:", "csv:", "# optiviz settings:", "html:", "plays offline", "torch:", "torch.optim",
-                  "eps_inside_sqrt"):
+    for words in ("json:", "the settings", "csv:", "a header row", "numbered from 1", "html:", "plays offline",
+                  "torch:", "torch.optim", "eps_inside_sqrt"):
         assert words in text, words
 
 

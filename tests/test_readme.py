@@ -148,7 +148,7 @@ def test_the_cli_examples_run(command, tmp_path):
     target = re.search(r"> (\S+)$", command)
     if target:  # written to a file: it holds the format asked for
         written = (tmp_path / target[1]).read_text(encoding="utf-8")
-        first = {"csv": "# optiviz settings: {", "html": "<!DOCTYPE html>", "torch": '"""',
+        first = {"csv": "run,optimizer,settings,step,", "html": "<!DOCTYPE html>", "torch": '"""',
                  "json": "{"}[re.search(r"--format (\w+)", command)[1]]
         assert written.lstrip().startswith(first), written[:200]
     elif "warmup" not in command:
