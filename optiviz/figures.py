@@ -422,7 +422,8 @@ def create_trajectory_figure(
     layout["xaxis"].update(range=[x0, x1], autorange=False, title={"text": "x"}, showgrid=False, zeroline=False,
                            constrain="domain")
     layout["yaxis"].update(range=[y0, y1], autorange=False, title={"text": "y"}, showgrid=False, zeroline=False,
-                           scaleanchor="x", scaleratio=1, constrain="domain")
+                           scaleanchor="x", scaleratio=1, constrain="domain",
+                           constraintoward="top")  # the square at the top of its column, by the play controls
     layout.update(
         # the legend under the plots: at the top, Plotly's toolbar (shown on hover, always on touch) covered it
         height=height, margin={"l": 50, "r": 20, "t": 30, "b": 104}, font=_FONT,

@@ -452,3 +452,10 @@ def test_the_contour_palette_is_light_so_the_paths_stand_out():
 
     lightness = [sum(int(c[k:k + 2], 16) for k in (1, 3, 5)) / 3 for _, c in CONTOUR_SCALE]
     assert min(lightness) > 200  # the darkest level is still light: every run's colour is dark against it
+
+
+def test_the_contour_sits_at_the_top_of_its_column_by_the_play_controls(sim):
+    """The square contour is narrower than its column is tall: it is drawn at the top, right under the play
+    controls, not centred with a blank band above it (at 1280 x 720 that band pushed it off the first screen)."""
+    layout = figures.create_trajectory_figure(sim).spec["layout"]
+    assert layout["yaxis"]["constrain"] == "domain" and layout["yaxis"]["constraintoward"] == "top"
