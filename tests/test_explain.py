@@ -48,6 +48,9 @@ CASES = [
     ("adamw", {"amsgrad": True}),
     ("adamw", {"weight_decay": 0.0}),
     ("adamw", {"weight_decay": 0.1, "eps_inside_sqrt": True}),
+    ("adam", {"bias_correction": False}),
+    ("adam", {"bias_correction": False, "eps_inside_sqrt": True, "weight_decay": 0.1}),
+    ("adamw", {"bias_correction": False, "amsgrad": True}),
 ]
 # (surface, start): default starts, plus one next to a minimum where gradients are ~1e-6 and ε matters.
 SURFACES = [("rosenbrock", None), ("beale", None), ("booth", None), ("matyas", (3e-6, -1e-6))]
@@ -115,8 +118,8 @@ def _recompute(run, t, key, k, r):
     if key == "effective_lr":
         eps, inside = h["eps"], h["eps_inside_sqrt"]
         v = {"adagrad": r.get("sum"), "rmsprop": r.get("variance", r.get("square_avg"))}.get(opt, r.get("v_hat"))
-        if opt in ("adam", "adamw") and h["amsgrad"]:
-            v = r["v_hat_max"]
+        if opt in ("adam", "adamw"):  # without bias correction, v_t itself
+            v = r.get("v_hat_max", r.get("max_exp_avg_sq")) if h["amsgrad"] else r.get("v_hat", r["exp_avg_sq"])
         num = r.get("clr", lr)
         value = num / math.sqrt(v + eps) if inside else num / (math.sqrt(v) + eps)
         return value, value
@@ -140,7 +143,7 @@ def _recompute(run, t, key, k, r):
         elif opt == "rmsprop" and h["momentum"] > 0:
             step = lr * r["momentum_buffer"]
         elif opt in ("adam", "adamw"):
-            step = r["effective_lr"] * r["m_hat"]
+            step = r["effective_lr"] * (r["m_hat"] if h["bias_correction"] else r["exp_avg"])
             theta = r.get("decayed_param", theta)
         else:
             step = r["effective_lr"] * g
@@ -163,7 +166,7 @@ def _expected_keys(run):
     else:
         keys = ["grad"] + (["decayed_param"] if opt == "adamw" else ["grad_l2"]) * wd
         keys += ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * h["amsgrad"]
-        keys += ["m_hat", "v_hat_max" if h["amsgrad"] else "v_hat", "effective_lr"]
+        keys += ["m_hat", "v_hat_max" if h["amsgrad"] else "v_hat"] * h["bias_correction"] + ["effective_lr"]
     return [*keys, "param"]
 
 
@@ -296,6 +299,19 @@ def test_eps_inside_sqrt_changes_the_formula(name, symbol):
     assert rf"\sqrt{{{symbol} + \epsilon}}" in inside
     ex = explain(sim.runs[1], 2)
     assert "ε inside √" in ex.title and "eps_inside_sqrt=True" in ex.note
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_without_bias_correction_there_is_no_hat_step(name):
+    runs = [optiviz.RunSpec(name, lr=0.01), optiviz.RunSpec(name, lr=0.01, bias_correction=False)]
+    sim = optiviz.simulate("booth", runs, steps=3)
+    corrected, plain = explain(sim.runs[0], 2), explain(sim.runs[1], 2)
+    assert [line.key for line in corrected.lines if line.key in ("m_hat", "v_hat")] == ["m_hat", "v_hat"]
+    assert not [line.key for line in plain.lines if line.key in ("m_hat", "v_hat", "v_hat_max")]
+    assert plain.line("effective_lr").formula == r"\eta_t = \frac{\eta}{\sqrt{v_t} + \epsilon}"
+    assert plain.lines[-1].formula.endswith(r"\eta_t\,m_t") and r"\hat" not in plain.lines[-1].formula
+    assert "no bias correction" in plain.title and "bias_correction=False" in plain.note
+    assert "bias correction" not in corrected.title and "bias_correction" not in corrected.note
 
 
 def test_l2_decay_is_its_own_line_and_adamw_decays_the_parameters():

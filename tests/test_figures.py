@@ -403,3 +403,13 @@ def test_ranges_end_on_round_numbers():
     figures._fix_range(ax, 1e-5, 3.2, log=True)
     assert ax["type"] == "log" and ax["range"] == [-5.25, 0.75]
     assert figures._nice_step(0.3) == 0.5 and figures._nice_step(2.1) == 2.5 and figures._nice_step(7) == 10
+
+
+def test_without_bias_correction_the_moment_panels_draw_no_hat_lines():
+    """m̂ = m and v̂ = v there: the dotted bias-corrected lines would hide under the solid ones."""
+    sim = optiviz.simulate("booth", [optiviz.RunSpec("adam", lr=0.1),
+                                     optiviz.RunSpec("adam", lr=0.1, bias_correction=False)], steps=20)
+    corrected, plain = (figures.moment_series(run) for run in sim.runs)
+    assert [name for name, _, _ in corrected[0] + corrected[1]] == [
+        "m_t (exp_avg)", "m̂_t (bias-corrected)", "v_t (exp_avg_sq)", "v̂_t (bias-corrected)"]
+    assert [name for name, _, _ in plain[0] + plain[1]] == ["m_t (exp_avg)", "v_t (exp_avg_sq)"]
