@@ -31,7 +31,7 @@ from .summary import markdown_text
 MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
           "lr_decay": "lr_decay", "initial_accumulator_value": "acc₀", "amsgrad": "AMSGrad", "centered": "centered",
-          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √"}
+          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √", "bias_correction": "no bias correction"}
 
 
 # ---------------------------------------------------------------- the server process
@@ -446,6 +446,9 @@ def _run_controls(i: int, rid: int, error: str | None) -> None:
                help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
         if opt in ("adam", "adamw"):
             checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
+            checkbox("bias correction", key=k("bias_correction"),
+                     help="Divide m_t by 1 − β₁^t and v_t by 1 − β₂^t (on in PyTorch and the Adam paper). Off: "
+                     "m̂ = m and v̂ = v, as apex's FusedAdam(bias_correction=False). Not a torch.optim option.")
         if opt != "sgd":
             checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
                      help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "

@@ -34,7 +34,7 @@ VIEWS = [
                runs=(optiviz.RunSpec("sgd", lr=0.0123, momentum=0.9, nesterov=True),
                      optiviz.RunSpec("rmsprop", lr=0.01, centered=True, eps_inside_sqrt=True),
                      optiviz.RunSpec("adagrad", lr=0.3, lr_decay=0.01, initial_accumulator_value=0.1),
-                     optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True))),
+                     optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True, bias_correction=False))),
     share.View(surface="noisy_saddle"),
 ]
 
@@ -128,6 +128,8 @@ def test_opening_a_link_reproduces_the_view():
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
     assert at.session_state["r1.eps_inside_sqrt"] is True
+    assert at.session_state["r3.bias_correction"] is False and at.query_params["run"][3].endswith(
+        "bias_correction=false")
     traj = _charts(at)[0]
     names = [t["name"] for t in traj["data"] if t.get("opacity") == 0.45]
     assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
