@@ -234,6 +234,7 @@ def apply_view(view: share.View) -> None:
     for spec in view.runs:
         _add_run(spec, edit=False)
     ss["edit_run"] = ss["run_ids"][0]
+    ss.pop("explain_run", None)  # the runs are new: Explain starts on the first, with no "run gone" note
     ss["lesson"] = ss["lesson_pick"] = view.lesson
 
 

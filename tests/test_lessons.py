@@ -141,6 +141,17 @@ def test_the_menu_opens_each_lesson(lesson_id):
     _assert_shows(at, lessons.get(lesson_id))
 
 
+def test_opening_a_lesson_with_explain_open_explains_its_first_run():
+    at = _app()
+    at.session_state["explain_open"] = True
+    at.run()
+    at.selectbox(key="explain_run").set_value(3).run()  # SGD, run 4 of the default view
+    at.selectbox(key="lesson_pick").set_value("amsgrad").run()
+    assert not at.exception and not at.warning, [e.value for e in at.exception]
+    assert at.selectbox(key="explain_run").value == at.session_state["run_ids"][0]
+    assert not [c for c in at.caption if "The run picked before is gone" in c.value]
+
+
 def test_changing_a_setting_keeps_the_text_with_a_note_back_and_close():
     at = _app({"lesson": "beta2"})
     lesson = lessons.get("beta2")
