@@ -462,8 +462,9 @@ def _option_notes(run: Run) -> list[str]:
         out.append("ε is inside the square root here (eps_inside_sqrt=True, optiviz's extension), "
                    "not added after it as PyTorch does.")
     if not h.get("bias_correction", True):
-        out.append("Without bias correction (bias_correction=False, optiviz's extension, as in apex's FusedAdam) "
-                   "the step uses m_t and v_t as they are. Both start at 0: under a steady gradient m_t is "
+        out.append("This run has no bias correction (bias_correction=False, optiviz's extension, as in apex's "
+                   "FusedAdam), so what is said above of step 1 does not hold: the step uses m_t and v_t as they "
+                   "are. Both start at 0: under a steady gradient m_t is "
                    "(1 − β₁^t)·g and √v_t is √(1 − β₂^t)·|g|, so each coordinate moves by about "
                    "lr·(1 − β₁^t)/√(1 − β₂^t): 3.2·lr at step 1 with torch's betas (0.9, 0.999), not lr, and "
                    "still more than lr after a few hundred steps.")
