@@ -18,6 +18,7 @@ ui.ensure_compiled()
 settings = ui.sidebar()
 
 st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+ui.lesson_menu()
 # Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) would be cut off.
 st.latex(ui.current_surface().latex, width="content")
 notice = st.session_state.pop("notice", None)
@@ -30,6 +31,7 @@ if link_messages:
 others = "the other runs go on" if settings.scenario is not None else "it is the only run left"
 for message in settings.skipped:
     st.warning(f"{message} — fix it in the sidebar; {others}.")
+ui.lesson_box(ui.current_view(settings))  # the open lesson's text, right above the chart
 
 if settings.scenario is None:
     if settings.skipped:

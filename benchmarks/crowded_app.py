@@ -44,6 +44,7 @@ with st.sidebar:
             st.number_input("weight_decay", value=0.0, help="A static number input.")
             st.checkbox("first option", help="A static checkbox.")
             st.checkbox("second option", help="A static checkbox.")
+            st.checkbox("third option", help="A static checkbox.")
         dup, rem = st.columns(2)
         dup.button("Duplicate", width="stretch")
         rem.button("Remove", width="stretch")
@@ -52,6 +53,7 @@ with st.sidebar:
     cr.button("Default runs", width="stretch")
 
 st.markdown("#### A minimal chart among optiviz's elements")
+st.selectbox("Lessons", ["first", "second"], index=None, help="A static select box.", width=420)
 st.latex(r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2", width="content")
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 row.toggle("Moments", value=True, help="A static toggle.")

@@ -28,7 +28,8 @@ _FORMAT_HELP = (
     "position, loss, gradient and state buffers (the surface, start and noise are in json's settings); "
     "html: a standalone page with the animated trajectory chart and the settings (plotly.js inlined, plays "
     "offline); torch: a Python script that reproduces the runs with torch.optim (the same analytic gradient "
-    "assigned to p.grad) and prints each run's final position; runs with eps_inside_sqrt=true are skipped"
+    "assigned to p.grad) and prints each run's final position; runs with eps_inside_sqrt=true or "
+    "bias_correction=false (optiviz's own options) are skipped"
 )
 
 

@@ -60,6 +60,13 @@ class RunSpec:
         """The hyperparameters torch.optim takes (optiviz's own extensions left out)."""
         return {k: v for k, v in self._items if k not in _optimizers.EXTENSIONS}
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """optiviz's own options that are set away from torch's behaviour (``eps_inside_sqrt=True``,
+        ``bias_correction=False``): a run with any cannot be reproduced with torch.optim."""
+        defaults = self.spec.defaults
+        return {k: v for k, v in self._items if k in _optimizers.EXTENSIONS and v != defaults[k]}
+
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with some hyperparameters changed (validated again)."""
         return RunSpec(self.optimizer, **{**self.hyper, **changes})
@@ -220,27 +227,37 @@ class Run:
     def _t(self) -> np.ndarray:
         return np.arange(1, self.steps_done + 1, dtype=np.float64)[:, None]
 
+    def _bias_corrections(self) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Adam's ``(1 - beta1^t, 1 - beta2^t)`` per step ((n, 1) each), or ``(1.0, 1.0)`` with
+        ``bias_correction=False``."""
+        if not self.spec.hyper["bias_correction"]:
+            return 1.0, 1.0
+        beta1, beta2 = self.spec.hyper["betas"]
+        t = self._t()
+        return 1.0 - beta1**t, 1.0 - beta2**t
+
     @cached_property
     def bias_corrected(self) -> dict[str, np.ndarray]:
         """Adam/AdamW only: ``exp_avg / (1 - beta1^t)`` and ``exp_avg_sq / (1 - beta2^t)`` (and the
-        AMSGrad maximum), keyed ``m_hat``, ``v_hat`` (and ``v_hat_max``); empty for other optimizers."""
+        AMSGrad maximum), keyed ``m_hat``, ``v_hat`` (and ``v_hat_max``): what the step divides and
+        multiplies. With ``bias_correction=False`` they are the stored moments themselves. Empty for other
+        optimizers."""
         if self.spec.spec.oid != _optimizers.ADAM:
             return {}
-        beta1, beta2 = self.spec.hyper["betas"]
-        t = self._t()
+        bc1, bc2 = self._bias_corrections()
         out = {
-            "m_hat": self.state["exp_avg"][1:] / (1.0 - beta1**t),
-            "v_hat": self.state["exp_avg_sq"][1:] / (1.0 - beta2**t),
+            "m_hat": self.state["exp_avg"][1:] / bc1,
+            "v_hat": self.state["exp_avg_sq"][1:] / bc2,
         }
         if "max_exp_avg_sq" in self.state:
-            out["v_hat_max"] = self.state["max_exp_avg_sq"][1:] / (1.0 - beta2**t)
+            out["v_hat_max"] = self.state["max_exp_avg_sq"][1:] / bc2
         return out
 
     @cached_property
     def effective_lr(self) -> np.ndarray:
         """The per-coordinate step size the optimizer applied at each step: what multiplies the
-        (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)``;
-        RMSProp: ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad:
+        (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)`` (``v_hat = v``
+        with ``bias_correction=False``); RMSProp: ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad:
         ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) + eps)``; SGD: ``lr`` (with ``eps_inside_sqrt``, the
         root is ``sqrt(. + eps)``)."""
         h = self.spec.hyper
@@ -255,7 +272,7 @@ class Run:
         with np.errstate(all="ignore"):
             if oid == _optimizers.ADAM:
                 v = self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:]
-                return lr / root(v, 1.0 - h["betas"][1] ** self._t())
+                return lr / root(v, self._bias_corrections()[1])
             if oid == _optimizers.RMSPROP:
                 sq = self.state["square_avg"][1:]
                 if h["centered"]:

@@ -116,8 +116,12 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, steps, box, path, loss
         else:  # ADAM / ADAMW
             beta1, beta2, eps, wd = hp[1], hp[2], hp[3], hp[4]
             amsgrad, decoupled = hp[5] != 0.0, hp[6] != 0.0
-            bc1 = 1.0 - beta1**tf
-            bc2 = 1.0 - beta2**tf
+            if hp[O.BIAS_CORRECTION] != 0.0:
+                bc1 = 1.0 - beta1**tf
+                bc2 = 1.0 - beta2**tf
+            else:  # bias_correction=False: m_hat = m, v_hat = v (1.0 ** 0.5 and x / 1.0 are exact)
+                bc1 = 1.0
+                bc2 = 1.0
             step_size = lr / bc1
             bc2_sqrt = bc2 ** hp[7]  # hp[7] == 0.5, see _optimizers._adam_pack
             for k in range(2):

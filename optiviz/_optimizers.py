@@ -25,10 +25,15 @@ adam
 adamw
     adam with decoupled weight decay: ``p *= 1 - lr weight_decay`` first, no L2.
 
-One deliberate extension, off by default: ``eps_inside_sqrt=True`` (adam, adamw, rmsprop,
-adagrad) puts epsilon inside the square root, as Keras, optax and many tutorials do:
-``sqrt(v_hat + eps)``, ``sqrt(square_avg + eps)``, ``sqrt(sum + eps)`` in place of
-torch's ``sqrt(.) + eps``. It is not a torch.optim option; nothing handed to torch carries it.
+Two deliberate extensions, neither torch.optim's (nothing handed to torch carries them), both at torch's
+behaviour by default:
+
+- ``eps_inside_sqrt=True`` (adam, adamw, rmsprop, adagrad) puts epsilon inside the square root, as Keras,
+  optax and many tutorials do: ``sqrt(v_hat + eps)``, ``sqrt(square_avg + eps)``, ``sqrt(sum + eps)`` in
+  place of torch's ``sqrt(.) + eps``.
+- ``bias_correction=False`` (adam, adamw; the name apex's FusedAdam and DeepSpeed's Adam use) drops Adam's
+  bias corrections: ``bc1 = bc2 = 1``, so ``m_hat = exp_avg`` and ``v_hat = exp_avg_sq`` and the step is
+  ``p -= lr exp_avg / (sqrt(exp_avg_sq) + eps)``, what the Adam paper's section 3 warns against.
 
 Floating-point operations follow torch's ``_single_tensor_*`` functions in order
 (``lerp`` switches formula at weight 0.5 as ATen's does, ``addcdiv`` computes
@@ -52,8 +57,10 @@ SGD, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3
 HP_SIZE = 10
 #: Slot of the ``eps_inside_sqrt`` flag in that vector (every optimizer that has an eps).
 EPS_INSIDE = 9
+#: Slot of Adam's ``bias_correction`` flag in that vector (``_adam_pack`` fills slots 0 to 8).
+BIAS_CORRECTION = 8
 #: optiviz's own options, not torch.optim's (left out of anything handed to torch).
-EXTENSIONS = ("eps_inside_sqrt",)
+EXTENSIONS = ("eps_inside_sqrt", "bias_correction")
 #: Number of state slots the kernel records.
 STATE_SLOTS = 3
 
@@ -183,13 +190,14 @@ def _adam_pack(decoupled: bool) -> Callable[[dict], tuple[float, ...]]:
         # The last slot is the exponent of torch's ``bias_correction2 ** 0.5``: given at run time so that
         # the compiler keeps pow() (as CPython computes it) instead of turning it into sqrt(), which
         # differs by one ulp when bias_correction2 is within a few ulps of 1.
-        return (h["lr"], b1, b2, h["eps"], h["weight_decay"], float(h["amsgrad"]), float(decoupled), 0.5)
+        return (h["lr"], b1, b2, h["eps"], h["weight_decay"], float(h["amsgrad"]), float(decoupled), 0.5,
+                float(h["bias_correction"]))  # slot BIAS_CORRECTION
 
     return pack
 
 
 _ADAM_DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
-                  "eps_inside_sqrt": False}
+                  "eps_inside_sqrt": False, "bias_correction": True}
 
 OPTIMIZERS: Mapping[str, OptimizerSpec] = MappingProxyType({
     "adam": OptimizerSpec(

@@ -362,16 +362,21 @@ def _adam(b: _Builder) -> None:
               r"v^{\max}_t = \max(v^{\max}_{t-1},\ v_t)", f"v^{{\\max}}_{{{t}}}",
               lambda k: rf"\max({format_number(x_prev[k])},\ {format_number(v[k])})", v_used)
         v_sym = r"v^{\max}_t"
-    bc1, bc2 = 1.0 - beta1 ** float(t), 1.0 - beta2 ** float(t)
-    m_hat = b.row(run.bias_corrected["m_hat"], t - 1)
-    b.add("m_hat", "bias-corrected first moment", r"\hat m_t = \frac{m_t}{1 - \beta_1^t}", f"\\hat m_{{{t}}}",
-          lambda k: rf"\frac{{{format_number(m[k])}}}{{1 - {b1}^{{{t}}}}}", m_hat)
     v_key = "v_hat_max" if amsgrad else "v_hat"
-    v_hat = b.row(run.bias_corrected[v_key], t - 1)
-    b.add(v_key, "bias-corrected second moment", rf"\hat v_t = \frac{{{v_sym}}}{{1 - \beta_2^t}}",
-          f"\\hat v_{{{t}}}", lambda k: rf"\frac{{{format_number(v_used[k])}}}{{1 - {b2}^{{{t}}}}}", v_hat)
+    if h["bias_correction"]:
+        bc1, bc2 = 1.0 - beta1 ** float(t), 1.0 - beta2 ** float(t)
+        m_hat = b.row(run.bias_corrected["m_hat"], t - 1)
+        b.add("m_hat", "bias-corrected first moment", r"\hat m_t = \frac{m_t}{1 - \beta_1^t}", f"\\hat m_{{{t}}}",
+              lambda k: rf"\frac{{{format_number(m[k])}}}{{1 - {b1}^{{{t}}}}}", m_hat)
+        v_hat = b.row(run.bias_corrected[v_key], t - 1)
+        b.add(v_key, "bias-corrected second moment", rf"\hat v_t = \frac{{{v_sym}}}{{1 - \beta_2^t}}",
+              f"\\hat v_{{{t}}}", lambda k: rf"\frac{{{format_number(v_used[k])}}}{{1 - {b2}^{{{t}}}}}", v_hat)
+        m_sym, v_hat_sym = r"\hat m_t", r"\hat v_t"
+    else:  # bias_correction=False: the step uses m_t and v_t as they are
+        bc1 = bc2 = 1.0
+        m_hat, v_hat = m, v_used
+        m_sym, v_hat_sym = "m_t", v_sym
     eff = b.row(run.effective_lr, t - 1)
-    v_hat_sym = r"\hat v_t"
     b.add("effective_lr", "effective step size", rf"\eta_t = \frac{{\eta}}{{{_eps_root(inside, v_hat_sym)}}}",
           f"\\eta_{{{t}}}",
           lambda k: rf"\frac{{{format_number(lr)}}}{{{_eps_root(inside, format_number(v_hat[k]), e)}}}", eff)
@@ -379,7 +384,7 @@ def _adam(b: _Builder) -> None:
     bc2_sqrt = bc2**0.5
     denom = [(_sqrt(v_used[k] / bc2 + eps) if inside else _sqrt(v_used[k]) / bc2_sqrt + eps) for k in range(2)]
     new = tuple(theta[k] + ((-step_size) * m[k]) / denom[k] for k in range(2))
-    _step_line(b, theta, theta_sym, r"\eta_t", eff, r"\hat m_t", m_hat, new, digits)
+    _step_line(b, theta, theta_sym, r"\eta_t", eff, m_sym, m_hat, new, digits)
 
 
 _BUILDERS: dict[int, Callable[[_Builder], None]] = {
@@ -437,6 +442,8 @@ def _title(run: Run, t: int) -> str:
         options.append("L2 weight decay")
     if h.get("eps_inside_sqrt", False):
         options.append("ε inside √")
+    if not h.get("bias_correction", True):
+        options.append("no bias correction")
     name = run.spec.spec.title + (f" ({', '.join(options)})" if options else "")
     return f"{name} — step {t} of {run.steps_done}"
 
@@ -457,6 +464,13 @@ def _option_notes(run: Run) -> list[str]:
     if h.get("eps_inside_sqrt", False):
         out.append("ε is inside the square root here (eps_inside_sqrt=True, optiviz's extension), "
                    "not added after it as PyTorch does.")
+    if not h.get("bias_correction", True):
+        out.append("This run has no bias correction (bias_correction=False, optiviz's extension, as in apex's "
+                   "FusedAdam), so what is said above of step 1 does not hold: the step uses m_t and v_t as they "
+                   "are. Both start at 0: under a steady gradient m_t is "
+                   "(1 − β₁^t)·g and √v_t is √(1 − β₂^t)·|g|, so each coordinate moves by about "
+                   "lr·(1 − β₁^t)/√(1 − β₂^t): 3.2·lr at step 1 with torch's betas (0.9, 0.999), not lr, and "
+                   "still more than lr after a few hundred steps.")
     return out
 
 
@@ -593,10 +607,19 @@ def _step_note(b: _Builder) -> str:
 def _adam_step(b: _Builder) -> str:
     t, h = b.t, b.h
     (beta1, beta2), eps, inside, lr = h["betas"], h["eps"], h["eps_inside_sqrt"], h["lr"]
-    m_hat = _result(b, "m_hat")
-    v_hat = _result(b, "v_hat_max" if h["amsgrad"] else "v_hat")
+    corrected = h.get("bias_correction", True)
+    m_hat = _result(b, "m_hat" if corrected else "exp_avg")
+    v_key = "max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"
+    v_hat = _result(b, ("v_hat_max" if h["amsgrad"] else "v_hat") if corrected else v_key)
     denom = [math.sqrt(v + eps) if inside else math.sqrt(v) + eps for v in v_hat]
     ratio = tuple(m / d if d else math.nan for m, d in zip(m_hat, denom, strict=True))
+    if not corrected:
+        ts, sub = str(t).translate(_SUP), str(t).translate(_SUB)
+        root = "√(v + ε)" if inside else "√v + ε"
+        weights = f"1 − β₁{ts} = {_txt(1.0 - beta1 ** float(t))} and 1 − β₂{ts} = {_txt(1.0 - beta2 ** float(t))}"
+        return (f"At step {t} there is no bias correction: the update is lr × m{sub}/({root}) with m and v as they "
+                f"are, whose weights sum to {weights}, so the ratio is {_xy(ratio)} (the corrections would multiply "
+                f"it by √(1 − β₂{ts})/(1 − β₁{ts})); {_moved(b)}.")
     root = "√(v̂ + ε)" if inside else "√v̂ + ε"
     if t == 1:
         small = "g² is" if inside else "|g| is"

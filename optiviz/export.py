@@ -133,8 +133,9 @@ def _describe_hyper(spec: RunSpec) -> str:
             return "(" + ", ".join(f"{x:g}" for x in v) + ")"
         return str(v) if isinstance(v, bool) else f"{v:g}"
 
-    # optiviz's own options (eps_inside_sqrt) only when set: torch.optim's names otherwise.
-    shown = {**spec.torch_hyper, **{k: v for k, v in spec.hyper.items() if k not in spec.torch_hyper and v}}
+    # optiviz's own options (eps_inside_sqrt, bias_correction) only when set away from torch's behaviour:
+    # torch.optim's names otherwise.
+    shown = {**spec.torch_hyper, **spec.extensions}
     return ", ".join(f"{k}={fmt(v)}" for k, v in shown.items())
 
 
@@ -381,6 +382,15 @@ def run(index, name, optimizer_class, **hyper):
 '''
 
 
+#: Why a run with one of optiviz's extensions set cannot be handed to torch.optim (a comment in the script).
+_NOT_IN_TORCH = {
+    "eps_inside_sqrt": "it puts eps inside the square root (sqrt(v + eps), as Keras and optax do); torch adds it "
+                       "outside\n# (sqrt(v) + eps) and has no option to change that.",
+    "bias_correction": "it drops Adam's bias corrections (as apex's FusedAdam(bias_correction=False) does); "
+                       "torch.optim.Adam\n# always applies them.",
+}
+
+
 def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """A standalone Python script that reproduces ``sim``'s runs with ``torch.optim`` and prints each run's
     final position (or the step where it stopped, and why), after its number: 1, 2, ... as the app's sidebar
@@ -390,19 +400,21 @@ def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> st
     the start, steps, noise (``sigma * default_rng(seed).standard_normal((steps, 2))``) and escape box, and
     one ``torch.optim`` optimizer per run with its hyperparameters. The gradient is assigned to ``p.grad``
     (float64, ``foreach=False``), not computed by autograd, so torch sees the gradients optiviz uses; positions
-    agree to rounding (torch's CPU kernels fuse some multiply-adds). Runs with ``eps_inside_sqrt=True``
-    (optiviz's extension, not a torch.optim option) are left out, with a comment and a ``skipped`` line.
+    agree to rounding (torch's CPU kernels fuse some multiply-adds). Runs with ``eps_inside_sqrt=True`` or
+    ``bias_correction=False`` (optiviz's extensions, not torch.optim options) are left out, with a comment and
+    a ``skipped`` line.
     """
     sc = sim.scenario
     surf = sc.surface
     blocks = []
     for i, spec in zip(_run_numbers(sim, numbers), sc.runs, strict=True):
-        if spec.hyper.get("eps_inside_sqrt"):
+        if spec.extensions:
+            options = ", ".join(f"{k}={v}" for k, v in spec.extensions.items())
+            why = "".join(f"# {_NOT_IN_TORCH[k]}\n" for k in spec.extensions)
+            not_torch = "not a torch.optim option" if len(spec.extensions) == 1 else "not torch.optim options"
             blocks.append(
-                f"# run {i} ({spec.optimizer}, eps_inside_sqrt=True) cannot be reproduced with torch.optim:\n"
-                f"# it puts eps inside the square root (sqrt(v + eps), as Keras and optax do), torch adds it\n"
-                f"# outside (sqrt(v) + eps) and has no option to change that.\n"
-                f'print("run {i} {spec.optimizer} skipped (eps_inside_sqrt=True is not a torch.optim option)")'
+                f"# run {i} ({spec.optimizer}, {options}) cannot be reproduced with torch.optim:\n{why}"
+                f'print("run {i} {spec.optimizer} skipped ({options}: {not_torch})")'
             )
         else:
             call = f'run({i}, "{spec.optimizer}", torch.optim.{_TORCH_CLASSES[spec.optimizer]},'

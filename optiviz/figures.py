@@ -244,15 +244,17 @@ def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
     """For the three panel rows (first moment, second moment, effective step size): a list of
     (name, (n, 2) series, dash) with row i of a series describing step i + 1."""
     st = run.state
+    # Without bias correction m̂ and v̂ are m and v themselves: no dotted line to draw over the solid one.
+    hats = run.spec.hyper.get("bias_correction", False)
     if "exp_avg" in st:
-        first = [("m_t (exp_avg)", st["exp_avg"][1:], "solid"),
-                 ("m̂_t (bias-corrected)", run.bias_corrected["m_hat"], "dot")]
+        first = [("m_t (exp_avg)", st["exp_avg"][1:], "solid")]
+        first += [("m̂_t (bias-corrected)", run.bias_corrected["m_hat"], "dot")] * hats
     else:
         first = [(name, st[name][1:], dash) for name, dash in (("momentum_buffer", "solid"), ("grad_avg", "dash"))
                  if name in st] or [("g_t (gradient; no first moment kept)", run.grad, "dot")]
     if "exp_avg_sq" in st:
-        second = [("v_t (exp_avg_sq)", st["exp_avg_sq"][1:], "solid"),
-                  ("v̂_t (bias-corrected)", run.bias_corrected["v_hat"], "dot")]
+        second = [("v_t (exp_avg_sq)", st["exp_avg_sq"][1:], "solid")]
+        second += [("v̂_t (bias-corrected)", run.bias_corrected["v_hat"], "dot")] * hats
         if "max_exp_avg_sq" in st:
             second.append(("max_exp_avg_sq (AMSGrad)", st["max_exp_avg_sq"][1:], "dash"))
     else:

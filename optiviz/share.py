@@ -2,6 +2,8 @@
 
 Parameters (every one optional; what is missing takes its default)::
 
+    lesson=bias-correction                  a lesson (optiviz.lessons): its view, and its text beside the chart;
+                                            the other parameters, where given, change that view
     surface=rosenbrock                      a name, or quadratic:kappa=50,angle=30
     start=-1.5,2                            x,y inside the surface's domain
     steps=1000                              10 .. 10,000
@@ -36,7 +38,7 @@ SHOW_OPTIONS = ("moments", "arrows", "3d")
 RANGES = {"lr": (1e-5, 10.0), "eps": (1e-12, 1.0), "weight_decay": (0.0, 10.0), "dampening": (0.0, 1.0),
           "lr_decay": (0.0, 10.0), "initial_accumulator_value": (0.0, 100.0), "momentum": (0.0, 0.99999),
           "alpha": (0.0, 0.99999)}
-_KNOWN = ("surface", "start", "steps", "noise", "seed", "run", "show", "step")
+_KNOWN = ("lesson", "surface", "start", "steps", "noise", "seed", "run", "show", "step")
 _MAX_TEXT = 500
 
 
@@ -53,6 +55,7 @@ class View:
     runs: tuple[RunSpec, ...] = ()  # empty: the surface's default runs
     show: frozenset[str] = field(default_factory=lambda: frozenset({"moments"}))
     step: int = 0  # the step the chart shows, 0 .. steps
+    lesson: str | None = None  # the id of the lesson whose text is shown with the view (optiviz.lessons)
 
     def surface_object(self) -> surfaces.Surface:
         return surfaces.get(self.surface, **dict(self.surface_params))
@@ -71,10 +74,11 @@ class View:
 def view_to_query(view: View) -> dict[str, str | list[str]]:
     """The view as query parameters (``run`` is a list: one entry per run)."""
     v = view.resolved()
+    query: dict[str, str | list[str]] = {"lesson": v.lesson} if v.lesson else {}
     surface = v.surface
     if v.surface_params:
         surface += ":" + ",".join(f"{k}={_num(x)}" for k, x in v.surface_params)
-    query = {
+    query |= {
         "surface": surface,
         "start": f"{_num(v.start[0])},{_num(v.start[1])}",
         "steps": str(v.steps),
@@ -146,13 +150,25 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
             return None
         return text
 
+    if (text := get("lesson")) is not None:
+        from . import lessons  # they are made of Views
+
+        try:
+            lesson = lessons.get(text.strip())
+            view = replace(lesson.view, lesson=lesson.id)  # the base the other parameters change
+        except ValueError as exc:
+            others = any(params.get(k) is not None for k in _KNOWN if k != "lesson")
+            problem("lesson", text, str(exc), "the link's other settings" if others else "the default view")
     if (text := get("surface")) is not None:
         try:
             name, sp = parse_surface(text)
             surfaces.get(name, **sp)
-            view = replace(view, surface=name, surface_params=tuple(sorted((k, float(x)) for k, x in sp.items())))
+            chosen = (name, tuple(sorted((k, float(x)) for k, x in sp.items())))
+            if chosen != (view.surface, view.surface_params):
+                # a lesson's start and noise were chosen for its own surface
+                view = replace(view, surface=chosen[0], surface_params=chosen[1], start=None, noise=None)
         except (ValueError, TypeError) as exc:
-            problem("surface", text, str(exc), "Rosenbrock")
+            problem("surface", text, str(exc), view.surface_object().title)
     surf = view.surface_object()
     (x0, x1), (y0, y1) = surf.domain
 
@@ -166,7 +182,8 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
                 raise ValueError(f"outside the surface's domain [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
             view = replace(view, start=(x, y))
         except ValueError as exc:
-            problem("start", text, str(exc), f"the surface's start {surf.start}")
+            problem("start", text, str(exc), f"the surface's start {surf.start}" if view.start is None
+                    else f"the lesson's start {view.start}")
     if (text := get("steps")) is not None:
         try:
             view = replace(view, steps=_whole(text, MIN_STEPS, MAX_STEPS))
@@ -179,12 +196,13 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
                 raise ValueError(f"must be from 0 to {MAX_NOISE:g}")
             view = replace(view, noise=noise)
         except ValueError as exc:
-            problem("noise", text, str(exc), f"the surface's {surf.noise:g}")
+            problem("noise", text, str(exc), f"the surface's {surf.noise:g}" if view.noise is None
+                    else f"the lesson's {view.noise:g}")
     if (text := get("seed")) is not None:
         try:
             view = replace(view, seed=_whole(text, 0, MAX_SEED))
         except ValueError as exc:
-            problem("seed", text, str(exc), "0")
+            problem("seed", text, str(exc), str(view.seed))
     if (text := get("step")) is not None:
         try:
             step = _finite(text)
@@ -194,7 +212,7 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
                 raise ValueError(f"{text!r} is past the last step, {view.steps:,}")
             view = replace(view, step=int(step))
         except ValueError as exc:
-            problem("step", text, str(exc), "0")
+            problem("step", text, str(exc), str(min(view.step, view.steps)))
     if (text := get("show")) is not None:
         wanted = {s.strip().lower() for s in text.split(",") if s.strip()}
         unknown = sorted(wanted - set(SHOW_OPTIONS))
@@ -223,4 +241,6 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
         if not runs:
             messages.append("`run`: no valid run given; using the default four runs.")
         view = replace(view, runs=tuple(runs))
+    if view.step > view.steps:  # a lesson's step, past the steps the link asks for
+        view = replace(view, step=view.steps)
     return view, messages

@@ -12,7 +12,7 @@ import ctypes.util
 import gc
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from urllib.parse import quote, urlencode
 
@@ -21,7 +21,7 @@ import streamlit as st
 
 import surfaces
 
-from . import chart, export, figures, previews, share
+from . import chart, export, figures, lessons, previews, share
 from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
@@ -31,7 +31,7 @@ from .summary import markdown_text
 MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
           "lr_decay": "lr_decay", "initial_accumulator_value": "acc₀", "amsgrad": "AMSGrad", "centered": "centered",
-          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √"}
+          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √", "bias_correction": "no bias correction"}
 
 
 # ---------------------------------------------------------------- the server process
@@ -202,6 +202,18 @@ def init_state() -> None:
     if "run_ids" in ss:
         return
     view, messages = share.parse_view({k: st.query_params.get_all(k) for k in st.query_params})
+    ss["tolerance"] = 1e-2
+    ss["next_run_id"] = 0
+    apply_view(view)
+    if messages:
+        ss["link_messages"] = messages
+
+
+def apply_view(view: share.View) -> None:
+    """Set the whole view into the session, as a link sets it: surface, start, steps, noise, seed, runs (new
+    ones in place of the old), what the chart shows, the step it opens at, and the lesson whose text goes with
+    it (None: no lesson)."""
+    ss = st.session_state
     view = view.resolved()
     params = dict(view.surface_params)
     ss["surface"] = view.surface
@@ -211,18 +223,20 @@ def init_state() -> None:
     ss["steps"] = view.steps
     ss["noise"] = float(view.noise)
     ss["seed"] = view.seed
-    ss["tolerance"] = 1e-2
     ss["view_step"] = view.step
     ss.pop("_chart_step", None)  # a step from the link, not the chart's
     ss["show_moments"] = "moments" in view.show
     ss["show_arrows"] = "arrows" in view.show
     ss["show_3d"] = "3d" in view.show
-    ss["next_run_id"] = 0
+    for rid in ss.get("run_ids", []):
+        for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
+            del ss[key]
     ss["run_ids"] = []
     for spec in view.runs:
         _add_run(spec, edit=False)
-    if messages:
-        ss["link_messages"] = messages
+    ss["edit_run"] = ss["run_ids"][0]
+    ss.pop("explain_run", None)  # the runs are new: Explain starts on the first, with no "run gone" note
+    ss["lesson"] = ss["lesson_pick"] = view.lesson
 
 
 def current_view(settings: Settings) -> share.View:
@@ -234,8 +248,55 @@ def current_view(settings: Settings) -> share.View:
         seed=int(ss["seed"]), runs=settings.scenario.runs if settings.scenario else (),
         show=frozenset(name for name, key in (("moments", "show_moments"), ("arrows", "show_arrows"),
                                               ("3d", "show_3d")) if ss.get(key)),
-        step=int(ss["view_step"]),
+        step=int(ss["view_step"]), lesson=ss.get("lesson"),
     )
+
+
+# ---------------------------------------------------------------- lessons
+
+def lesson_menu() -> None:
+    """The Lessons menu: choosing a lesson sets the whole view, as opening its link does."""
+    st.selectbox("Lessons", lessons.ids(), index=None, key="lesson_pick", on_change=_open_picked_lesson,
+                 format_func=lambda i: lessons.get(i).title, placeholder="Open a lesson: a ready-made view…",
+                 help="Ready-made views of what introductions to Adam teach, each with what to look at. "
+                 "Opening one replaces the surface, the start and the runs.", width=420)
+
+
+def _open_picked_lesson() -> None:
+    picked = st.session_state.get("lesson_pick")
+    if picked is not None:
+        _open_lesson(picked)
+
+
+def _open_lesson(lesson_id: str) -> None:
+    lesson = lessons.get(lesson_id)
+    apply_view(replace(lesson.view, lesson=lesson.id))
+    st.session_state["notice"] = f"Lesson opened: {lesson.title}."
+
+
+def _close_lesson() -> None:
+    st.session_state["lesson"] = st.session_state["lesson_pick"] = None
+
+
+def lesson_box(view: share.View) -> None:
+    """The open lesson's text, kept while its settings are unchanged; after a change, with a note saying so,
+    a button back to the lesson's own view, and one to close the text. Nothing without an open lesson."""
+    lesson_id = st.session_state.get("lesson")
+    if lesson_id is None:
+        return
+    lesson = lessons.get(lesson_id)
+    with st.container(border=True, key="lesson_box"):
+        st.markdown(f"**Lesson: {markdown_text(lesson.title)}**")
+        st.markdown(markdown_text(lesson.text))
+        if not lesson.matches(view):
+            st.caption(":orange[You changed the lesson's settings: the text describes the lesson's own view.]")
+        row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+        if not lesson.matches(view):
+            row.button("Back to the lesson's view", key="lesson_reopen", on_click=_open_lesson, args=(lesson.id,),
+                       icon=":material/undo:")
+        row.button("Close the lesson", key="lesson_close", on_click=_close_lesson, icon=":material/close:")
+        base = (st.context.url or "").split("?")[0]
+        row.markdown(f"[Link to this lesson]({lesson.link(base)})")
 
 
 def view_step(steps: int) -> int:
@@ -454,6 +515,9 @@ def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
                help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
         if opt in ("adam", "adamw"):
             checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
+            checkbox("bias correction", key=k("bias_correction"),
+                     help="Divide m_t by 1 − β₁^t and v_t by 1 − β₂^t (on in PyTorch and the Adam paper). Off: "
+                     "m̂ = m and v̂ = v, as apex's FusedAdam(bias_correction=False). Not a torch.optim option.")
         if opt != "sgd":
             checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
                      help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "

@@ -40,18 +40,22 @@ __all__ = [
 ]
 
 # torch's defaults, word for word (torch/optim/*.py signatures; AdamW's weight_decay is 1e-2).
-# Plus optiviz's one extension, ``eps_inside_sqrt`` (epsilon inside the square root, the Keras/optax
-# convention), which is never handed to torch.
+# Plus optiviz's two extensions, never handed to torch: ``eps_inside_sqrt`` (epsilon inside the square root,
+# the Keras/optax convention) and Adam's ``bias_correction`` (False drops both corrections, as apex's
+# FusedAdam(bias_correction=False) does: bias_correction1 = bias_correction2 = 1).
 DEFAULTS: dict[str, dict[str, object]] = {
     "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
     "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
                     eps_inside_sqrt=False),
     "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                     eps_inside_sqrt=False),
-    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, eps_inside_sqrt=False),
-    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, eps_inside_sqrt=False),
+    "adam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, eps_inside_sqrt=False,
+                 bias_correction=True),
+    "adamw": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, eps_inside_sqrt=False,
+                  bias_correction=True),
 }
-EXTENSIONS = ("eps_inside_sqrt",)
+#: The extensions, each with the value that is torch's behaviour.
+EXTENSIONS = {"eps_inside_sqrt": False, "bias_correction": True}
 
 STATE_KEYS = {
     "sgd": ("momentum_buffer",),
@@ -263,8 +267,12 @@ def _step_adam(o, p: float, g: float, st: dict, step: float, h: dict, decoupled:
             g = o.add(g, p, wd)
     st["exp_avg"] = o.lerp(st["exp_avg"], g, 1 - beta1)
     st["exp_avg_sq"] = o.addcmul(st["exp_avg_sq"] * beta2, g, g, 1 - beta2)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
+    if h["bias_correction"]:
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+    else:  # optiviz's extension (apex's FusedAdam(bias_correction=False)): no correction at all
+        bias_correction1 = 1.0
+        bias_correction2 = 1.0
     step_size = lr / bias_correction1
     bias_correction2_sqrt = bias_correction2**0.5
     if h["amsgrad"]:
@@ -429,8 +437,9 @@ def torch_class(torch, name: str):
 
 
 def _torch_optimizer(torch, name: str, params, h: dict):
-    if h.get("eps_inside_sqrt"):
-        raise ValueError("eps_inside_sqrt is optiviz's extension; torch.optim has no such option")
+    for key, torch_value in EXTENSIONS.items():
+        if h.get(key, torch_value) != torch_value:
+            raise ValueError(f"{key}={h[key]} is optiviz's extension; torch.optim has no such option")
     kw = {k: v for k, v in h.items() if k not in EXTENSIONS}
     cls = torch_class(torch, name)
     for k, v in kw.items():

@@ -84,6 +84,7 @@ def test_each_kind_of_control_changes_the_runs(at):
         lambda: at.select_slider(key="r0.beta2").set_value(0.9999),
         lambda: at.select_slider(key="r0.eps").set_value(0.1),
         lambda: at.checkbox(key="r0.amsgrad").check(),
+        lambda: at.checkbox(key="r0.bias_correction").uncheck(),
         lambda: at.number_input(key="r0.weight_decay").set_value(0.1),
         lambda: at.number_input(key="start_x").set_value(0.5),
         lambda: at.slider(key="steps").set_value(500),
@@ -97,6 +98,7 @@ def test_each_kind_of_control_changes_the_runs(at):
         assert after != before
         before = after
     assert "β 0.5/0.9999" in _first_path(at)["name"] and "AMSGrad" in _first_path(at)["name"]
+    assert "no bias correction" in _first_path(at)["name"] and "bias_correction=false" in at.query_params["run"][0]
 
 
 @pytest.mark.parametrize(("typed", "said"), [

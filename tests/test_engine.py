@@ -20,6 +20,7 @@ ALL_RUNS = [
     optiviz.RunSpec("adagrad", lr=0.5),
     optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9, nesterov=True),
     optiviz.RunSpec("sgd", lr=1e-3),
+    optiviz.RunSpec("adam", lr=0.01, bias_correction=False),
 ]
 
 
@@ -32,6 +33,7 @@ def test_shapes_and_state_names():
         {"sum"},
         {"momentum_buffer"},
         set(),
+        {"exp_avg", "exp_avg_sq"},
     ]
     for run, names in zip(sim.runs, expected, strict=True):
         assert run.diverged_at is None
@@ -127,6 +129,7 @@ def test_kernel_options():
 @pytest.mark.parametrize("text", [
     "adam", "adam:lr=0.01,betas=0.9/0.999", "sgd:lr=0.0001,momentum=0.9,nesterov=true",
     "rmsprop:centered=true,alpha=0.9", "adagrad:lr_decay=0.01", "adamw:weight_decay=0.1,amsgrad=true",
+    "adam:bias_correction=false,eps_inside_sqrt=true",
 ])
 def test_run_text_round_trip(text):
     spec = parse_run(text)
@@ -220,3 +223,27 @@ def test_stop_reason_in_words():
     assert overflowed.stop_cause == "overflow"
     assert overflowed.stop_reason == "overflowed: its numbers grew past the largest float64"
     assert fine.stop_reason is None and fine.stop_cause is None and fine.failure is None
+
+
+@pytest.mark.parametrize("spec", [
+    optiviz.RunSpec("adam", lr=0.05, bias_correction=False),
+    optiviz.RunSpec("adamw", lr=0.05, bias_correction=False, amsgrad=True, weight_decay=0.0),
+    optiviz.RunSpec("adam", lr=0.05, bias_correction=False, eps_inside_sqrt=True, eps=1e-4),
+])
+def test_without_bias_correction(spec):
+    """m_hat = m and v_hat = v: the step is lr * exp_avg / (sqrt(exp_avg_sq) + eps), and the first one is
+    lr (1 - beta1) / sqrt(1 - beta2), about 3.16 lr at torch's betas, not lr."""
+    run = optiviz.simulate("beale", [spec], steps=50).runs[0]
+    corrected = optiviz.simulate("beale", [spec.replace(bias_correction=True)], steps=50).runs[0]
+    assert not np.array_equal(run.path, corrected.path)
+    np.testing.assert_array_equal(run.bias_corrected["m_hat"], run.state["exp_avg"][1:])
+    v = run.state["max_exp_avg_sq" if spec.hyper["amsgrad"] else "exp_avg_sq"][1:]
+    np.testing.assert_array_equal(run.bias_corrected["v_hat_max" if spec.hyper["amsgrad"] else "v_hat"], v)
+    np.testing.assert_allclose(run.update, -run.effective_lr * run.bias_corrected["m_hat"], rtol=1e-12, atol=1e-15)
+    if spec.optimizer == "adam" and not spec.hyper["eps_inside_sqrt"]:
+        # the first step, where |g| >> eps: lr * 0.1 g / (sqrt(0.001) |g|) per coordinate
+        np.testing.assert_allclose(np.abs(run.update[0]), 0.05 * 0.1 / np.sqrt(0.001), rtol=1e-6)
+        np.testing.assert_allclose(np.abs(corrected.update[0]), 0.05, rtol=1e-6)
+    assert "bias_correction" not in spec.torch_hyper and spec.extensions["bias_correction"] is False
+    assert spec.replace(bias_correction=True).extensions == {k: v for k, v in spec.extensions.items()
+                                                             if k != "bias_correction"}

@@ -49,6 +49,9 @@ CASES = [
     ("adamw", {"amsgrad": True}),
     ("adamw", {"weight_decay": 0.0}),
     ("adamw", {"weight_decay": 0.1, "eps_inside_sqrt": True}),
+    ("adam", {"bias_correction": False}),
+    ("adam", {"bias_correction": False, "eps_inside_sqrt": True, "weight_decay": 0.1}),
+    ("adamw", {"bias_correction": False, "amsgrad": True}),
 ]
 # (surface, start): default starts, plus one next to a minimum where gradients are ~1e-6 and ε matters.
 SURFACES = [("rosenbrock", None), ("beale", None), ("booth", None), ("matyas", (3e-6, -1e-6))]
@@ -116,8 +119,8 @@ def _recompute(run, t, key, k, r):
     if key == "effective_lr":
         eps, inside = h["eps"], h["eps_inside_sqrt"]
         v = {"adagrad": r.get("sum"), "rmsprop": r.get("variance", r.get("square_avg"))}.get(opt, r.get("v_hat"))
-        if opt in ("adam", "adamw") and h["amsgrad"]:
-            v = r["v_hat_max"]
+        if opt in ("adam", "adamw"):  # without bias correction, v_t itself
+            v = r.get("v_hat_max", r.get("max_exp_avg_sq")) if h["amsgrad"] else r.get("v_hat", r["exp_avg_sq"])
         num = r.get("clr", lr)
         value = num / math.sqrt(v + eps) if inside else num / (math.sqrt(v) + eps)
         return value, value
@@ -141,7 +144,7 @@ def _recompute(run, t, key, k, r):
         elif opt == "rmsprop" and h["momentum"] > 0:
             step = lr * r["momentum_buffer"]
         elif opt in ("adam", "adamw"):
-            step = r["effective_lr"] * r["m_hat"]
+            step = r["effective_lr"] * (r["m_hat"] if h["bias_correction"] else r["exp_avg"])
             theta = r.get("decayed_param", theta)
         else:
             step = r["effective_lr"] * g
@@ -164,7 +167,7 @@ def _expected_keys(run):
     else:
         keys = ["grad"] + (["decayed_param"] if opt == "adamw" else ["grad_l2"]) * wd
         keys += ["exp_avg", "exp_avg_sq"] + ["max_exp_avg_sq"] * h["amsgrad"]
-        keys += ["m_hat", "v_hat_max" if h["amsgrad"] else "v_hat", "effective_lr"]
+        keys += ["m_hat", "v_hat_max" if h["amsgrad"] else "v_hat"] * h["bias_correction"] + ["effective_lr"]
     return [*keys, "param"]
 
 
@@ -297,6 +300,19 @@ def test_eps_inside_sqrt_changes_the_formula(name, symbol):
     assert rf"\sqrt{{{symbol} + \epsilon}}" in inside
     ex = explain(sim.runs[1], 2)
     assert "ε inside √" in ex.title and "eps_inside_sqrt=True" in ex.note
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_without_bias_correction_there_is_no_hat_step(name):
+    runs = [optiviz.RunSpec(name, lr=0.01), optiviz.RunSpec(name, lr=0.01, bias_correction=False)]
+    sim = optiviz.simulate("booth", runs, steps=3)
+    corrected, plain = explain(sim.runs[0], 2), explain(sim.runs[1], 2)
+    assert [line.key for line in corrected.lines if line.key in ("m_hat", "v_hat")] == ["m_hat", "v_hat"]
+    assert not [line.key for line in plain.lines if line.key in ("m_hat", "v_hat", "v_hat_max")]
+    assert plain.line("effective_lr").formula == r"\eta_t = \frac{\eta}{\sqrt{v_t} + \epsilon}"
+    assert plain.lines[-1].formula.endswith(r"\eta_t\,m_t") and r"\hat" not in plain.lines[-1].formula
+    assert "no bias correction" in plain.title and "bias_correction=False" in plain.note
+    assert "bias correction" not in corrected.title and "bias_correction" not in corrected.note
 
 
 def test_l2_decay_is_its_own_line_and_adamw_decays_the_parameters():
@@ -463,7 +479,16 @@ def test_step_note_is_about_the_step_explained_with_its_numbers(simulation, case
         if "moved x by" in note:
             _quotes(note, "moved x by", moved[0])
             _quotes(note, "and y by", moved[1])
-        if opt in ("adam", "adamw"):
+        sup = str(t).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        if opt in ("adam", "adamw") and not h["bias_correction"]:  # m and v as they are, at every step
+            beta1, beta2 = h["betas"]
+            m, v = run.state["exp_avg"][t], run.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][t]
+            root = np.sqrt(v + h["eps"]) if h["eps_inside_sqrt"] else np.sqrt(v) + h["eps"]
+            assert "there is no bias correction" in note, note
+            _quotes(note, f"1 − β₁{sup} =", 1 - beta1**t)
+            _quotes(note, f"1 − β₂{sup} =", 1 - beta2**t)
+            _quotes(note, "so the ratio is", *(m / root))
+        elif opt in ("adam", "adamw"):
             beta1, beta2 = h["betas"]
             m_hat, v_hat = run.bias_corrected["m_hat"][t - 1], run.bias_corrected[
                 "v_hat_max" if h["amsgrad"] else "v_hat"][t - 1]

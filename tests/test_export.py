@@ -112,7 +112,7 @@ def test_json_settings_describe_the_scenario():
         "surface": "quadratic", "surface_params": {"kappa": 10.0, "angle": 30.0}, "start": [1.0, -2.0], "steps": 7,
         "noise": 0.5, "seed": 4,
         "runs": [{"optimizer": "adam", "lr": 0.1, "betas": [0.8, 0.9], "eps": 1e-8, "weight_decay": 0.0,
-                  "amsgrad": False, "eps_inside_sqrt": False}],
+                  "amsgrad": False, "eps_inside_sqrt": False, "bias_correction": True}],
     }
 
 
@@ -137,7 +137,8 @@ def test_html_is_a_standalone_page_with_title_settings_and_the_apps_chart(html_s
     for text in ("Rosenbrock", "(-1.5, 2)", "<b>steps</b> 300", "<b>noise</b> none", "lr=0.05, betas=(0.9, 0.999)",
                  "SGD #2", "stopped at step", "python -m optiviz simulate --surface rosenbrock"):
         assert text in page, text
-    assert "eps_inside_sqrt" not in page.split('id="optiviz-settings-json"')[0]  # not shown while off
+    for option in ("eps_inside_sqrt", "bias_correction"):  # not shown while at torch's behaviour
+        assert option not in page.split('id="optiviz-settings-json"')[0], option
     embedded = re.search(r'<script type="application/json" id="optiviz-settings-json">(.*?)</script>', page, re.S)
     assert json.loads(embedded.group(1)) == export.settings(html_sim)
     # The chart: the app's own chart code (its playback included), drawing the same figure as
@@ -267,6 +268,8 @@ SCENARIOS = {
         RunSpec("sgd", lr=1e308),  # the position overflows
         # the variance estimate sinks below rounding: sqrt of a negative number is NaN, in torch as in optiviz
         RunSpec("rmsprop", lr=0.0, alpha=0.5, centered=True),
+        RunSpec("adam", lr=0.05, bias_correction=False), RunSpec("adamw", lr=0.05, bias_correction=False,
+                                                                 eps_inside_sqrt=True),
     ], start=(-1.5, 2.0), steps=200),
     # g*g overflows exp_avg_sq while the position stays finite
     "adam_state_overflows": lambda: optiviz.simulate("quadratic", [RunSpec("adam", lr=0.1)], start=(1.0, 1.0),
@@ -290,8 +293,8 @@ def test_torch_script_reproduces_the_runs(scenario, tmp_path):
     for i, run in enumerate(sim.runs):
         line = got[i + 1]
         assert line["name"] == run.optimizer
-        if run.spec.hyper.get("eps_inside_sqrt"):
-            assert "eps_inside_sqrt" in line["skipped"]
+        if run.spec.extensions:
+            assert all(f"{k}={v}" in line["skipped"] for k, v in run.spec.extensions.items()), line
         elif run.diverged_at is None:
             assert "final" in line, (i, line, run)
             assert _close(line["final"], run.path[-1]), (i, line["final"], run.path[-1].tolist())
@@ -305,7 +308,7 @@ def test_torch_script_scenarios_cover_every_outcome():
     outcomes = {}
     for name, make in SCENARIOS.items():
         for run in make().runs:
-            skipped = bool(run.spec.hyper.get("eps_inside_sqrt"))
+            skipped = bool(run.spec.extensions)
             outcomes.setdefault("skipped" if skipped else run.diverged_reason or "final", []).append(name)
     assert set(outcomes) == {"final", "non-finite", "escaped", "skipped"}
     assert len(outcomes["non-finite"]) == 3, outcomes["non-finite"]  # position, NaN state, overflowing state
@@ -319,9 +322,13 @@ def test_torch_script_is_readable_python():
     assert "foreach=False" in script and "p.grad = torch.tensor([gx, gy], dtype=torch.float64)" in script
     assert re.search(r'^run\(1, "sgd", torch\.optim\.SGD,\s+lr=0\.01, momentum=0\.0, dampening=0\.0', script, re.M)
     assert "# run 2 (adam, eps_inside_sqrt=True) cannot be reproduced with torch.optim" in script
-    assert 'print("run 2 adam skipped (eps_inside_sqrt=True is not a torch.optim option)")' in script
-    assert re.search(r'^run\(8, "sgd"', export.to_torch_script(sim, numbers=[8, 9, 10, 11, 12, 13]), re.M)
+    assert 'print("run 2 adam skipped (eps_inside_sqrt=True: not a torch.optim option)")' in script
+    assert re.search(r'^run\(8, "sgd"', export.to_torch_script(sim, numbers=list(range(8, 8 + len(sim.runs)))), re.M)
     assert "eps_inside_sqrt=True)" not in script.replace("eps_inside_sqrt=True) cannot", "")  # never handed to torch
+    assert "# run 7 (adam, bias_correction=False) cannot be reproduced with torch.optim" in script
+    assert 'print("run 7 adam skipped (bias_correction=False: not a torch.optim option)")' in script
+    assert "# run 8 (adamw, eps_inside_sqrt=True, bias_correction=False) cannot be reproduced" in script
+    assert "bias_correction" not in "".join(line for line in script.splitlines() if line.startswith("run("))
     assert f"ESCAPE_BOX = {sim.surface.escape_box!r}" in script and "(-200.0, 200.0, -199.0, 201.0)" in script
     assert "NOISE = SIGMA * np.random.default_rng(SEED).standard_normal((STEPS, 2))" in script
     quad = export.to_torch_script(optiviz.simulate(surfaces.get("quadratic", kappa=50, angle=30),
@@ -365,7 +372,7 @@ def test_cli_help_explains_each_format():
     assert r.returncode == 0
     text = " ".join(r.stdout.decode().split())
     for words in ("json:", "the settings", "csv:", "a header row", "numbered from 1", "html:", "plays offline",
-                  "torch:", "torch.optim", "eps_inside_sqrt"):
+                  "torch:", "torch.optim", "eps_inside_sqrt", "bias_correction=false"):
         assert words in text, words
 
 

@@ -459,3 +459,13 @@ def test_the_contour_sits_at_the_top_of_its_column_by_the_play_controls(sim):
     controls, not centred with a blank band above it (at 1280 x 720 that band pushed it off the first screen)."""
     layout = figures.create_trajectory_figure(sim).spec["layout"]
     assert layout["yaxis"]["constrain"] == "domain" and layout["yaxis"]["constraintoward"] == "top"
+
+
+def test_without_bias_correction_the_moment_panels_draw_no_hat_lines():
+    """m̂ = m and v̂ = v there: the dotted bias-corrected lines would hide under the solid ones."""
+    sim = optiviz.simulate("booth", [optiviz.RunSpec("adam", lr=0.1),
+                                     optiviz.RunSpec("adam", lr=0.1, bias_correction=False)], steps=20)
+    corrected, plain = (figures.moment_series(run) for run in sim.runs)
+    assert [name for name, _, _ in corrected[0] + corrected[1]] == [
+        "m_t (exp_avg)", "m̂_t (bias-corrected)", "v_t (exp_avg_sq)", "v̂_t (bias-corrected)"]
+    assert [name for name, _, _ in plain[0] + plain[1]] == ["m_t (exp_avg)", "v_t (exp_avg_sq)"]

@@ -1,6 +1,7 @@
 """Links: the view as URL parameters, both ways; anything malformed is reported by name, never raised."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import optiviz
 import surfaces
-from optiviz import share
+from optiviz import lessons, share
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -35,8 +36,10 @@ VIEWS = [
                runs=(optiviz.RunSpec("sgd", lr=0.0123, momentum=0.9, nesterov=True),
                      optiviz.RunSpec("rmsprop", lr=0.01, centered=True, eps_inside_sqrt=True),
                      optiviz.RunSpec("adagrad", lr=0.3, lr_decay=0.01, initial_accumulator_value=0.1),
-                     optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True))),
+                     optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True, bias_correction=False))),
     share.View(surface="noisy_saddle"),
+    # a lesson's view with its id, as the app writes it while the lesson's text is shown
+    replace(lessons.get("sgd-zigzag").view, lesson="sgd-zigzag"),
 ]
 
 
@@ -90,9 +93,11 @@ def test_too_many_runs_keeps_the_first_eight():
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
 _params = st.dictionaries(
-    st.one_of(st.sampled_from(["surface", "start", "steps", "noise", "seed", "run", "show"]), _text),
+    st.one_of(st.sampled_from(["lesson", "surface", "start", "steps", "noise", "seed", "run", "show", "step"]),
+              _text),
     st.lists(st.one_of(_text, st.sampled_from(["adam:lr=0.1", "sgd:momentum=0.9", "1,2", "nan", "-0", "1e308",
-                                               "quadratic:kappa=1e9", "rmsprop:alpha=0.5,centered=1"])),
+                                               "quadratic:kappa=1e9", "rmsprop:alpha=0.5,centered=1",
+                                               "adam:bias_correction=false", "20", *lessons.ids()])),
              min_size=1, max_size=10),
     max_size=8,
 )
@@ -104,7 +109,8 @@ def test_any_parameters_give_a_usable_view_and_never_raise(params):
     view, messages = share.parse_view(params)
     resolved = view.resolved()
     assert 1 <= len(resolved.runs) <= share.MAX_RUNS
-    assert share.MIN_STEPS <= resolved.steps <= share.MAX_STEPS
+    assert share.MIN_STEPS <= resolved.steps <= share.MAX_STEPS and 0 <= resolved.step <= resolved.steps
+    assert resolved.lesson is None or resolved.lesson in lessons.ids()
     (x0, x1), (y0, y1) = resolved.surface_object().domain
     assert x0 <= resolved.start[0] <= x1 and y0 <= resolved.start[1] <= y1
     assert all(isinstance(m, str) and m for m in messages)
@@ -135,6 +141,8 @@ def test_opening_a_link_reproduces_the_view():
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
     assert at.session_state["r1.eps_inside_sqrt"] is True
+    assert at.session_state["r3.bias_correction"] is False and at.query_params["run"][3].endswith(
+        "bias_correction=false")
     traj = _charts(at)[0]
     names = [t["name"] for t in _path_traces(traj)]
     assert len(names) == 4 and names[0].startswith("SGD (lr 0.0123")
