@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from _apptest import open_app
 
 import optiviz
 from optiviz import RunSpec, _cli
@@ -210,13 +210,7 @@ API = [Case("api", call, expect) for call, expect in [
 CATALOGUE = WIDGETS + LINKS + CLI + API
 
 
-def _app(params: dict[str, Any] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in (params or {}).items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+_app = open_app
 
 
 def _feed_widget(case: Case) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from _apptest import open_app
 
 import optiviz
 import surfaces
@@ -95,13 +95,7 @@ def test_an_unknown_lesson_is_named_and_the_rest_stands(params, message):
 
 # ---------------------------------------------------------------------------------------------- in the app
 
-def _app(query=None):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+_app = open_app
 
 
 def _assert_shows(at, lesson):

@@ -6,9 +6,9 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from _apptest import open_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
 import optiviz
 import surfaces
@@ -125,13 +125,7 @@ def _path_traces(spec):
             and t.get("mode") == "lines" and t.get("xaxis", "x") == "x"]
 
 
-def _app(query):
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+_app = open_app
 
 
 def test_opening_a_link_reproduces_the_view():
