@@ -280,3 +280,22 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def sidebar_slider(page: Any, label: str) -> Any:
+    """The sidebar's Streamlit slider labelled ``label`` (its ``stSlider`` block)."""
+    return page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
+        has=page.locator("[data-testid=stWidgetLabel]", has_text=label)).first
+
+
+def grab_slider(page: Any, label: str) -> tuple[float, float, dict]:
+    """Press the pointer on the thumb of the sidebar slider labelled ``label`` (scrolled into view); returns the
+    thumb's centre and the slider's bounding box."""
+    slider = sidebar_slider(page, label)
+    thumb = slider.locator("[data-testid=stSliderThumbValue]").locator("..")
+    thumb.scroll_into_view_if_needed()
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    return x, y, slider.bounding_box()

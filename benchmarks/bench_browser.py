@@ -230,16 +230,8 @@ DRAG_LABELS = ("lr (η)", "beta1 (β₁)", "beta2 (β₂)", "eps (ε)")
 def _drag(page: Any, label: str, moves: int, timeout_ms: float) -> None:
     """Drag the sidebar slider labelled ``label`` across a third of its track, in ``moves`` pointer moves, then
     back where it was, and release (the value is then unchanged: no rerun)."""
-    slider = page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
-        has=page.locator("[data-testid=stWidgetLabel]", has_text=label))
-    thumb = slider.locator("[data-testid=stSliderThumbValue]").locator("..").first
-    thumb.scroll_into_view_if_needed()
-    track = slider.first.bounding_box()
-    box = thumb.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y, track = _browser.grab_slider(page, label)
     direction = -1 if x > track["x"] + track["width"] / 2 else 1
-    page.mouse.move(x, y)
-    page.mouse.down()
     span = direction * track["width"] / 3
     for k in range(1, moves + 1):
         page.mouse.move(x + span * k / moves, y)

@@ -42,7 +42,8 @@ __all__ = [
     "unique_labels",
 ]
 
-#: Colours for optimizers without one of their own (OPTIMIZER_COLORS).
+#: The runs' colours: the first five are the optimizers' own (OPTIMIZER_COLORS), the rest for optimizers
+#: without one.
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
            "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
 #: A run's full path on the contour: its width (on a white halo 3 px wider) and opacity; its head's size.
@@ -114,8 +115,7 @@ class SpecFigure(go.Figure):
 
 #: Each optimizer's colour, the same in every view and link (an optimizer not listed takes a palette colour
 #: by its name).
-OPTIMIZER_COLORS = {"adam": "#2563eb", "rmsprop": "#dc2626", "adagrad": "#16a34a", "sgd": "#9333ea",
-                    "adamw": "#ea580c"}
+OPTIMIZER_COLORS = dict(zip(("adam", "rmsprop", "adagrad", "sgd", "adamw"), PALETTE, strict=False))
 #: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive).
 _SHADES = (0.0, -0.4, 0.45, -0.65, 0.25, -0.2, 0.65, -0.8)
 

@@ -550,7 +550,7 @@ class Settings:
     colors: tuple[str, ...]  # each run's colour (its optimizer's; shades for a second, third...)
     skipped: tuple[str, ...]
     run_ids: tuple[int, ...]  # the id of each run in the scenario (what keys its widgets)
-    numbers: tuple[int, ...] = ()  # each run's number in the sidebar (1, 2, ...; a refused run leaves a gap)
+    numbers: tuple[int, ...]  # each run's number in the sidebar (1, 2, ...; a refused run leaves a gap)
 
 
 def sidebar() -> Settings:

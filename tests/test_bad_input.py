@@ -210,12 +210,9 @@ API = [Case("api", call, expect) for call, expect in [
 CATALOGUE = WIDGETS + LINKS + CLI + API
 
 
-_app = open_app
-
-
 def _feed_widget(case: Case) -> None:
     key, value = case.given
-    at = _app()
+    at = open_app()
     match = re.match(r"r(\d+)\.", key)
     if match:
         at.radio(key="edit_run").set_value(int(match[1])).run()
@@ -233,7 +230,7 @@ def _feed_widget(case: Case) -> None:
 
 
 def _feed_link(case: Case) -> None:
-    at = _app(case.given)
+    at = open_app(case.given)
     (warning,) = [w.value for w in at.warning if w.value.startswith("Some settings in the link")]
     assert case.expect in warning, warning
 

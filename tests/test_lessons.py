@@ -95,8 +95,6 @@ def test_an_unknown_lesson_is_named_and_the_rest_stands(params, message):
 
 # ---------------------------------------------------------------------------------------------- in the app
 
-_app = open_app
-
 
 def _assert_shows(at, lesson):
     """The app shows ``lesson``: its view in the session and the address, its text, no warning or error."""
@@ -123,12 +121,12 @@ def _assert_shows(at, lesson):
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
 def test_a_lessons_link_opens_it(lesson_id):
-    _assert_shows(_app({"lesson": lesson_id}), lessons.get(lesson_id))
+    _assert_shows(open_app({"lesson": lesson_id}), lessons.get(lesson_id))
 
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
 def test_the_menu_opens_each_lesson(lesson_id):
-    at = _app()
+    at = open_app()
     assert at.session_state["lesson"] is None and at.selectbox(key="lesson_pick").value is None
     at.selectbox(key="lesson_pick").set_value(lesson_id).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -136,7 +134,7 @@ def test_the_menu_opens_each_lesson(lesson_id):
 
 
 def test_opening_a_lesson_with_explain_open_explains_its_first_run():
-    at = _app()
+    at = open_app()
     at.session_state["explain_open"] = True
     at.run()
     at.selectbox(key="explain_run").set_value(3).run()  # SGD, run 4 of the default view
@@ -147,7 +145,7 @@ def test_opening_a_lesson_with_explain_open_explains_its_first_run():
 
 
 def test_changing_a_setting_keeps_the_text_with_a_note_back_and_close():
-    at = _app({"lesson": "beta2"})
+    at = open_app({"lesson": "beta2"})
     lesson = lessons.get("beta2")
     at.slider(key="steps").set_value(400).run()
     assert len([c for c in at.caption if "You changed the lesson's settings" in c.value]) == 1
@@ -166,7 +164,7 @@ def test_changing_a_setting_keeps_the_text_with_a_note_back_and_close():
 
 
 def test_a_link_to_an_unknown_lesson_says_so_and_opens_the_default_view():
-    at = _app({"lesson": "nope"})
+    at = open_app({"lesson": "nope"})
     (warning,) = [w.value for w in at.warning]
     assert "`lesson=nope`: Unknown lesson 'nope'; valid lessons:" in warning and "using the default view." in warning
     assert at.session_state["lesson"] is None and at.session_state["surface"] == "rosenbrock"

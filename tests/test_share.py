@@ -125,12 +125,9 @@ def _path_traces(spec):
             and t.get("mode") == "lines" and t.get("xaxis", "x") == "x"]
 
 
-_app = open_app
-
-
 def test_opening_a_link_reproduces_the_view():
     query = share.view_to_query(VIEWS[2])
-    at = _app(query)
+    at = open_app(query)
     assert at.session_state["surface"] == "quadratic" and at.session_state["kappa"] == 50.0
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (-5.0, -2.0)
     assert at.select_slider(key="r0.lr").value == 0.0123  # off the slider's grid, kept exactly
@@ -146,7 +143,7 @@ def test_opening_a_link_reproduces_the_view():
 
 
 def test_a_bad_link_shows_one_message_and_keeps_the_rest():
-    at = _app({"surface": "beale", "steps": "abc", "run": ["adam:lr=0.05", "adam:betas=2/0.9"]})
+    at = open_app({"surface": "beale", "steps": "abc", "run": ["adam:lr=0.05", "adam:betas=2/0.9"]})
     assert at.session_state["surface"] == "beale" and at.session_state["steps"] == 1000
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and "steps=abc" in warnings[0] and "run #2" in warnings[0]
@@ -157,11 +154,11 @@ def test_a_bad_link_shows_one_message_and_keeps_the_rest():
 
 def test_every_surface_link_opens():
     for name in surfaces.names():
-        _app({"surface": name})
+        open_app({"surface": name})
 
 
 def test_a_links_step_reaches_the_chart_and_comes_back_in_the_address():
-    at = _app({"step": "25", "steps": "200"})
+    at = open_app({"step": "25", "steps": "200"})
     assert at.session_state["view_step"] == 25
     sync = [c for c in at.get("bidi_component") if c.proto.component_name == "optiviz.sync"]
     assert len(sync) == 1 and json.loads(sync[0].proto.json) == {"step": 25, "echo": False}
@@ -177,7 +174,7 @@ def test_the_charts_own_step_is_not_sent_back_to_it():
     """The chart reports the step it stopped on; by the time the page has rerun the user may have stepped on,
     so that step comes back marked as the chart's own (the page does not pull the chart back to it). A step
     from the Explain picker or a link is sent."""
-    at = _app({"steps": "200"})
+    at = open_app({"steps": "200"})
     at.session_state["trajectory_chart"] = {"step": 7}
     from optiviz import ui
 
@@ -199,13 +196,13 @@ def test_the_charts_own_step_is_not_sent_back_to_it():
     ("2.5", "'2.5' is not a step"),
 ])
 def test_a_bad_step_is_named_and_the_chart_starts_at_0(step, message):
-    at = _app({"step": step, "steps": "200"})
+    at = open_app({"step": step, "steps": "200"})
     (warning,) = [w.value for w in at.warning]
     assert f"`step={step}`: {message}" in warning and "using 0." in warning
     assert at.session_state["view_step"] == 0 and "step" not in at.query_params
 
 
 def test_fewer_steps_bring_the_step_shown_within_them():
-    at = _app({"step": "150", "steps": "200"})
+    at = open_app({"step": "150", "steps": "200"})
     at.slider(key="steps").set_value(100).run()
     assert at.session_state["view_step"] == 100 and at.query_params["step"] == "100"

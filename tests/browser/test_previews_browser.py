@@ -10,7 +10,7 @@ import numpy as np
 
 import optiviz
 import surfaces
-from benchmarks._browser import assert_no_exception, screenshot, wait_for_idle
+from benchmarks._browser import assert_no_exception, grab_slider, screenshot, sidebar_slider, wait_for_idle
 from tests.browser.test_app_browser import REDRAW_TIMEOUT_MS
 from tests.browser.test_playback_browser import _open
 
@@ -27,23 +27,6 @@ gd => {
 """
 
 
-def _slider(page: Any, label: str) -> Any:
-    return page.locator("[data-testid=stSidebar] [data-testid=stSlider]").filter(
-        has=page.locator("[data-testid=stWidgetLabel]", has_text=label)).first
-
-
-def _grab(page: Any, label: str) -> tuple[float, float, float]:
-    """Press the pointer on slider ``label``'s thumb; returns the thumb's centre and the track's width."""
-    slider = _slider(page, label)
-    thumb = slider.locator("[data-testid=stSliderThumbValue]").locator("..")
-    thumb.scroll_into_view_if_needed()
-    box = thumb.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    return x, y, slider.bounding_box()["width"]
-
-
 def _wait_for_preview(page: Any, label: str) -> None:
     page.wait_for_function(
         "label => Array.from(document.querySelectorAll('.js-plotly-plot')).slice(0, 2)"
@@ -54,7 +37,8 @@ def _wait_for_preview(page: Any, label: str) -> None:
 def test_dragging_lr_previews_the_path_a_release_at_that_value_draws(page: Any, app_url: str) -> None:
     chart = _open(page, app_url)
     revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
-    x, y, width = _grab(page, "lr (η)")
+    x, y, track = grab_slider(page, "lr (η)")
+    width = track["width"]
     seen = []
     for k in range(1, 7):  # to the left: smaller learning rates, one notch or more per move
         page.mouse.move(x - width * 0.04 * k, y)
@@ -68,7 +52,7 @@ def test_dragging_lr_previews_the_path_a_release_at_that_value_draws(page: Any, 
     screenshot(page, "preview_dragging_lr")
     main, _loss = page.evaluate(_SHOWN)
     value = main["value"]
-    shown = _slider(page, "lr (η)").locator("[data-testid=stSliderThumbValue]").inner_text()
+    shown = sidebar_slider(page, "lr (η)").locator("[data-testid=stSliderThumbValue]").inner_text()
     assert float(shown) == value  # the value under the pointer is the one previewed
 
     page.mouse.up()
@@ -99,7 +83,8 @@ def test_back_at_its_value_the_slider_shows_no_preview_and_nothing_reruns(page: 
     chart = _open(page, app_url)
     revision = chart.evaluate("el => Number(el.dataset.optivizRevision)")
     for label in ("beta1 (β₁)", "beta2 (β₂)", "eps (ε)"):
-        x, y, width = _grab(page, label)
+        x, y, track = grab_slider(page, label)
+        width = track["width"]
         page.mouse.move(x - width * 0.15, y)
         _wait_for_preview(page, label)
         page.mouse.move(x, y)
