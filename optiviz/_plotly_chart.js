@@ -724,7 +724,10 @@ class View3d {
     // The user's camera, kept on the page while the surface stays (uirevision): the view switched off and on
     // again opens as it was left.
     chart.gd.on("plotly_relayout", (event) => {
-      if (event && event["scene.camera"]) pageBus().camera3d = { key: this.key, camera: event["scene.camera"] };
+      const scene = chart.gd._fullLayout && chart.gd._fullLayout.scene;
+      if (event && Object.keys(event).some((k) => k.startsWith("scene.camera")) && scene && scene.camera) {
+        pageBus().camera3d = { key: this.key, camera: JSON.parse(JSON.stringify(scene.camera)) };
+      }
     });
   }
 

@@ -780,14 +780,13 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
                      "line": {"color": _mix(c, 0.3), "width": 4},
                      "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"})
         line = len(data) - 1
-        if run.diverged_at is not None:
-            last = run.path[-1:]
-            lz = pz[-1:] if np.isfinite(pz[-1]) else lifted(np.clip(last, [x0, y0], [x1, y1]), [np.inf])
+        shown = np.flatnonzero(np.isfinite(pz))
+        if run.diverged_at is not None and shown.size:  # at its last point inside the domain
+            q = shown[-1]
             data.append({
                 "type": "scatter3d", "mode": "markers", "name": f"{label} stopped", "legendgroup": group,
-                "showlegend": False, "x": [float(np.clip(last[0, 0], x0, x1))],
-                "y": [float(np.clip(last[0, 1], y0, y1))], "z": [float(lz[0]) if np.isfinite(lz[0]) else zmax + lift],
-                "marker": {"symbol": "x", "size": 9, "color": c, "line": {"color": c, "width": 3}},
+                "showlegend": False, "x": [float(run.path[q, 0])], "y": [float(run.path[q, 1])], "z": [float(pz[q])],
+                "marker": {"symbol": "x", "size": 8, "color": c},
                 "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })
         first = [float(run.path[0, 0])], [float(run.path[0, 1])], [float(pz[0]) if np.isfinite(pz[0]) else None]
@@ -819,6 +818,8 @@ def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = N
         "meta": {"optivizPlayback3d": {"n": longest, "trail": trail_steps(longest), "runs": played,
                                        "positions": _codec.encode(positions),
                                        "span": 0.08 * max(x1 - x0, y1 - y0)},
-                 **narrow_meta({"height": 440, "scene": {"aspectratio": {"z": 0.7}}})},
+                 # on a phone, shorter, and the camera further back so that the axes' labels fit
+                 **narrow_meta({"height": 440, "scene": {"camera": {"eye": {
+                     k: 1.3 * v for k, v in CAMERA_3D["eye"].items()}}}})},
     }
     return SpecFigure.from_arrays({"data": data, "layout": layout})

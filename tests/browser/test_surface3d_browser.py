@@ -72,6 +72,16 @@ def test_the_3d_view_follows_the_trajectory_charts_step(page: Any, app_url: str)
     page.wait_for_timeout(1000)
     assert _main_step(page) == 11 and page.evaluate(SURFACE3D_STATE)["step"] == 11
     screenshot(page, "surface3d_step_11")
+
+    # Switched off and on again: the same angle, the same step.
+    page.locator(TOGGLE).click()
+    page.wait_for_function("() => ![...document.querySelectorAll('.js-plotly-plot')].some(g => g._fullLayout.scene)",
+                           timeout=LOAD_TIMEOUT_MS)
+    wait_for_idle(page, timeout_ms=LOAD_TIMEOUT_MS)
+    page.locator(TOGGLE).click()
+    state = _view3d(page, 11)
+    assert state["eye"] == eye
+    _assert_heads_at(state["heads"], sim, 11)
     assert_no_exception(page)
     assert not errors
 
