@@ -61,7 +61,8 @@ show_moments = row.toggle("Moments", key="show_moments",
                           help="m_t, v_t (and bias-corrected), effective step size, animated with the paths.")
 show_arrows = row.toggle("Arrows", key="show_arrows",
                          help="At each run's current position: −gradient, −momentum and the actual update.")
-show_3d = row.toggle("3D view", key="show_3d", help="The surface in 3D with the paths on it.")
+show_3d = row.toggle("3D view", key="show_3d",
+                     help="The surface in 3D with the paths above it, following the chart's step.")
 link = ui.sync_url(ui.current_view(settings))
 with row.popover("Share this view", icon=":material/link:"):
     st.caption("This address reproduces exactly what you see (the address bar always holds it too). "

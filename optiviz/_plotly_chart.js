@@ -185,8 +185,9 @@ async function prepare(raw, cache) {
       for (const k of [run.line, run.halo]) if (k !== undefined) data[k] = { ...data[k], x: run.x, y: run.y };
     }
   }
+  const playback3d = meta.optivizPlayback3d ? await preparePlayback3d(meta.optivizPlayback3d, decoded, data) : null;
   const { meta: _, ...layout } = raw.layout || {};
-  return { fig: { ...raw, data, layout }, playback, cursors: meta.optivizCursors || null, cache: next };
+  return { fig: { ...raw, data, layout }, playback, playback3d, cursors: meta.optivizCursors || null, cache: next };
 }
 
 // ------------------------------------------------------------------------------------------ updates
@@ -316,6 +317,7 @@ async function draw(Plotly, chart, text, config) {
     traces.forEach((i, k) => { fig.data[i] = { ...fig.data[i], ...data[k] }; });
   }
   for (const i of prepared.cursors || []) fig.data[i] = { ...fig.data[i], x: [chart.lastStep, chart.lastStep] };
+  if (prepared.playback3d) View3d.beforeDraw(chart, prepared.playback3d, fig, !prev);
   const same = prev && prev.shape === next.shape && prev.layout === next.layout;
   let how = "in-place";
   chart.drawing = true;
@@ -343,6 +345,7 @@ async function draw(Plotly, chart, text, config) {
     if (prepared.playback) await chart.player.attach(prepared.playback);
     else chart.player.detach();
     if (chart.cursors) await chart.follow(chart.lastStep);
+    View3d.afterDraw(chart, prepared.playback3d);
     if (chart.preview) chart.preview.clear();
   }
   gd.dataset.optivizUpdate = how; // read by the browser tests
@@ -641,6 +644,153 @@ function headSizes(pb, t) {
   });
 }
 
+// ------------------------------------------------------------------------------------------ the 3D view
+
+// The 3D view (figures.create_surface3d_figure) carries layout.meta.optivizPlayback3d: every step's x, y and
+// height of each run. It has no controls of its own: it follows the step the trajectory chart shows (the bus's
+// "step" events), drawing each run's head and trail there, and never announces or reports a step itself, so
+// the two cannot drive each other. A WebGL scene redraws in full for any change (with software GL, a few
+// hundred milliseconds), so while the trajectory chart plays the 3D view skips steps: after a draw it waits
+// as long as that draw took, leaving the page at least half of its time.
+
+async function preparePlayback3d(pb, decoded, data) {
+  const positions = await decoded(pb.positions.b64, () => decodeColumns(pb.positions));
+  const playback = {
+    ...pb,
+    runs: pb.runs.map((run, i) => ({
+      ...run, x: positions[4 * i], y: positions[4 * i + 1], z: positions[4 * i + 2], at: positions[4 * i + 3],
+      marker: data[run.head] && data[run.head].marker,
+    })),
+  };
+  for (const run of playback.runs) {
+    data[run.line] = { ...data[run.line], x: run.x, y: run.y, z: run.z };
+  }
+  return playback;
+}
+
+const finite3d = (values) => Array.from(values, (v) => (Number.isFinite(v) ? v : null));
+
+// Step t of the 3D view, as {update, traces} for Plotly.restyle: each run's head and trail at min(t, its steps).
+function stepFrame3d(pb, t) {
+  // heads that meet as rings, as on the contour (headSizes), but 3 px wider each, not 8: in 3D a wide ring
+  // cuts into the surface under it
+  const sizes = headSizes({
+    span: pb.span,
+    runs: pb.runs.map((run) => {
+      const k = run.at[Math.min(t, run.n)];
+      return { n: 0, x: [run.x[k]], y: [run.y[k]], marker: run.marker };
+    }),
+  }, 0);
+  const update = { x: [], y: [], z: [], customdata: [], "marker.size": [] };
+  const traces = [];
+  pb.runs.forEach((run, r) => {
+    const base = run.marker ? run.marker.size : 7;
+    const s = Math.min(t, run.n);
+    const from = run.at[Math.max(0, s - pb.trail)]; // the drawn points of steps s - trail .. s
+    const k = run.at[s];
+    const put = (i, x, y, z, customdata, size) => {
+      traces.push(i);
+      update.x.push(finite3d(x));
+      update.y.push(finite3d(y));
+      update.z.push(finite3d(z));
+      update.customdata.push(customdata);
+      update["marker.size"].push(size);
+    };
+    put(run.trail, run.x.subarray(from, k + 1), run.y.subarray(from, k + 1), run.z.subarray(from, k + 1), null,
+      base);
+    put(run.head, [run.x[k]], [run.y[k]], [run.z[k]], [s], base + ((sizes[r] - base) * 3) / 8);
+  });
+  return { update, traces };
+}
+
+// The step the trajectory chart shows (the 3D view drawn later starts there), else the page's last request.
+function trajectoryStep() {
+  for (const el of document.querySelectorAll("div.optiviz-plotly")) {
+    const other = el.__optiviz;
+    if (other && other.player && other.player.pb) return other.player.t;
+  }
+  const requested = pageBus().requested;
+  return requested !== null && requested !== undefined ? requested : 0;
+}
+
+class View3d {
+  constructor(chart) {
+    this.chart = chart;
+    this.pb = null;
+    this.wanted = null; // the step to show
+    this.shown = null; // the step drawn
+    this.busy = false;
+    this.disposed = false;
+    // The user's camera, kept on the page while the surface stays (uirevision): the view switched off and on
+    // again opens as it was left.
+    chart.gd.on("plotly_relayout", (event) => {
+      const scene = chart.gd._fullLayout && chart.gd._fullLayout.scene;
+      if (event && Object.keys(event).some((k) => k.startsWith("scene.camera")) && scene && scene.camera) {
+        pageBus().camera3d = { key: this.key, camera: JSON.parse(JSON.stringify(scene.camera)) };
+      }
+    });
+  }
+
+  // Before a draw: the figure at the step to show, and with the camera the user left.
+  static beforeDraw(chart, pb, fig, first) {
+    const t = Math.max(0, Math.min(chart.view3d ? chart.view3d.target() : trajectoryStep(), pb.n));
+    const { update, traces } = stepFrame3d(pb, t);
+    traces.forEach((i, k) => {
+      const marker = fig.data[i].marker ? { ...fig.data[i].marker, size: update["marker.size"][k] } : undefined;
+      fig.data[i] = { ...fig.data[i], x: update.x[k], y: update.y[k], z: update.z[k],
+                      ...(update.customdata[k] ? { customdata: update.customdata[k] } : {}),
+                      ...(marker ? { marker } : {}) };
+    });
+    const saved = pageBus().camera3d;
+    if (first && saved && saved.key === fig.layout.uirevision && fig.layout.scene) {
+      fig.layout = { ...fig.layout, scene: { ...fig.layout.scene, camera: saved.camera } };
+    }
+    chart.gd.dataset.optivizStep3d = String(t); // read by the tests
+    chart.drawnStep3d = t;
+  }
+
+  static afterDraw(chart, pb) {
+    if (!pb) {
+      chart.view3d = null;
+      return;
+    }
+    if (!chart.view3d) chart.view3d = new View3d(chart);
+    const view = chart.view3d;
+    view.pb = pb;
+    view.key = chart.figure.layout.uirevision;
+    view.shown = chart.drawnStep3d;
+    view.follow(view.target());
+  }
+
+  target() {
+    return this.wanted !== null ? this.wanted : trajectoryStep();
+  }
+
+  follow(t) {
+    this.wanted = t;
+    if (!this.busy) this.drawLoop();
+  }
+
+  async drawLoop() {
+    this.busy = true;
+    try {
+      const clamped = () => Math.max(0, Math.min(this.wanted, this.pb.n));
+      while (!this.disposed && this.pb && !this.chart.drawing && window.Plotly && clamped() !== this.shown) {
+        const t = clamped();
+        const started = performance.now();
+        const { update, traces } = stepFrame3d(this.pb, t);
+        await window.Plotly.restyle(this.chart.gd, update, traces).catch(() => {});
+        if (this.disposed) return;
+        this.shown = t;
+        this.chart.gd.dataset.optivizStep3d = String(t); // read by the tests
+        if (clamped() !== t) await new Promise((resolve) => setTimeout(resolve, Math.min(500, performance.now() - started)));
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------------ previews
 
 // A run's previewed path (trajectory chart) or loss curve (loss chart, its first panel), drawn on a canvas over
@@ -822,6 +972,7 @@ function createChart(parentElement) {
   };
   const onStep = (event) => {
     if (!chart.player || !chart.player.pb) chart.follow(event.detail.t);
+    if (chart.view3d) chart.view3d.follow(event.detail.t);
   };
   const onGoto = (event) => {
     if (chart.player && chart.player.pb && event.detail.t !== chart.player.t) {
@@ -844,6 +995,7 @@ function createChart(parentElement) {
     bus.removeEventListener("preview", onPreview);
     bus.removeEventListener("preview-end", onPreviewEnd);
     if (chart.player) chart.player.pause();
+    if (chart.view3d) chart.view3d.disposed = true;
     if (chart.resizer) chart.resizer.disconnect();
     if (window.Plotly && chart.drawn) window.Plotly.purge(gd);
     root.remove();

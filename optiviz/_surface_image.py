@@ -23,7 +23,7 @@ class SurfaceGrid:
     """A surface sampled for drawing: the values on a fine grid (``z``, log10(f − f_min + d) when
     ``log_scaled``), that grid rendered as a PNG with contour lines (``png``, a data URI), and a
     coarser grid for hover values and clicks (axes ``hx``, ``hy``, raw values ``hf[j, i]`` at
-    ``(hx[i], hy[j])``; 41 x 41 by default)."""
+    ``(hx[i], hy[j])``; 41 x 41 by default). ``lo`` and ``delta``: the log scale's f_min and offset."""
 
     xs: np.ndarray
     ys: np.ndarray
@@ -33,6 +33,17 @@ class SurfaceGrid:
     hx: np.ndarray
     hy: np.ndarray
     hf: np.ndarray
+    lo: float = 0.0
+    delta: float = 0.0
+
+    def height(self, values) -> np.ndarray:
+        """Raw values on ``z``'s scale: log10(f − lo + delta) where ``log_scaled`` (values below lo as lo), else
+        the values themselves (the 3D view draws its paths at these heights)."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.log_scaled:
+            return values
+        with np.errstate(all="ignore"):
+            return np.log10(np.maximum(values - self.lo, 0.0) + self.delta)
 
 
 def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: int = 9,
@@ -60,7 +71,7 @@ def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: i
     hs = slice(None, None, hover_step)
     png = _contour_png(fine_z, levels, (float(np.nanmin(z)), float(np.nanmax(z))), supersample)
     # z is only drawn (the 3D view): float32, half the memory in the app's cache of grids.
-    return SurfaceGrid(xs, ys, z.astype(np.float32), log_scaled, png, xs[hs], ys[hs], raw[hs, hs])
+    return SurfaceGrid(xs, ys, z.astype(np.float32), log_scaled, png, xs[hs], ys[hs], raw[hs, hs], lo, float(delta))
 
 
 def _spread(centres: np.ndarray, offsets: np.ndarray) -> np.ndarray:

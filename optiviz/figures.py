@@ -24,7 +24,7 @@ from . import _codec
 from ._engine import Run, Simulation
 from ._layouts import loss_grid, narrow_loss_patch, narrow_meta, narrow_trajectory_patch, trajectory_grid
 from ._plotly import convert_to_base64, go
-from ._surface_image import CONTOUR_SCALE, SurfaceGrid, surface_grid
+from ._surface_image import SurfaceGrid, surface_grid
 
 __all__ = [
     "PALETTE",
@@ -58,6 +58,9 @@ MAX_PATH_POINTS = 4000  # and every point where the path turns (see _path_rows)
 #: Samples per side of the 3D view's surface: 121 (the contour grid's every third sample, ~180 KB of figure)
 #: draws the narrow valleys (Rosenbrock's, on log height) smoothly, where 73 draws saw teeth along their walls.
 MAX_SURFACE3D_SIDE = 121
+#: The 3D surface's colours, by height: the contour's light scale, a little deeper, so that shading and height
+#: read on it and the runs' colours stand out.
+SURFACE3D_SCALE = [[0.0, "#fdf8e7"], [0.3, "#e8eef5"], [0.65, "#cfd9e5"], [1.0, "#b3c0d1"]]
 # The figures carry their own light style: the app's chart component (optiviz.chart) applies no theme.
 _FONT = {"family": "Source Sans Pro, Inter, system-ui, sans-serif", "size": 12, "color": "#1e293b"}
 
@@ -94,18 +97,24 @@ class SpecFigure(go.Figure):
 
     def unpacked(self) -> dict[str, Any]:
         """The figure as the chart component hands it to Plotly: packed arrays (:mod:`optiviz._codec`)
-        unpacked, and each run's path filled in from the playback's positions."""
+        unpacked, and each run's path filled in from the playback's positions (the 3D view's too)."""
         spec = copy.deepcopy(self._spec)
         for trace in spec["data"]:
             for key in ("x", "y"):
                 if _codec.is_packed(trace.get(key)):
                     trace[key] = _codec.unpack(trace[key]).tolist()
-        playback = spec["layout"].get("meta", {}).get("optivizPlayback")
-        if playback:
+        meta = spec["layout"].get("meta", {})
+        if playback := meta.get("optivizPlayback"):
             positions = _codec.decode(playback["positions"])
             for i, run in enumerate(playback["runs"]):
                 for trace in (run["line"], run["halo"]):
                     spec["data"][trace].update(x=positions[2 * i].tolist(), y=positions[2 * i + 1].tolist())
+        if playback := meta.get("optivizPlayback3d"):
+            positions = _codec.decode(playback["positions"])
+            listed = lambda a: np.where(np.isfinite(a), a, None).tolist()  # noqa: E731 (NaN: a break)
+            for i, run in enumerate(playback["runs"]):
+                x, y, z = (positions[4 * i + c] for c in range(3))
+                spec["data"][run["line"]].update(x=listed(x), y=listed(y), z=listed(z))
         return spec
 
     def validated(self) -> go.Figure:
@@ -594,40 +603,223 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 
+#: How far above the surface the 3D view draws the paths: a fraction of the surface's height range (on
+#: top of where the drawn surface is under each point; a path exactly on it would sink into it).
+LIFT_3D = 0.025
+_LN10 = math.log(10.0)
+#: The 3D view's camera at first: from the front (y towards the back, x to the right), a little from the right
+#: and above, so that a valley running along x or y shows its floor.
+CAMERA_3D = {"eye": {"x": 0.75, "y": -1.55, "z": 0.95}, "center": {"x": 0, "y": 0, "z": -0.12}}
+
+
+def drawn_height(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, px, py) -> np.ndarray:
+    """The height of the surface as drawn (``z[j, i]`` at ``(xs[i], ys[j])``, a grid of triangles) under the
+    points ``(px, py)``, NaN outside the grid. WebGL draws each cell as two triangles along one diagonal or
+    the other; this is the higher of the two (and of the bilinear patch), so that a point above it is above
+    the surface whichever diagonal is drawn."""
+    px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    inside = (px >= xs[0]) & (px <= xs[-1]) & (py >= ys[0]) & (py <= ys[-1])
+    qx, qy = np.where(inside, px, xs[0]), np.where(inside, py, ys[0])
+    i = np.clip(np.searchsorted(xs, qx, side="right") - 1, 0, len(xs) - 2)
+    j = np.clip(np.searchsorted(ys, qy, side="right") - 1, 0, len(ys) - 2)
+    u = (qx - xs[i]) / (xs[i + 1] - xs[i])
+    v = (qy - ys[j]) / (ys[j + 1] - ys[j])
+    z00, z10, z01, z11 = z[j, i], z[j, i + 1], z[j + 1, i], z[j + 1, i + 1]
+    bilinear = z00 * (1 - u) * (1 - v) + z10 * u * (1 - v) + z01 * (1 - u) * v + z11 * u * v
+    main = np.where(u >= v, z00 + u * (z10 - z00) + v * (z11 - z10), z00 + v * (z01 - z00) + u * (z11 - z01))
+    anti = np.where(u + v <= 1, z00 + u * (z10 - z00) + v * (z01 - z00),
+                    z11 + (1 - u) * (z01 - z11) + (1 - v) * (z10 - z11))
+    return np.where(inside, np.maximum(np.maximum(bilinear, main), anti), np.nan)
+
+
+def _min_pooled(z: np.ndarray, k: int) -> np.ndarray:
+    """Every k-th sample of ``z``, each the lowest of the k x k samples around it. A valley narrower than the
+    coarse grid (Rosenbrock's, beyond its minimum) then keeps its floor in every row of samples, where the
+    samples alone would come near it in some rows and miss it in others: a row of teeth."""
+    if k == 1:
+        return z.copy()
+    h = k // 2
+    padded = np.pad(z, h, mode="edge")
+    n, m = z.shape
+    return np.min([padded[h + dj: h + dj + n: k, h + di: h + di + m: k]
+                   for dj in range(-h, k - h) for di in range(-h, k - h)], axis=0)
+
+
+def _draped(path: np.ndarray, z: np.ndarray, surface_under, lift: float, cell: float,
+            limit: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+    """A path drawn in 3D (``path`` (n, 2), heights ``z`` (n,)), with points added along each segment whose straight
+    line would pass under the surface: there the line follows the surface (``surface_under`` of points, plus
+    ``lift``) instead. Returns the drawn points (m, 3) and, for each step, the index of its point among them.
+    A segment gets up to one added point per ``cell`` of its length (at most 32, fewer where the added points
+    would exceed ``limit``)."""
+    n = len(path)
+    xyz = np.column_stack([path, z])
+    if n < 2:
+        return xyz, np.arange(n)
+    a, b = xyz[:-1], xyz[1:]
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    length = np.where(ok, np.hypot(*(b[:, :2] - a[:, :2]).T), 0.0)
+    pieces = np.clip(np.ceil(length / cell), 1, 32).astype(np.int64)
+    if (pieces - 1).sum() > limit:
+        pieces = np.maximum(1, np.floor(pieces * limit / (pieces - 1).sum())).astype(np.int64)
+    seg = np.repeat(np.arange(n - 1), pieces - 1)
+    if seg.size == 0:
+        return xyz, np.arange(n)
+    first = np.cumsum(pieces - 1) - (pieces - 1)  # where each segment's added points start in `seg`
+    frac = (np.arange(seg.size) - first[seg] + 1) / pieces[seg]
+    mid = a[seg] + frac[:, None] * (b[seg] - a[seg])
+    floor = surface_under(mid[:, :2]) + lift
+    below = np.isfinite(floor) & (mid[:, 2] < floor)
+    dips = np.zeros(n - 1, dtype=bool)
+    dips[seg[below]] = True
+    keep = dips[seg]  # every added point of a segment that dips somewhere, so that it bends smoothly
+    mid[:, 2] = np.where(np.isfinite(floor), np.maximum(mid[:, 2], floor), mid[:, 2])
+    keys = np.concatenate([np.arange(n, dtype=np.float64), seg[keep] + frac[keep]])
+    order = np.argsort(keys, kind="stable")
+    points = np.concatenate([xyz, mid[keep]])[order]
+    at = np.empty(len(keys), dtype=np.int64)
+    at[order] = np.arange(len(keys))
+    return points, at[:n]
+
+
 def create_surface3d_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
                             colors: Sequence[str] | None = None, grid=None, height: int = 600) -> SpecFigure:
-    """The surface in 3D with every run's path on it (log-scaled height where the contour is)."""
+    """The surface in 3D, translucent, with every run's path above it, played back with the contour's step.
+
+    Heights are f, or log10(f − f_min + d) where the contour's levels are logarithmic (``grid.log_scaled``).
+    Each run's path is drawn at the height of f along it, lifted by LIFT_3D of the height range above the
+    surface as drawn (:func:`drawn_height`), so that it is never hidden in it: the full path in a light
+    shade, and, at the step the chart shows, a bold trail and a head. A ring marks the start,
+    gold diamonds the global minima, a cross where a run stopped. ``grid``: :func:`surface_grid`'s result
+    (its every k-th sample, at most MAX_SURFACE3D_SIDE a side, is drawn).
+
+    Like the trajectory figure there are no Plotly frames: ``layout.meta.optivizPlayback3d`` carries every
+    step's position and lifted height (:mod:`optiviz._codec`), and the chart component fills in the full
+    paths from it and draws the heads and trails at the step the trajectory chart shows.
+    """
     labels = list(labels) if labels is not None else default_labels(sim)
     colors = _colors(sim, colors)
+    if len(labels) != len(sim.runs):
+        raise ValueError(f"labels: expected {len(sim.runs)}, got {len(labels)}")
     surface = sim.surface
     grid = grid if grid is not None else surface_grid(surface, MAX_SURFACE3D_SIDE)
-    xs, ys, z, log_scaled = grid.xs, grid.ys, grid.z, grid.log_scaled
-    k = _stride(len(xs), MAX_SURFACE3D_SIDE)
+    k = _stride(len(grid.xs), MAX_SURFACE3D_SIDE)
+    xs, ys = grid.xs[::k].astype(np.float64), grid.ys[::k].astype(np.float64)
+    z = _min_pooled(grid.z.astype(np.float64), k)
+    floor = float(np.nanpercentile(z, 2)) if grid.log_scaled else None
+
+    def shaped(heights):
+        """On log heights, a narrow valley's floor is as deep as the samples happen to come near its bottom:
+        drawn as it is, a row of spikes. Heights level off smoothly at the lowest 2% of the samples (the
+        floor's depth is the loss chart's to show), the surface's and the paths' alike."""
+        heights = np.asarray(heights, dtype=np.float64)
+        if floor is None:
+            return heights
+        with np.errstate(all="ignore"):
+            return np.logaddexp(heights * _LN10, floor * _LN10) / _LN10  # log10(10**h + 10**floor)
+
+    z = shaped(z)
     (x0, x1), (y0, y1) = surface.domain
-    data: list[dict] = [{
-        "type": "surface", "x": _f32(xs[::k]), "y": _f32(ys[::k]), "z": _f32(z[::k, ::k]),
-        "colorscale": CONTOUR_SCALE, "showscale": False, "opacity": 0.92, "name": "surface",
-        "hovertemplate": "x=%{x:.3f}<br>y=%{y:.3f}<br>z=%{z:.3g}<extra></extra>",
-    }]
     zmin, zmax = float(np.nanmin(z)), float(np.nanmax(z))
-    lo = float(np.nanmin(surface.values(xs[::k], ys[::k])))
-    shift = 10**zmin if log_scaled else 0.0
+    lift = LIFT_3D * ((zmax - zmin) or 1.0)
+    cell = max(xs[1] - xs[0], ys[1] - ys[0])  # a path's segments bend over the surface at this spacing
+    z_title = "log₁₀(f − f_min)" if grid.log_scaled else "f"
+
+    def surface_under(points: np.ndarray) -> np.ndarray:
+        return drawn_height(xs, ys, z, points[:, 0], points[:, 1])
+
+    def lifted(points: np.ndarray, values) -> np.ndarray:
+        """Heights to draw ``points`` at: f's (on the surface's scale) or the drawn surface's, whichever is
+        higher, plus the lift; NaN outside the domain or where f is not finite."""
+        under = surface_under(points)
+        own = np.clip(shaped(grid.height(values)), zmin, zmax)
+        return np.where(np.isfinite(own) & np.isfinite(under), np.maximum(own, under) + lift, np.nan)
+
+    data: list[dict] = [{
+        "type": "surface", "x": _f32(xs), "y": _f32(ys), "z": _f32(z), "name": "surface",
+        "colorscale": SURFACE3D_SCALE, "showscale": False, "opacity": 0.8, "cmin": zmin, "cmax": zmax,
+        # No contour lines on it, not even the one under the pointer: each costs a pass over the grid at every
+        # draw, and the contour beside it has them.
+        "contours": {c: {"highlight": False} for c in "xyz"},
+        "lighting": {"ambient": 0.75, "diffuse": 0.6, "specular": 0.05, "roughness": 0.9},
+        # (≈ on log heights: they level off at the floor)
+        "hovertemplate": f"(%{{x:.3g}}, %{{y:.3g}})<br>{z_title} {'≈' if floor is not None else '='} %{{z:.3g}}"
+                         "<extra></extra>",
+    }]
+    if surface.minima:
+        minima = np.array(surface.minima, dtype=np.float64)
+        mz = lifted(minima, np.full(len(minima), surface.min_value))
+        data.append({
+            "type": "scatter3d", "mode": "markers", "name": "global minimum", "x": minima[:, 0].tolist(),
+            "y": minima[:, 1].tolist(), "z": np.where(np.isfinite(mz), mz, None).tolist(),
+            "marker": {"symbol": "diamond", "size": 7, "color": "#facc15", "line": {"color": "#1e293b", "width": 2}},
+            "hovertemplate": f"global minimum (%{{x:.4g}}, %{{y:.4g}})<br>f = {surface.min_value:.6g}<extra></extra>",
+        })
+    start = np.array([sim.scenario.start], dtype=np.float64)
+    sz = lifted(start, surface.values(start[:, 0], start[:, 1]).ravel())
+    data.append({
+        "type": "scatter3d", "mode": "markers", "name": "start", "showlegend": False,
+        "x": [float(start[0, 0])], "y": [float(start[0, 1])], "z": [float(sz[0]) if np.isfinite(sz[0]) else None],
+        "marker": {"symbol": "circle-open", "size": 11, "color": "#0f172a", "line": {"width": 3, "color": "#0f172a"}},
+        "hovertemplate": "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+    })
+
+    longest = max(run.steps_done for run in sim.runs)
+    played: list[dict] = []
+    positions: list[_codec.Column] = []
     for i, run in enumerate(sim.runs):
-        rows = _path_rows(run.path, 2000)
-        p, zz = run.path[rows], run.loss[rows].copy()
-        if log_scaled:
-            with np.errstate(all="ignore"):
-                zz = np.log10(np.maximum(zz - lo, 0.0) + shift)
-        inside = (p[:, 0] >= x0) & (p[:, 0] <= x1) & (p[:, 1] >= y0) & (p[:, 1] <= y1)
-        zz = np.where(inside, np.clip(zz, zmin, zmax), np.nan)
-        data.append({"type": "scatter3d", "x": _f32(p[:, 0]), "y": _f32(p[:, 1]), "z": _f32(zz), "mode": "lines",
-                     "name": labels[i], "line": {"color": colors[i], "width": 5}})
+        c, label, n = colors[i], labels[i], run.steps_done
+        pz = lifted(run.path, run.loss)
+        drawn, at = _draped(run.path, pz, surface_under, lift, cell)
+        group = f"run{i}"
+        # the full path (filled in from the playback's positions by the chart component), in a lighter shade
+        # (no white halo as on the contour: in 3D it costs as much as the path at every step drawn, and the
+        # light surface is no busy background)
+        data.append({"type": "scatter3d", "mode": "lines", "name": label, "legendgroup": group,
+                     "line": {"color": _mix(c, 0.3), "width": 4},
+                     "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"})
+        line = len(data) - 1
+        shown = np.flatnonzero(np.isfinite(pz))
+        if run.diverged_at is not None and shown.size:  # at its last point inside the domain
+            q = shown[-1]
+            data.append({
+                "type": "scatter3d", "mode": "markers", "name": f"{label} stopped", "legendgroup": group,
+                "showlegend": False, "x": [float(run.path[q, 0])], "y": [float(run.path[q, 1])], "z": [float(pz[q])],
+                "marker": {"symbol": "x", "size": 8, "color": c},
+                "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
+            })
+        first = [float(run.path[0, 0])], [float(run.path[0, 1])], [float(pz[0]) if np.isfinite(pz[0]) else None]
+        data.append({"type": "scatter3d", "mode": "lines", "name": f"{label} trail", "legendgroup": group,
+                     "showlegend": False, "hoverinfo": "skip", "line": {"color": c, "width": 10},
+                     "x": first[0], "y": first[1], "z": first[2]})
+        data.append({"type": "scatter3d", "mode": "markers", "name": f"{label} now", "legendgroup": group,
+                     "showlegend": False, "x": first[0], "y": first[1], "z": first[2], "customdata": [0],
+                     "marker": {"size": 7, "color": c, "line": {"color": "white", "width": 2}},
+                     "hovertemplate": f"{label}<br>step %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"})
+        played.append({"n": n, "line": line, "trail": len(data) - 2, "head": len(data) - 1})
+        positions += [_codec.column(drawn[:, 0]), _codec.column(drawn[:, 1]), _codec.column(drawn[:, 2]),
+                      _codec.Column(at.astype(np.float64), 0.0, float(_codec.INTEGER_TOP), 24)]
+
+    axis = {"showspikes": False, "backgroundcolor": "#f8fafc", "showbackground": True, "gridcolor": "#e2e8f0",
+            "nticks": 6}
     layout = {
         "height": height, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "font": _FONT,
-        "scene": {"xaxis": {"title": {"text": "x"}, "range": [x0, x1]},
-                  "yaxis": {"title": {"text": "y"}, "range": [y0, y1]},
-                  "zaxis": {"title": {"text": "log₁₀(f − f_min)" if log_scaled else "f"}}},
+        "scene": {"xaxis": {**axis, "title": {"text": "x"}, "range": [x0, x1]},
+                  "yaxis": {**axis, "title": {"text": "y"}, "range": [y0, y1]},
+                  "zaxis": {**axis, "title": {"text": z_title}, "range": [zmin, zmax + 2 * lift]},
+                  "aspectmode": "manual",
+                  "aspectratio": {"x": 1.0, "y": (y1 - y0) / (x1 - x0), "z": 0.6},
+                  "camera": copy.deepcopy(CAMERA_3D)},
+        # Plotly.react keeps the user's camera while this stays the same: the surface.
+        "uirevision": f"{surface.name}:{sorted(surface.parameters.items())}",
         # under the scene: at the top, the modebar covers its right end whenever the pointer is on the chart
         "legend": {"orientation": "h", "x": 0, "y": 0, "yanchor": "top"},
+        "meta": {"optivizPlayback3d": {"n": longest, "trail": trail_steps(longest), "runs": played,
+                                       "positions": _codec.encode(positions),
+                                       "span": 0.08 * max(x1 - x0, y1 - y0)},
+                 # on a phone, shorter, and the camera further back so that the axes' labels fit
+                 **narrow_meta({"height": 440, "scene": {"camera": {"eye": {
+                     k: 1.3 * v for k, v in CAMERA_3D["eye"].items()}}}})},
     }
     return SpecFigure.from_arrays({"data": data, "layout": layout})

@@ -223,6 +223,97 @@ def test_3d_surface_samples_the_contour_grid_finely_enough_and_stays_light():
     assert len(chart.figure_json(fig)) < 250_000
 
 
+def _surface3d(name, steps=300, runs=None):
+    """A 3D figure as the app builds it (the contour's 361-point grid), its surface as drawn, and the runs'
+    playback columns decoded: per run (x, y, z of every drawn point, each step's index among them)."""
+    surf = surfaces.get(name)
+    sim = optiviz.simulate(surf, runs or optiviz.default_runs(surf), steps=steps)
+    fig = figures.create_surface3d_figure(sim, grid=figures.surface_grid(surf))
+    spec = fig.spec
+    surface = spec["data"][0]
+    n = int(surface["z"]["shape"].split(",")[0])
+    drawn = (_decoded(surface["x"]), _decoded(surface["y"]), _decoded(surface["z"]).reshape(n, -1))
+    pb = spec["layout"]["meta"]["optivizPlayback3d"]
+    cols = _codec.decode(pb["positions"])
+    runs = [tuple(cols[4 * i: 4 * i + 4]) for i in range(len(sim.runs))]
+    return sim, spec, drawn, pb, runs
+
+
+_SURFACES_3D = ["himmelblau", "rosenbrock", "booth", "rastrigin", "beale", "saddle", "monkey_saddle",
+                "goldstein_price", "levi", "ackley"]
+
+
+@pytest.mark.parametrize("name", _SURFACES_3D)
+def test_3d_paths_are_drawn_above_the_surface(name):
+    """Every point of every path, and the middle of every segment between them, is above the surface as drawn
+    (the higher of its two triangulations): no path hides in the surface (Himmelblau's did)."""
+    _sim, _spec, (xs, ys, z), _pb, runs = _surface3d(name)
+    lift = figures.LIFT_3D * (z.max() - z.min())
+    checked = 0
+    for px, py, pz, _ in runs:
+        under = figures.drawn_height(xs, ys, z, px, py)
+        ok = np.isfinite(pz) & np.isfinite(under)
+        assert np.all(pz[ok] >= under[ok] + 0.99 * lift)
+        mx, my, mz = ((a[:-1] + a[1:]) / 2 for a in (px, py, pz))
+        under_mid = figures.drawn_height(xs, ys, z, mx, my)
+        ok_mid = np.isfinite(mz) & np.isfinite(under_mid)
+        assert np.all(mz[ok_mid] > under_mid[ok_mid])
+        checked += ok.sum()
+    assert checked > 100
+
+
+@pytest.mark.parametrize("name", ["himmelblau", "booth", "saddle"])  # linear heights: z is f itself
+def test_3d_playback_is_every_step_of_every_run_at_its_height(name):
+    """The 3D playback holds each run's every step: x and y as run.path (to the codec's 24 bits), and the
+    height f(x_t) = run.loss, lifted above the surface (or the surface's own height, lifted, where the drawn
+    surface is above f there); its traces are each run's full path, trail and head."""
+    sim, spec, (xs, ys, z), pb, runs = _surface3d(name)
+    lift = figures.LIFT_3D * (z.max() - z.min())
+    assert pb["n"] == max(r.steps_done for r in sim.runs) and pb["trail"] == figures.trail_steps(pb["n"])
+    for run, entry, (px, py, pz, at) in zip(sim.runs, pb["runs"], runs, strict=True):
+        at = at.astype(int)
+        assert entry["n"] == run.steps_done and len(at) == run.steps_done + 1
+        assert at[0] == 0 and np.all(np.diff(at) >= 1)
+        span = np.ptp(run.path, axis=0)
+        assert np.allclose(px[at], run.path[:, 0], atol=span[0] * 1e-6 + 1e-12)
+        assert np.allclose(py[at], run.path[:, 1], atol=span[1] * 1e-6 + 1e-12)
+        under = figures.drawn_height(xs, ys, z, run.path[:, 0], run.path[:, 1])
+        expected = np.maximum(np.clip(run.loss, z.min(), z.max()), under) + lift
+        ok = np.isfinite(expected)
+        assert np.allclose(pz[at][ok], expected[ok], atol=1e-5 * (z.max() - z.min()))
+        assert np.all(np.isnan(pz[at][~ok]))  # outside the domain: a break in the line, no head
+        for key, kind in (("line", "lines"), ("trail", "lines"), ("head", "markers")):
+            trace = spec["data"][entry[key]]
+            assert trace["type"] == "scatter3d" and trace["mode"] == kind
+    figures.create_surface3d_figure(sim).validated()
+
+
+def test_3d_figure_marks_start_minima_and_keeps_the_camera():
+    sim, spec, (xs, ys, z), _pb, _runs = _surface3d("himmelblau")
+    names = _names(spec)
+    minimum = spec["data"][names.index("global minimum")]
+    assert len(minimum["x"]) == 4 and minimum["marker"]["symbol"] == "diamond"
+    start = spec["data"][names.index("start")]
+    assert (start["x"][0], start["y"][0]) == sim.scenario.start and start["marker"]["symbol"] == "circle-open"
+    assert start["z"][0] > figures.drawn_height(xs, ys, z, start["x"], start["y"])[0]
+    assert spec["layout"]["uirevision"] and spec["layout"]["scene"]["camera"] == figures.CAMERA_3D
+    assert spec["data"][0]["opacity"] < 1  # translucent: a path behind a ridge still shows through
+
+
+def test_3d_figure_marks_where_a_run_stopped():
+    _sim, spec, *_ = _surface3d("rosenbrock", 50, [optiviz.RunSpec("sgd", lr=10.0), optiviz.RunSpec("adam")])
+    (stop,) = [t for t in spec["data"] if t["name"].endswith(" stopped")]
+    assert stop["type"] == "scatter3d" and stop["marker"]["symbol"] == "x" and np.isfinite(stop["z"][0])
+
+
+def test_drawn_height_is_the_higher_triangulation():
+    xs = ys = np.array([0.0, 1.0])
+    z = np.array([[0.0, 1.0], [1.0, 0.0]])  # z[j, i]: a saddle-like cell, the diagonals disagree at the centre
+    assert figures.drawn_height(xs, ys, z, [0.5], [0.5])[0] == pytest.approx(1.0)
+    assert figures.drawn_height(xs, ys, z, [0.0, 1.0], [0.0, 0.0]).tolist() == [0.0, 1.0]
+    assert np.isnan(figures.drawn_height(xs, ys, z, [2.0], [0.5])[0])
+
+
 def _merged(base, patch):
     """What the chart component does with a narrow-screen patch (``merged`` in _plotly_chart.js)."""
     if isinstance(patch, list) and isinstance(base, list):

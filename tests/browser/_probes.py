@@ -206,3 +206,20 @@ async () => {
   return {installed: true, diffs, compared, charts: charts.length, scratchAttrs};
 }
 """
+
+# The 3D view (the chart whose layout has a scene): the step it shows, each run's head (x, y, z) and trail length
+# from its own data, and its camera. Null while it is not drawn.
+SURFACE3D_STATE = (
+    "() => {"
+    + JS_HELPERS
+    + """
+  const el = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullLayout && g._fullLayout.scene);
+  if (!el || !el.dataset.optivizRevision || el.dataset.optivizStep3d === undefined) return null;
+  const view = el.__optiviz.view3d;
+  const named = re => el.data.filter(t => re.test(t.name || ''));
+  return {step: Number(el.dataset.optivizStep3d), busy: Boolean(view && view.busy),
+          heads: named(/ now$/).map(t => [plain(t.x)[0], plain(t.y)[0], plain(t.z)[0]]),
+          trails: named(/ trail$/).map(t => plain(t.x).length),
+          eye: el._fullLayout.scene.camera.eye};
+}"""
+)
