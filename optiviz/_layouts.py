@@ -105,7 +105,7 @@ _TITLE_ZONE = 30
 _TITLE_LIFT = 11
 _PANEL_GAP = 12  # under a panel without tick labels
 _STEP_AXIS = 48  # under the last row of panels: tick labels and the "step" title
-_LEGEND_LINE = 25  # a legend line (12 px text, and a line symbol up to 12 px wide), and room around the legend
+_LEGEND_LINE = 30  # a legend line (12 px text and its symbol), with room to spare
 _LEGEND_PAD = 8
 #: The reference sizes the stacks are laid out for (px): the chart's width, and the contour's side. The chart
 #: component then sizes the contour for the width it has (narrow) or the screen's height (focus).
@@ -119,10 +119,11 @@ FOCUS_KEEP_BELOW = 28
 
 def legend_lines(entries: Sequence[str], width: float) -> int:
     """How many lines a horizontal legend of ``entries`` takes in ``width`` px (an estimate on the safe side:
-    Plotly's legend font at 12 px averages under 6.4 px a character; each entry adds its symbol and gaps)."""
+    Plotly's legend font at 12 px averages under 6.4 px a character; each entry adds its 40 px symbol and
+    gaps)."""
     lines, used = 1, 0.0
     for text in entries:
-        item = 46 + 6.4 * len(text)
+        item = 56 + 6.4 * len(text)
         if used and used + item > width:
             lines, used = lines + 1, 0.0
         used += item

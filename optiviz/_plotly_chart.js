@@ -300,7 +300,11 @@ function fitted(raw, width, gd) {
   if (square && width > 0) {
     // sized for this width exactly: Plotly.react keeps the width it autosized to first (often before the
     // container had its final width), and the constraint of equal scales would shrink the contour to fit it
-    layout = { ...squared(layout, square, squareSide(square, width, gd)), width };
+    const side = squareSide(square, width, gd);
+    if (gd && gd.__optiviz) gd.__optiviz.fit = { square, side };
+    layout = { ...squared(layout, square, side), width };
+  } else if (gd && gd.__optiviz) {
+    gd.__optiviz.fit = null;
   }
   return layout === raw.layout ? raw : { ...raw, layout };
 }
@@ -988,6 +992,7 @@ function createChart(parentElement) {
     if (chart.player) chart.player.pause();
     if (chart.resizer) chart.resizer.disconnect();
     if (chart.onWindowResize) window.removeEventListener("resize", chart.onWindowResize);
+    if (chart.pageObserver) chart.pageObserver.disconnect();
     if (chart.touch) chart.touch.close();
     if (window.Plotly && chart.drawn) window.Plotly.purge(gd);
     root.remove();
@@ -995,19 +1000,27 @@ function createChart(parentElement) {
   return chart;
 }
 
-// A window listener for the focus layout, whose contour is sized to the screen's height: drawn again when
-// the height changes (the width is the ResizeObserver's). Returns the listener, for dispose.
+// The focus layout's contour is sized to the room the screen leaves under the chart's top: drawn again when
+// that room changes, with the window's height or with what is above the chart (the formula typeset, a lesson's
+// text or a warning shown after the chart was drawn). Returns the window listener, for dispose.
 function fitScreenOnResize(chart, redraw) {
-  let height = window.innerHeight;
   let timer = null;
-  const listener = () => {
-    if (window.innerHeight === height) return;
-    height = window.innerHeight;
+  const check = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { if (chart.fitsScreen && chart.drawn) redraw(); }, 150);
+    timer = setTimeout(() => {
+      const fit = chart.fit;
+      if (!chart.fitsScreen || !chart.drawn || !fit || chart.drawing) return;
+      const side = squareSide(fit.square, chart.gd.clientWidth, chart.gd);
+      if (Math.abs(side - fit.side) >= 2) redraw();
+    }, 120);
   };
-  window.addEventListener("resize", listener);
-  return listener;
+  window.addEventListener("resize", check);
+  const page = chart.gd.closest("[data-testid=stMainBlockContainer]") || document.body;
+  if (typeof ResizeObserver === "function") {
+    chart.pageObserver = new ResizeObserver(check);
+    chart.pageObserver.observe(page);
+  }
+  return check;
 }
 
 // Draw `text` (a figure's JSON) in `chart`, after any draw under way; a draw superseded while waiting is

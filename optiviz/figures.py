@@ -548,7 +548,9 @@ def create_trajectory_figure(
         hovermode="closest", clickmode="event", dragmode="zoom",
         # Plotly.react keeps the user's zoom and legend choices while this stays the same: the surface.
         uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0},
+        # each entry's line thin and long enough to show its pattern (dashed repeats), however wide the path is
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0,
+                "itemsizing": "constant", "itemwidth": 40},
     )
     playback = {
         "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,

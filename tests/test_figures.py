@@ -373,6 +373,8 @@ def test_repeats_are_dashed_in_the_paths_the_loss_chart_and_the_legend():
     paths = [spec["data"][r["line"]] for r in spec["layout"]["meta"]["optivizPlayback"]["runs"]]
     assert [p["line"]["dash"] for p in paths] == ["solid", "solid", "dash"]
     assert all(p.get("showlegend", True) for p in paths)  # the legend draws each entry with its line's pattern
+    # thin and long in the legend, whatever the path's width: the pattern shows
+    assert spec["layout"]["legend"]["itemsizing"] == "constant" and spec["layout"]["legend"]["itemwidth"] >= 40
     loss = figures.create_loss_figure(sim).spec
     lines = [t for t in loss["data"] if t["mode"] == "lines" and t["name"] != "current step"]
     assert [t["line"]["dash"] for t in lines] == ["solid"] * 4 + ["dash"] * 2  # both panels
