@@ -12,15 +12,23 @@ from optiviz.summary import display_rows, markdown_text, summarize
 
 st.set_page_config(page_title="optiviz: optimizer trajectories", page_icon="📉", layout="wide")
 
-ui.page_style()
 ui.init_state()
+# The focus (classroom) layout: the contour as large as the screen allows, with the play controls right above it
+# and the lesson's text beside it; the title, the Lessons menu and the formula in one line above.
+focus = st.session_state.setdefault("show_focus", False)
+ui.page_style(focus)
 ui.ensure_compiled()
 settings = ui.sidebar()
 
-st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
-ui.lesson_menu()
-# Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) would be cut off.
-st.latex(ui.current_surface().latex, width="content")
+if focus:
+    head = st.container(horizontal=True, vertical_alignment="center", gap="medium", key="focus_head")
+    ui.lesson_menu(head, compact=True)
+    ui.formula(head)
+else:
+    st.markdown("#### Optimizer trajectories, with every moment torch.optim keeps")
+    ui.lesson_menu()
+    # Under the title, not beside it: beside it, the longer formulas (Goldstein-Price, Lévi) would be cut off.
+    ui.formula()
 notice = st.session_state.pop("notice", None)
 if notice:
     st.toast(notice)
@@ -31,7 +39,8 @@ if link_messages:
 others = "the other runs go on" if settings.scenario is not None else "it is the only run left"
 for message in settings.skipped:
     st.warning(f"{message} — fix it in the sidebar; {others}.")
-ui.lesson_box(ui.current_view(settings))  # the open lesson's text, right above the chart
+if not focus or settings.scenario is None:
+    ui.lesson_box(ui.current_view(settings))  # the open lesson's text, right above the chart
 
 if settings.scenario is None:
     if settings.skipped:
@@ -52,7 +61,7 @@ escaped_labels = [markdown_text(label) for label in labels]
 for note in diagnose(sim):
     (st.warning if note.level == "warning" else st.info)(note.markdown(escaped_labels))
 
-for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):
+for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False), ("show_focus", False)):
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
 # Rows as horizontal containers rather than columns: every element costs time on each rerun in the
 # browser, and columns add one per cell.
@@ -63,15 +72,30 @@ show_arrows = row.toggle("Arrows", key="show_arrows",
                          help="At each run's current position: −gradient, −momentum and the actual update.")
 show_3d = row.toggle("3D view", key="show_3d",
                      help="The surface in 3D with the paths above it, following the chart's step.")
+row.toggle("Focus", key="show_focus",
+           help="For a class or a projector: a large contour with bold paths and the play controls on the first "
+           "screen, the moment panels under it, the lesson's text beside it.")
 link = ui.sync_url(ui.current_view(settings))
 with row.popover("Share this view", icon=":material/link:"):
     st.caption("This address reproduces exactly what you see (the address bar always holds it too). "
                "Copy it with the button at the right of the box.")
     st.code(link, language=None, wrap_lines=True)
 
-traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments)
-chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click, on_step=ui.set_step_from_chart,
-                   config={"displaylogo": False, "scrollZoom": False, "responsive": True})
+traj_text, loss_text = ui.figure_texts(settings.scenario, tuple(labels), tuple(colors), show_arrows, show_moments,
+                                      settings.dashes, focus)
+beside = None
+if focus and st.session_state.get("lesson") is not None:
+    # the lesson's text beside the chart, not above it: the whole contour stays on the first screen
+    main, beside = st.columns([5, 2], gap="medium")
+else:
+    main = st.container()
+with main:
+    chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
+                       on_step=ui.set_step_from_chart, config={"displaylogo": False, "scrollZoom": False,
+                                                               "responsive": True})
+if beside is not None:
+    with beside:
+        ui.lesson_box(ui.current_view(settings))
 how_to_read = ["▶ plays every run from the step shown; the buttons beside it take one step back or forward (with "
                "Shift, ten), the slider reaches "
                "every step, and space, ← and → do the same once the chart has the focus (click it). Where you stop, "
@@ -95,8 +119,7 @@ surface3d_slot = st.container()
 chart.plotly_chart(loss_text, key="loss_chart", config={"displaylogo": False, "responsive": True})
 tol = st.session_state["tolerance"]
 rows = summarize(sim, labels, tol)
-# A static table: the interactive grid (st.dataframe) costs ~70 ms of every redraw for four rows.
-st.table(display_rows(rows), hide_index=True, border="horizontal")
+ui.summary_table(display_rows(rows))
 if sim.surface.minima:  # the tolerance is for the table's "steps to within … of a minimum"
     ui.number_input(
         st, "tolerance for “steps to within … of a minimum”", "tolerance", 1e-8, 10.0, format="%g",

@@ -4,6 +4,12 @@ Built once with plotly's ``make_subplots`` and cached; ``figures`` fills them wi
 layout is not a second figure but a *patch* (new domains, title positions, height...) that the chart
 component (``_plotly_chart.js``) merges into the layout when its container is narrower than
 :data:`NARROW_BELOW`: objects key by key, lists item by item.
+
+The narrow and the focus (classroom) layouts are *stacks*: the contour on top, its legend right under it,
+the moment panels in rows below. They are laid out in pixels for a contour of a reference size, and the
+chart component sizes the contour in the browser (:func:`square_spec`): as wide as the chart on a narrow
+screen, as tall as the screen leaves room for in the focus layout; everything under the contour moves down
+or up with it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from ._plotly import make_subplots
 
 #: Below this width (CSS pixels) the chart component draws a figure's narrow-screen layout.
 NARROW_BELOW = 760
+#: The focus layout's panels, three in a row under the contour, still fit a chart this wide (a lesson's text
+#: beside the chart leaves it ~570 px at 1280 px with the sidebar open): below it, the narrow layout.
+FOCUS_NARROW_BELOW = 520
 NARROW_HEIGHT = 1180
 _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 #: The moment panels' titles, row by row (x, then y): the same text in the wide and the narrow grid.
@@ -66,18 +75,6 @@ def _restacked(stacked: dict, titles: Sequence[str]) -> dict:
 
 
 @lru_cache(maxsize=1)
-def narrow_trajectory_patch() -> dict:
-    """For narrow screens: the contour across the full width on top, the six panels in three rows of two
-    below it."""
-    stacked = _layout(make_subplots(
-        rows=4, cols=2, row_heights=[0.46, 0.18, 0.18, 0.18], horizontal_spacing=0.14, vertical_spacing=0.07,
-        specs=[[{"colspan": 2}, None], [{}, {}], [{}, {}], [{}, {}]], subplot_titles=("", *PANEL_TITLES),
-    ))
-    wide, _ = trajectory_grid(True)
-    return {**_restacked(stacked, [a["text"] for a in wide["annotations"]]), "height": NARROW_HEIGHT}
-
-
-@lru_cache(maxsize=1)
 def narrow_loss_patch() -> dict:
     """For narrow screens: the loss chart's two panels one above the other, titles a little smaller."""
     stacked = _layout(make_subplots(rows=2, cols=1, vertical_spacing=0.2, subplot_titles=LOSS_TITLES[True]))
@@ -87,6 +84,114 @@ def narrow_loss_patch() -> dict:
     return patch
 
 
-def narrow_meta(patch: dict) -> dict:
-    """A figure's ``layout.meta`` naming its narrow-screen patch, as the chart component reads it."""
-    return {"optivizNarrow": {"below": NARROW_BELOW, "patch": copy.deepcopy(patch)}}
+def narrow_meta(patch: dict, square: dict | None = None, below: int = NARROW_BELOW) -> dict:
+    """A figure's ``layout.meta`` naming its narrow-screen patch, the width ``below`` which it applies, and how
+    the chart sizes its contour there (``square``), as the chart component reads it."""
+    narrow = {"below": below, "patch": copy.deepcopy(patch)}
+    if square is not None:
+        narrow["square"] = dict(square)
+    return {"optivizNarrow": narrow}
+
+
+# ---------------------------------------------------------------- stacked layouts: narrow screens, focus
+
+#: Margins (px) of the stacked layouts: room for the y tick labels at the left, Plotly's toolbar at the top.
+STACK_MARGIN = {"l": 50, "r": 20, "t": 30, "b": 10}
+FOCUS_MARGIN = {"l": 50, "r": 20, "t": 16, "b": 10}
+#: Under the contour: its x tick labels and axis title, before the legend starts.
+_AXIS_BELOW = 46
+#: Above each panel: its title (11 px text), lifted clear of the panel's top tick label (see ``_TITLE_LIFT``).
+_TITLE_ZONE = 30
+_TITLE_LIFT = 11
+_PANEL_GAP = 12  # under a panel without tick labels
+_STEP_AXIS = 48  # under the last row of panels: tick labels and the "step" title
+_LEGEND_LINE = 30  # a legend line (12 px text and its symbol), with room to spare
+_LEGEND_PAD = 8
+#: The reference sizes the stacks are laid out for (px): the chart's width, and the contour's side. The chart
+#: component then sizes the contour for the width it has (narrow) or the screen's height (focus).
+NARROW_WIDTH, NARROW_SIDE = 358, 288
+FOCUS_WIDTH, FOCUS_SIDE = 820, 460
+#: The smallest contour the focus layout draws, however little of the screen is left (px).
+FOCUS_MIN_SIDE = 300
+#: What the focus layout keeps on the screen under the contour: its x tick labels.
+FOCUS_KEEP_BELOW = 28
+
+
+def legend_lines(entries: Sequence[str], width: float) -> int:
+    """How many lines a horizontal legend of ``entries`` takes in ``width`` px (an estimate on the safe side:
+    Plotly's legend font at 12 px averages under 6.4 px a character; each entry adds its 40 px symbol and
+    gaps)."""
+    lines, used = 1, 0.0
+    for text in entries:
+        item = 56 + 6.4 * len(text)
+        if used and used + item > width:
+            lines, used = lines + 1, 0.0
+        used += item
+    return lines
+
+
+def _stack(*, width: int, side: int, margin: dict, panels: Sequence[tuple[int, int]], cols: int,
+           panel_height: int, lines: int, gap: int) -> tuple[dict, dict]:
+    """A stacked layout for a chart ``width`` px wide: the contour (``side`` px square, full width), the legend
+    (``lines`` lines) centred under it, and the six moment panels, ``panels[2 * r + j]`` = (row, column) of the
+    panel of quantity r and coordinate j (none: ``panels`` empty), in rows of ``cols`` with ``gap`` px between
+    columns. Returns (patch for the wide layout, square spec for the chart component)."""
+    w = width - margin["l"] - margin["r"]
+    y = side + _AXIS_BELOW
+    legend_top = y
+    y += lines * _LEGEND_LINE + 2 * _LEGEND_PAD
+    rows = 1 + max((row for row, _ in panels), default=-1)
+    row_top = []
+    for k in range(rows):
+        y += _TITLE_ZONE
+        row_top.append(y)
+        y += panel_height + (_STEP_AXIS if k == rows - 1 else _PANEL_GAP)
+    plot = y
+    frac = lambda px: 1 - px / plot  # noqa: E731  (px from the plot area's top -> paper fraction)
+    pw = (w - (cols - 1) * gap) / cols
+    patch: dict = {
+        "height": plot + margin["t"] + margin["b"], "margin": dict(margin),
+        "xaxis": {"domain": [0.0, 1.0]}, "yaxis": {"domain": [frac(side), 1.0]},
+        "legend": {"orientation": "h", "xref": "paper", "x": 0.5, "xanchor": "center", "yref": "paper",
+                   "y": frac(legend_top + _LEGEND_PAD), "yanchor": "top"},
+    }
+    if panels:
+        _, refs = trajectory_grid(True)
+        patch["annotations"] = []
+        for r in range(3):
+            for j in range(2):
+                row, col = panels[2 * r + j]
+                x0 = col * (pw + gap) / w
+                x1 = (col * (pw + gap) + pw) / w
+                top = row_top[row]
+                last = row == rows - 1
+                patch["xaxis" + refs[r][j]["xaxis"][1:]] = {
+                    "domain": [x0, x1], "showticklabels": last, "title": {"text": "step" if last else ""}}
+                patch["yaxis" + refs[r][j]["yaxis"][1:]] = {"domain": [frac(top + panel_height), frac(top)]}
+                # the titles in the wide layout's order (PANEL_TITLES: row by row, x then y)
+                patch["annotations"].append({"x": (x0 + x1) / 2, "y": frac(top), "yanchor": "bottom",
+                                             "yshift": _TITLE_LIFT})
+    square = {"plot": plot, "side": side, "l": margin["l"], "r": margin["r"], "t": margin["t"]}
+    return patch, square
+
+
+@lru_cache(maxsize=16)
+def narrow_stack(moments: bool, lines: int) -> tuple[dict, dict]:
+    """For narrow screens: the contour across the full width on top, its legend (``lines`` lines) under it,
+    and with ``moments`` the six panels in three rows of two below: (patch, square spec; the chart component
+    makes the contour as wide as the chart)."""
+    panels = [(r, j) for r in range(3) for j in range(2)] if moments else []
+    patch, square = _stack(width=NARROW_WIDTH, side=NARROW_SIDE, margin=STACK_MARGIN, panels=panels, cols=2,
+                           panel_height=150, lines=lines, gap=50)
+    return patch, {**square, "fit": "width"}
+
+
+@lru_cache(maxsize=16)
+def focus_stack(moments: bool, lines: int) -> tuple[dict, dict]:
+    """The focus (classroom) layout: a large contour with its legend under it and, with ``moments``, the six
+    panels below in two rows of three (x, then y): (patch, square spec; the chart component makes the contour
+    as large as the screen's height leaves room for, under the play controls)."""
+    panels = [(j, r) for r in range(3) for j in range(2)] if moments else []
+    patch, square = _stack(width=FOCUS_WIDTH, side=FOCUS_SIDE, margin=FOCUS_MARGIN, panels=panels, cols=3,
+                           panel_height=170, lines=lines, gap=62)
+    return patch, {**square, "fit": "screen", "min": FOCUS_MIN_SIDE, "keep": FOCUS_KEEP_BELOW}

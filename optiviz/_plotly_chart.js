@@ -293,19 +293,79 @@ function narrowLayout(raw) {
   return (raw.layout && raw.layout.meta && raw.layout.meta.optivizNarrow) || null;
 }
 
-function fitted(raw, width) {
+function fitted(raw, width, gd) {
   const narrow = narrowLayout(raw);
-  if (!narrow || !(width > 0) || width >= narrow.below) return raw;
-  return { ...raw, layout: merged(raw.layout, narrow.patch) };
+  const isNarrow = Boolean(narrow && width > 0 && width < narrow.below);
+  let layout = isNarrow ? merged(raw.layout, narrow.patch) : raw.layout;
+  const square = isNarrow ? narrow.square : raw.layout && raw.layout.meta && raw.layout.meta.optivizSquare;
+  if (square && width > 0) {
+    // sized for this width exactly: Plotly.react keeps the width it autosized to first (often before the
+    // container had its final width), and the constraint of equal scales would shrink the contour to fit it
+    const side = squareSide(square, width, gd);
+    if (gd && gd.__optiviz) gd.__optiviz.fit = { square, side };
+    layout = { ...squared(layout, square, side), width };
+  } else if (gd && gd.__optiviz) {
+    gd.__optiviz.fit = null;
+  }
+  return layout === raw.layout ? raw : { ...raw, layout };
+}
+
+// ------------------------------------------------------------------------------------------ stacked layouts
+
+// The narrow and the focus layouts stack the contour, its legend and the moment panels (optiviz/_layouts.py),
+// laid out for a contour `square.side` px square in a plot area `square.plot` px tall. The contour's side is
+// chosen here: as wide as the chart ("width": narrow screens), or as tall as the screen leaves room for under
+// the chart's top, keeping `square.keep` px under it in view ("screen": the focus layout, at least
+// `square.min`); never wider than the chart.
+function squareSide(square, width, gd) {
+  const wide = width - square.l - square.r;
+  if (square.fit !== "screen" || !gd) return Math.max(120, wide);
+  const top = gd.getBoundingClientRect().top + scrollOffset(gd);
+  const room = window.innerHeight - top - square.t - square.keep;
+  return Math.max(120, Math.min(wide, Math.max(square.min || 0, Math.floor(room))));
+}
+
+// How far the page (or the element that scrolls it: Streamlit scrolls an inner container) is scrolled down.
+function scrollOffset(el) {
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    const overflow = getComputedStyle(node).overflowY;
+    if ((overflow === "auto" || overflow === "scroll") && node.scrollHeight > node.clientHeight) return node.scrollTop;
+  }
+  return window.scrollY || 0;
+}
+
+// The layout with its contour `side` px square: the figure grows or shrinks by the difference, and everything
+// under the contour (the panels' domains, their titles, the legend) moves with it.
+function squared(layout, square, side) {
+  const d = side - square.side;
+  if (Math.abs(d) < 0.5) return layout;
+  const plot = square.plot + d;
+  const moved = (f) => {
+    const px = (1 - f) * square.plot;
+    return 1 - (px > square.side / 2 ? px + d : px) / plot;
+  };
+  const out = { ...layout, height: layout.height + d };
+  for (const [k, v] of Object.entries(layout)) {
+    if (/^yaxis\d*$/.test(k) && v && Array.isArray(v.domain)) out[k] = { ...v, domain: v.domain.map(moved) };
+  }
+  if (Array.isArray(layout.annotations)) {
+    out.annotations = layout.annotations.map((a) => (a && a.yref === "paper" ? { ...a, y: moved(a.y) } : a));
+  }
+  if (layout.legend && layout.legend.yref === "paper") out.legend = { ...layout.legend, y: moved(layout.legend.y) };
+  return out;
 }
 
 async function draw(Plotly, chart, text, config) {
   const gd = chart.gd;
   const parsed = JSON.parse(text);
-  const raw = fitted(parsed, gd.clientWidth);
+  const raw = fitted(parsed, gd.clientWidth, gd);
   const narrow = narrowLayout(parsed);
   chart.narrowBelow = narrow ? narrow.below : null; // read when the container's width changes
-  chart.narrow = raw !== parsed;
+  chart.narrow = Boolean(narrow && gd.clientWidth > 0 && gd.clientWidth < narrow.below);
+  // a contour sized in the browser: drawn again when the width (or, for the screen's, the height) changes
+  chart.squared = Boolean(raw.layout && raw.layout.meta
+    && ((chart.narrow && narrow.square) || (!chart.narrow && raw.layout.meta.optivizSquare)));
+  chart.fitsScreen = Boolean(!chart.narrow && raw.layout && raw.layout.meta && raw.layout.meta.optivizSquare);
   const next = summarize(raw);
   const prev = chart.drawn;
   const prepared = await prepare(raw, chart.cache);
@@ -947,6 +1007,89 @@ class RunHighlight {
   }
 }
 
+// ------------------------------------------------------------------------------------------ touch readout
+
+// A tap on the contour on a touch screen: a small box at the tap with x, y and f there, and a "Start here"
+// button that moves the start (a tap alone must not: reading f is what a finger on the chart is for).
+class TouchReadout {
+  constructor(chart) {
+    this.chart = chart;
+    this.box = null;
+    this.point = null;
+  }
+
+  show(point, native) {
+    const { gd, root } = this.chart;
+    this.close();
+    const x = Number(point.x);
+    const y = Number(point.y);
+    const f = Number.isFinite(point.z) ? point.z : surfaceValue(gd, x, y);
+    this.point = { x, y };
+    const box = document.createElement("div");
+    box.className = "optiviz-touch";
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-label", "The surface at the point tapped");
+    const fmt = (v) => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : "—");
+    const text = document.createElement("span");
+    text.className = "optiviz-touch-value";
+    text.textContent = `(${fmt(x)}, ${fmt(y)})  f = ${fmt(f)}`;
+    const start = document.createElement("button");
+    start.type = "button";
+    start.className = "optiviz-touch-start";
+    start.textContent = "Start here";
+    start.addEventListener("click", () => {
+      const at = this.point;
+      this.close();
+      if (at && this.chart.hooks && this.chart.hooks.onClick) this.chart.hooks.onClick(at);
+    });
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "optiviz-touch-close";
+    close.textContent = "×";
+    close.title = "Close";
+    close.setAttribute("aria-label", "Close");
+    close.addEventListener("click", () => this.close());
+    box.append(text, start, close);
+    root.appendChild(box);
+    // at the tap, inside the chart: below the finger, or above it near the chart's bottom
+    const area = root.getBoundingClientRect();
+    const fl = gd._fullLayout;
+    let left = native && Number.isFinite(native.clientX) ? native.clientX - area.left
+      : gd.offsetLeft + fl.xaxis._offset + fl.xaxis.l2p(x);
+    let top = native && Number.isFinite(native.clientY) ? native.clientY - area.top
+      : gd.offsetTop + fl.yaxis._offset + fl.yaxis.l2p(y);
+    left = Math.max(0, Math.min(left - box.offsetWidth / 2, root.clientWidth - box.offsetWidth));
+    top = top + 18 + box.offsetHeight > root.clientHeight ? top - 18 - box.offsetHeight : top + 18;
+    box.style.left = `${left}px`;
+    box.style.top = `${top}px`;
+    this.box = box;
+    gd.dataset.optivizTouch = `${x},${y}`; // read by the tests
+  }
+
+  close() {
+    if (this.box) this.box.remove();
+    this.box = null;
+    this.point = null;
+    delete this.chart.gd.dataset.optivizTouch;
+  }
+}
+
+// f at (x, y) from the contour's invisible heatmap (the "surface" trace): its nearest grid point.
+function surfaceValue(gd, x, y) {
+  const trace = (gd._fullData || []).find((t) => t.type === "heatmap" && t.name === "surface");
+  if (!trace || !trace.z) return NaN;
+  const nearest = (values, v) => {
+    let best = 0;
+    for (let i = 1; i < values.length; i++) if (Math.abs(values[i] - v) < Math.abs(values[best] - v)) best = i;
+    return best;
+  };
+  const i = nearest(trace.x, x);
+  const j = nearest(trace.y, y);
+  const row = trace.z[j];
+  const value = row && row.length !== undefined ? row[i] : trace.z[j * trace.x.length + i];
+  return Number(value);
+}
+
 // ------------------------------------------------------------------------------------------ the chart
 
 function createChart(parentElement) {
@@ -981,6 +1124,9 @@ function createChart(parentElement) {
   };
   chart.preview = new PreviewLayer(chart);
   chart.highlight = new RunHighlight(chart);
+  chart.touch = new TouchReadout(chart);
+  // how the last press came (mouse, pen, touch): a tap on a touch screen reads the surface, a click sets the start
+  gd.addEventListener("pointerdown", (event) => { chart.pointerType = event.pointerType; }, true);
   const onPreview = (event) => chart.preview.show(event.detail);
   const onPreviewEnd = () => chart.preview.clear();
   const bus = pageBus();
@@ -997,16 +1143,43 @@ function createChart(parentElement) {
     if (chart.player) chart.player.pause();
     if (chart.view3d) chart.view3d.disposed = true;
     if (chart.resizer) chart.resizer.disconnect();
+    if (chart.onWindowResize) window.removeEventListener("resize", chart.onWindowResize);
+    if (chart.pageObserver) chart.pageObserver.disconnect();
+    if (chart.touch) chart.touch.close();
     if (window.Plotly && chart.drawn) window.Plotly.purge(gd);
     root.remove();
   };
   return chart;
 }
 
+// The focus layout's contour is sized to the room the screen leaves under the chart's top: drawn again when
+// that room changes, with the window's height or with what is above the chart (the formula typeset, a lesson's
+// text or a warning shown after the chart was drawn). Returns the window listener, for dispose.
+function fitScreenOnResize(chart, redraw) {
+  let timer = null;
+  const check = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const fit = chart.fit;
+      if (!chart.fitsScreen || !chart.drawn || !fit || chart.drawing) return;
+      const side = squareSide(fit.square, chart.gd.clientWidth, chart.gd);
+      if (Math.abs(side - fit.side) >= 2) redraw();
+    }, 120);
+  };
+  window.addEventListener("resize", check);
+  const page = chart.gd.closest("[data-testid=stMainBlockContainer]") || document.body;
+  if (typeof ResizeObserver === "function") {
+    chart.pageObserver = new ResizeObserver(check);
+    chart.pageObserver.observe(page);
+  }
+  return check;
+}
+
 // Draw `text` (a figure's JSON) in `chart`, after any draw under way; a draw superseded while waiting is
 // skipped. `hooks`: {onStep(t), onClick({x, y})}, each optional.
 function show(chart, text, config, plotlyUrl, hooks) {
   chart.text = text;
+  if (chart.touch) chart.touch.close();
   chart.queue = chart.queue
     .then(() => loadPlotly(plotlyUrl))
     .then(async (Plotly) => {
@@ -1017,25 +1190,32 @@ function show(chart, text, config, plotlyUrl, hooks) {
       if (!chart.resizer && typeof ResizeObserver === "function") {
         // The container can change width without the window resizing (the sidebar opens or closes).
         let width = gd.clientWidth;
+        const redraw = () => {
+          const current = chart.text;
+          chart.queue = chart.queue.then(() => (chart.text === current ? draw(Plotly, chart, current, config) : null));
+        };
         chart.resizer = new ResizeObserver(() => {
           if (gd.clientWidth !== width && chart.drawn) {
             width = gd.clientWidth;
-            if (chart.narrowBelow !== null && (width < chart.narrowBelow) !== chart.narrow) {
-              // across the narrow-screen width: draw the layout for the new width
-              const current = chart.text;
-              chart.queue = chart.queue.then(() => (chart.text === current ? draw(Plotly, chart, current, config) : null));
+            if (chart.squared || (chart.narrowBelow !== null && (width < chart.narrowBelow) !== chart.narrow)) {
+              // across the narrow-screen width, or a contour sized to the width: the layout for the new width
+              redraw();
             } else {
               Plotly.Plots.resize(gd);
             }
           }
         });
         chart.resizer.observe(gd);
+        chart.onWindowResize = fitScreenOnResize(chart, redraw);
       }
       if (hooks.onClick && !chart.clicks) {
         chart.clicks = true;
         gd.on("plotly_click", (event) => {
           const point = (event.points || []).find((p) => p.xaxis && p.xaxis._id === "x" && p.yaxis._id === "y");
-          if (point) chart.hooks.onClick({ x: point.x, y: point.y });
+          if (!point) return;
+          // A tap reads f there; only the readout's "Start here" moves the start. A click moves it at once.
+          if (chart.pointerType === "touch") chart.touch.show(point, event.event);
+          else chart.hooks.onClick({ x: point.x, y: point.y });
         });
       }
     })

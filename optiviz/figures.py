@@ -22,7 +22,17 @@ import numpy as np
 
 from . import _codec
 from ._engine import Run, Simulation
-from ._layouts import loss_grid, narrow_loss_patch, narrow_meta, narrow_trajectory_patch, trajectory_grid
+from ._layouts import (
+    FOCUS_NARROW_BELOW,
+    NARROW_BELOW,
+    focus_stack,
+    legend_lines,
+    loss_grid,
+    narrow_loss_patch,
+    narrow_meta,
+    narrow_stack,
+    trajectory_grid,
+)
 from ._plotly import convert_to_base64, go
 from ._surface_image import SurfaceGrid, surface_grid
 
@@ -37,6 +47,7 @@ __all__ = [
     "moment_series",
     "optimizer_color",
     "run_colors",
+    "run_dashes",
     "surface_grid",
     "trail_steps",
     "unique_labels",
@@ -50,6 +61,13 @@ PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#d
 PATH_WIDTH = 2.5
 PATH_OPACITY = 0.9
 HEAD_SIZE = 11
+#: Where paths share one line, each run's line is this much wider than the next run's, drawn under it, so that
+#: every colour shows as a stripe along the shared line (at most MAX_STACKED_WIDTH wide).
+STACK_STEP = 2.0
+MAX_STACKED_WIDTH = 12.0
+#: The focus (classroom) layout draws paths, heads and the lines' stacking this much bolder.
+FOCUS_SCALE = 1.6
+FOCUS_HEAD_SIZE = 17
 MAX_SERIES_POINTS = 1000
 #: Points in all the moment panels' series together: with eight runs each series gets half of
 #: MAX_SERIES_POINTS, which keeps the figure under its 1 MB bound at 10,000 steps.
@@ -125,8 +143,12 @@ class SpecFigure(go.Figure):
 #: Each optimizer's colour, the same in every view and link (an optimizer not listed takes a palette colour
 #: by its name).
 OPTIMIZER_COLORS = dict(zip(("adam", "rmsprop", "adagrad", "sgd", "adamw"), PALETTE, strict=False))
-#: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive).
-_SHADES = (0.0, -0.4, 0.45, -0.65, 0.25, -0.2, 0.65, -0.8)
+#: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive). The second
+#: is far from the first (a contrast ratio over 2.5 for every optimizer's colour), and repeats are dashed too
+#: (RUN_DASHES).
+_SHADES = (0.0, -0.6, 0.45, -0.3, 0.25, -0.8, 0.65, -0.45)
+#: The line pattern of the 1st, 2nd, 3rd... run of one optimizer: in the paths, the loss chart and the legend.
+RUN_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
 
 def _mix(hex_color: str, amount: float) -> str:
@@ -152,6 +174,26 @@ def run_colors(optimizers: Sequence[str]) -> list[str]:
         seen[name] = k + 1
         out.append(_mix(optimizer_color(name), _SHADES[k % len(_SHADES)]))
     return out
+
+
+def run_dashes(optimizers: Sequence[str]) -> list[str]:
+    """The line pattern of each run, by its optimizer: solid for the first run of an optimizer, dashed for a
+    second one, dotted for a third, and so on (RUN_DASHES), in the order given."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in optimizers:
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        out.append(RUN_DASHES[k % len(RUN_DASHES)])
+    return out
+
+
+def _dashes(sim: Simulation, dashes: Sequence[str] | None) -> list[str]:
+    if dashes is None:
+        return run_dashes([run.spec.optimizer for run in sim.runs])
+    if len(dashes) != len(sim.runs):
+        raise ValueError(f"dashes: expected {len(sim.runs)}, got {len(dashes)}")
+    return list(dashes)
 
 
 def _colors(sim: Simulation, colors: Sequence[str] | None) -> list[str]:
@@ -308,6 +350,63 @@ def _polar_columns(vectors: np.ndarray | None) -> list[_codec.Column]:
             _codec.column(length, ARROW_BITS, lo, hi)]
 
 
+_OVERLAP_CELLS = 160  # the grid (per side of the domain) on which paths are compared
+
+
+def _path_cells(path: np.ndarray, domain) -> np.ndarray:
+    """The cells of an _OVERLAP_CELLS-square grid over ``domain`` that a path's line crosses (flat indices),
+    segments sampled every half cell; points outside the domain or not finite are left out."""
+    (x0, x1), (y0, y1) = domain
+    n = _OVERLAP_CELLS
+    p = path[_path_rows(path, 2000)]
+    with np.errstate(all="ignore"):
+        q = (p - [x0, y0]) / [x1 - x0, y1 - y0] * n
+    q = q[np.isfinite(q).all(axis=1) & (np.abs(q) < 10 * n).all(axis=1)]
+    if len(q) < 2:
+        pts = q
+    else:
+        d = np.diff(q, axis=0)
+        k = np.clip(np.ceil(2 * np.abs(d).max(axis=1)), 1, 4 * n).astype(int)
+        seg = np.repeat(np.arange(len(d)), k)
+        frac = (np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)) / np.repeat(k, k)
+        pts = np.concatenate([q[seg] + d[seg] * frac[:, None], q[-1:]])
+    cells = np.floor(pts).astype(int)
+    cells = cells[((cells >= 0) & (cells < n)).all(axis=1)]
+    return np.unique(cells[:, 0] * n + cells[:, 1])
+
+
+def shared_lines(paths: Sequence[np.ndarray], domain, share: float = 0.5) -> list[int]:
+    """For each path, how many of the paths after it share its line: most (``share``) of the one path's cells lie
+    next to (within a cell of) the other's, either way round. Booth's default runs all share one line."""
+    n = _OVERLAP_CELLS
+    cells = [_path_cells(p, domain) for p in paths]
+    near = []
+    for c in cells:
+        grid = np.zeros((n + 2, n + 2), dtype=bool)
+        grid[c // n + 1, c % n + 1] = True
+        wide = np.zeros_like(grid)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                wide |= np.roll(np.roll(grid, dx, axis=0), dy, axis=1)
+        near.append(wide[1:-1, 1:-1].ravel())
+
+    def on(a: int, b: int) -> bool:  # most of a's line lies along b's
+        return cells[a].size > 0 and bool(near[b][cells[a]].mean() >= share)
+
+    return [sum(on(i, j) or on(j, i) for j in range(i + 1, len(paths))) for i in range(len(paths))]
+
+
+def path_widths(shared: Sequence[int], base: float = PATH_WIDTH, step: float = STACK_STEP,
+                most: float = MAX_STACKED_WIDTH) -> list[float]:
+    """Each run's line width: ``base``, and ``step`` more for each later run that shares its line (those are
+    drawn on top of it, thinner), so that each colour shows as a stripe; the steps shrink so that no line is
+    wider than ``most``."""
+    deepest = max(shared, default=0)
+    if deepest:
+        step = min(step, (most - base) / deepest)
+    return [round(float(base + step * k), 2) for k in shared]
+
+
 def create_trajectory_figure(
     sim: Simulation,
     *,
@@ -317,6 +416,8 @@ def create_trajectory_figure(
     arrows: bool = False,
     moments: bool = True,
     height: int = 720,
+    focus: bool = False,
+    dashes: Sequence[str] | None = None,
 ) -> SpecFigure:
     """The contour with every run's path, played back step by step, and (``moments``) the state panels in sync.
 
@@ -327,15 +428,24 @@ def create_trajectory_figure(
     at each head, the directions of the negative gradient, of the negative momentum and of the
     actual update (unit length). ``grid`` is :func:`surface_grid`'s result, to reuse across redraws.
 
+    ``focus``: the classroom layout, a large contour (sized by the chart component to the screen's height), its
+    legend under it, the moment panels below it, and bold paths and heads. ``dashes``: each run's line pattern
+    (:func:`run_dashes` of the runs' optimizers by default: repeats of an optimizer are dashed). Where runs'
+    paths share one line, earlier runs are drawn wider, under later ones (:func:`path_widths`).
+
     There are no Plotly frames: the figure's ``layout.meta.optivizPlayback`` carries every step's position
     (and the arrows' vectors), compact (:mod:`optiviz._codec`), and the chart component draws any step from
     them: which traces are each run's head, trail and arrows, and which are the panels' cursors.
     """
     labels = list(labels) if labels is not None else default_labels(sim)
     colors = _colors(sim, colors)
+    dashes = _dashes(sim, dashes)
     if len(labels) != len(sim.runs):
         raise ValueError(f"labels: expected {len(sim.runs)}, got {len(labels)}")
     surface = sim.surface
+    scale = FOCUS_SCALE if focus else 1.0
+    widths = path_widths(shared_lines([run.path for run in sim.runs], surface.domain), base=PATH_WIDTH * scale,
+                         step=STACK_STEP * scale, most=MAX_STACKED_WIDTH * scale)
     grid = grid if grid is not None else surface_grid(surface)
     (x0, x1), (y0, y1) = surface.domain
     layout_template, refs = trajectory_grid(moments)
@@ -371,19 +481,23 @@ def create_trajectory_figure(
     played: list[dict] = []
     positions: list[_codec.Column] = []
     vectors: list[_codec.Column] = []
-    for i, run in enumerate(sim.runs):
-        c, label, n = colors[i], labels[i], run.steps_done
-        # Drawn from every step's position (the playback's), which the chart component fills in: a white
-        # halo under the line, so that a path stands out on any contour and where it crosses another.
+    # Paths are drawn from every step's position (the playback's), which the chart component fills in, each on
+    # a white halo, so that it stands out on any contour and where it crosses another. Every halo goes under
+    # every line: a later run's halo would otherwise hide the wider line of an earlier run that it shares.
+    halos = []
+    for i, label in enumerate(labels):
         data.append({
             "type": "scatter", "mode": "lines", "name": f"{label} halo", "legendgroup": f"run{i}",
-            "showlegend": False, "hoverinfo": "skip", "line": {"color": "white", "width": PATH_WIDTH + 3},
+            "showlegend": False, "hoverinfo": "skip", "line": {"color": "white", "width": widths[i] + 3 * scale},
             "opacity": 0.9,
         })
-        halo = len(data) - 1
+        halos.append(len(data) - 1)
+    for i, run in enumerate(sim.runs):
+        c, label, n = colors[i], labels[i], run.steps_done
+        halo = halos[i]
         data.append({
-            "type": "scatter", "mode": "lines", "name": label,
-            "legendgroup": f"run{i}", "line": {"color": c, "width": PATH_WIDTH}, "opacity": PATH_OPACITY,
+            "type": "scatter", "mode": "lines", "name": label, "legendgroup": f"run{i}",
+            "line": {"color": c, "width": widths[i], "dash": dashes[i]}, "opacity": PATH_OPACITY,
             "hovertemplate": f"{label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         })
         line = len(data) - 1
@@ -399,13 +513,15 @@ def create_trajectory_figure(
             })
         start = [float(run.path[0, 0])], [float(run.path[0, 1])]
         data.append({
-            "type": "scatter", "mode": "lines", "line": {"color": c, "width": PATH_WIDTH + 2}, "legendgroup": f"run{i}",
+            "type": "scatter", "mode": "lines", "line": {"color": c, "width": (PATH_WIDTH + 2) * scale},
+            "legendgroup": f"run{i}",
             "showlegend": False, "hoverinfo": "skip", "name": f"{label} trail", "x": start[0], "y": start[1],
         })
         data.append({
             "type": "scatter", "mode": "markers", "legendgroup": f"run{i}", "showlegend": False,
             # (the chart draws heads that meet as rings, larger under smaller, so that each colour shows)
-            "name": f"{label} now", "marker": {"size": HEAD_SIZE, "color": c, "line": {"color": "white", "width": 1.5}},
+            "name": f"{label} now", "marker": {"size": FOCUS_HEAD_SIZE if focus else HEAD_SIZE, "color": c,
+                                                 "line": {"color": "white", "width": 1.5 * scale}},
             "hovertemplate": f"{label}<br>step %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             "x": start[0], "y": start[1], "customdata": [0],
         })
@@ -441,7 +557,9 @@ def create_trajectory_figure(
         hovermode="closest", clickmode="event", dragmode="zoom",
         # Plotly.react keeps the user's zoom and legend choices while this stays the same: the surface.
         uirevision=f"{surface.name}:{sorted(surface.parameters.items())}",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0},
+        # each entry's line thin and long enough to show its pattern (dashed repeats), however wide the path is
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0, "yref": "container", "xanchor": "left", "x": 0,
+                "itemsizing": "constant", "itemwidth": 40},
     )
     playback = {
         "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,
@@ -449,8 +567,26 @@ def create_trajectory_figure(
     }
     if arrows:
         playback["vectors"] = _codec.encode(vectors)
-    layout["meta"] = {"optivizPlayback": playback, **(narrow_meta(narrow_trajectory_patch()) if moments else {})}
+    # The legend's entries: the minimum's star, and every run.
+    entries = (["global minimum"] if surface.minima else []) + labels
+    narrow, narrow_square = narrow_stack(moments, legend_lines(entries, 280))
+    below = FOCUS_NARROW_BELOW if focus else NARROW_BELOW
+    layout["meta"] = {"optivizPlayback": playback, **narrow_meta(narrow, narrow_square, below)}
+    if focus:
+        patch, square = focus_stack(moments, legend_lines(entries, 480))
+        layout = _merged(layout, patch)
+        layout["meta"]["optivizSquare"] = dict(square)
     return SpecFigure.from_arrays({"data": data, "layout": layout})
+
+
+def _merged(base, patch):
+    """``patch`` merged into ``base`` as the chart component merges a narrow-screen patch: objects key by key,
+    lists item by item."""
+    if isinstance(patch, list) and isinstance(base, list):
+        return [_merged(item, patch[k]) if k < len(patch) else item for k, item in enumerate(base)]
+    if isinstance(patch, dict) and isinstance(base, dict):
+        return {**base, **{k: _merged(base.get(k), v) for k, v in patch.items()}}
+    return copy.deepcopy(patch)
 
 
 def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, longest: int) -> list[int]:
@@ -538,10 +674,13 @@ def _panel_range(chunks: list[np.ndarray], robust: bool) -> tuple[float, float]:
 
 
 def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
-                       colors: Sequence[str] | None = None, height: int = 330) -> SpecFigure:
-    """Loss against step (log scale of f − f* where the minimum is known) and distance to the nearest minimum."""
+                       colors: Sequence[str] | None = None, height: int = 330,
+                       dashes: Sequence[str] | None = None) -> SpecFigure:
+    """Loss against step (log scale of f − f* where the minimum is known) and distance to the nearest minimum.
+    ``dashes``: each run's line pattern, as in :func:`create_trajectory_figure`."""
     labels = list(labels) if labels is not None else default_labels(sim)
     colors = _colors(sim, colors)
+    dashes = _dashes(sim, dashes)
     surface = sim.surface
     has_min = surface.min_value is not None
     layout = copy.deepcopy(loss_grid(has_min))
@@ -557,7 +696,7 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
         kept, loss = _envelope(loss, MAX_SERIES_POINTS + 1)
         seen[0].append(loss[np.isfinite(loss)])
         common = {"type": "scatter", "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
-                  "line": {"color": colors[i], "width": 1.8},
+                  "line": {"color": colors[i], "width": 1.8, "dash": dashes[i]},
                   "hovertemplate": f"{labels[i]}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"}
         data.append({**common, **_series_x(kept, 0), "y": _codec.pack(loss, scale="log" if has_min else "asinh")})
         if has_min:

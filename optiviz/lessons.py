@@ -78,11 +78,11 @@ LESSONS: tuple[Lesson, ...] = (
     _lesson(
         "bias-correction", "Bias correction in the first ten steps",
         """Look at the first ten steps (the chart opens at step 10): with torch's bias correction every step moves
-        each coordinate by η = 0.2, while without it m_t is only about (1 − 0.9^t) of the gradient and √v_t only
-        about √(1 − 0.999^t) of its size, so the steps are 3.2η at step 1 and grow to 5.7η. Play on: the uncorrected run
+        each coordinate by η = 0.2, while without it mₜ is only about (1 − 0.9ᵗ) of the gradient and √vₜ only
+        about √(1 − 0.999ᵗ) of its size, so the steps are 3.2η at step 1 and grow to 5.7η. Play on: the uncorrected run
         flies past the minimum (1, 3) after step 10 and swings 5 units beyond it before it comes back, while the
-        corrected one closes in steadily. The first-moment panels show the corrected run's m_t (solid) and m̂_t
-        (dotted); the uncorrected run has no m̂_t: it steps with m_t itself.""",
+        corrected one closes in steadily. The first-moment panels show the corrected run's mₜ (solid) and m̂ₜ
+        (dotted); the uncorrected run has no m̂ₜ: it steps with mₜ itself.""",
         surface="booth", start=(-8.0, -8.0), steps=200, step=10,
         runs=(RunSpec("adam", lr=0.2), RunSpec("adam", lr=0.2, bias_correction=False)),
     ),
@@ -140,11 +140,11 @@ LESSONS: tuple[Lesson, ...] = (
         runs=(RunSpec("adagrad", lr=1.0), RunSpec("rmsprop", lr=5e-3)),
     ),
     _lesson(
-        "amsgrad", "AMSGrad keeps the largest v_t",
+        "amsgrad", "AMSGrad keeps the largest vₜ",
         """Both start high on Rosenbrock's wall, where the gradients are in the hundreds. AMSGrad's max_exp_avg_sq
-        (dashed, second-moment panels) keeps the largest v_t it has seen: it is set in the first 40 steps and never
+        (dashed, second-moment panels) keeps the largest vₜ it has seen: it is set in the first 40 steps and never
         changes after, so its effective step grows only by the bias correction (3 times from step 100 to 3,000),
-        and it is still 0.18 from the minimum (1, 1) at the end. Adam's v_t forgets the wall over about
+        and it is still 0.18 from the minimum (1, 1) at the end. Adam's vₜ forgets the wall over about
         1/(1 − β₂) = 1,000 steps: its effective step grows 13 times, and it gets within 0.01 of (1, 1).""",
         surface="rosenbrock", start=(-2.0, 3.0), steps=3000, step=1500,
         runs=(RunSpec("adam", lr=0.05), RunSpec("adam", lr=0.05, amsgrad=True)),

@@ -10,7 +10,7 @@ Parameters (every one optional; what is missing takes its default)::
     noise=0.1                               gradient-noise sigma, 0 .. 2
     seed=0                                  0 .. 2**31 - 1
     run=adam:lr=0.05,betas=0.9/0.999        one per run, in order (1 .. 8 runs), as the CLI writes them
-    show=moments,arrows,3d                  the chart options that are on
+    show=moments,arrows,3d,focus            the chart options that are on (focus: the classroom layout)
     step=25                                 the step the chart shows (0 .. steps), paused there
 
 :func:`parse_view` never raises: a malformed or out-of-range parameter is reported, by name,
@@ -33,7 +33,7 @@ MIN_STEPS, MAX_STEPS = 10, 10_000
 MAX_NOISE = 2.0
 MAX_SEED = 2**31 - 1
 MAX_RUNS = 8
-SHOW_OPTIONS = ("moments", "arrows", "3d")
+SHOW_OPTIONS = ("moments", "arrows", "3d", "focus")
 #: Slider ranges of the app: a value outside them cannot be shown, so a link may not set it.
 RANGES = {"lr": (1e-5, 10.0), "eps": (1e-12, 1.0), "weight_decay": (0.0, 10.0), "dampening": (0.0, 1.0),
           "lr_decay": (0.0, 10.0), "initial_accumulator_value": (0.0, 100.0), "momentum": (0.0, 0.99999),

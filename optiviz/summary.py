@@ -51,3 +51,14 @@ def display_rows(rows: Sequence[dict]) -> list[dict]:
 def markdown_text(text: str) -> str:
     """``text`` with Markdown's special characters escaped, so that Streamlit shows it as typed."""
     return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+def summary_cards(rows: Sequence[dict]) -> str:
+    """The summary as Markdown for a narrow screen: one short paragraph per run, its name in bold, then each
+    column's name and value (``rows``: :func:`display_rows`' cells, already Markdown)."""
+    cards = []
+    for row in rows:
+        items = list(row.items())
+        name = items[0][1]
+        cards.append(f"**{name}**  \n" + " · ".join(f"{key}: {value}" for key, value in items[1:]))
+    return "\n\n".join(cards)

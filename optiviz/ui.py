@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import gc
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,7 +27,7 @@ from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from ._optimizers import OPTIMIZERS
 from .explain import explain
-from .summary import markdown_text
+from .summary import markdown_text, summary_cards
 
 MAX_RUNS = share.MAX_RUNS
 _SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
@@ -77,7 +78,8 @@ def ensure_compiled() -> bool:
     scenario = Scenario.create(surface, default_runs(surface), steps=share.View().steps)
     labels = tuple(run_label(spec) for spec in scenario.runs)
     colors = tuple(figures.run_colors([spec.optimizer for spec in scenario.runs]))
-    figure_texts(scenario, labels, colors, False, True)
+    dashes = tuple(figures.run_dashes([spec.optimizer for spec in scenario.runs]))
+    figure_texts(scenario, labels, colors, False, True, dashes, False)  # as app.py asks for it
     _previews_of(scenario, 0)  # run 1 is the one edited at first
     gc.freeze()
     return True
@@ -98,15 +100,15 @@ def surface_grid_cached(surface: surfaces.Surface) -> figures.SurfaceGrid:
 
 @st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
 def figure_texts(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...], arrows: bool,
-                 moments: bool) -> tuple[str, str]:
-    """The animated chart's and the loss chart's figures as JSON text, ready for ``chart.plotly_chart``.
-    Cached: scrubbing a slider back to a value seen before redraws from the cache (and Streamlit's
-    message cache spares resending it)."""
+                 moments: bool, dashes: tuple[str, ...] | None = None, focus: bool = False) -> tuple[str, str]:
+    """The animated chart's and the loss chart's figures as JSON text, ready for ``chart.plotly_chart``
+    (``dashes``: each run's line pattern; ``focus``: the classroom layout). Cached: scrubbing a slider back to a
+    value seen before redraws from the cache (and Streamlit's message cache spares resending it)."""
     sim = simulate_cached(scenario)
     grid = surface_grid_cached(sim.surface)
     traj = figures.create_trajectory_figure(sim, labels=labels, colors=colors, grid=grid, arrows=arrows,
-                                            moments=moments)
-    loss = figures.create_loss_figure(sim, labels=labels, colors=colors)
+                                            moments=moments, dashes=dashes, focus=focus)
+    loss = figures.create_loss_figure(sim, labels=labels, colors=colors, dashes=dashes)
     return chart.figure_json(traj), chart.figure_json(loss)
 
 
@@ -228,6 +230,7 @@ def apply_view(view: share.View) -> None:
     ss["show_moments"] = "moments" in view.show
     ss["show_arrows"] = "arrows" in view.show
     ss["show_3d"] = "3d" in view.show
+    ss["show_focus"] = "focus" in view.show
     for rid in ss.get("run_ids", []):
         for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
             del ss[key]
@@ -247,19 +250,21 @@ def current_view(settings: Settings) -> share.View:
         start=(float(ss["start_x"]), float(ss["start_y"])), steps=int(ss["steps"]), noise=float(ss["noise"]),
         seed=int(ss["seed"]), runs=settings.scenario.runs if settings.scenario else (),
         show=frozenset(name for name, key in (("moments", "show_moments"), ("arrows", "show_arrows"),
-                                              ("3d", "show_3d")) if ss.get(key)),
+                                              ("3d", "show_3d"), ("focus", "show_focus")) if ss.get(key)),
         step=int(ss["view_step"]), lesson=ss.get("lesson"),
     )
 
 
 # ---------------------------------------------------------------- lessons
 
-def lesson_menu() -> None:
-    """The Lessons menu: choosing a lesson sets the whole view, as opening its link does."""
-    st.selectbox("Lessons", lessons.ids(), index=None, key="lesson_pick", on_change=_open_picked_lesson,
-                 format_func=lambda i: lessons.get(i).title, placeholder="Open a lesson: a ready-made view…",
-                 help="Ready-made views of what introductions to Adam teach, each with what to look at. "
-                 "Opening one replaces the surface, the start and the runs.", width=420)
+def lesson_menu(parent=st, *, compact: bool = False) -> None:
+    """The Lessons menu: choosing a lesson sets the whole view, as opening its link does. ``compact``: without
+    its label above it (the focus layout's one line of controls)."""
+    parent.selectbox("Lessons", lessons.ids(), index=None, key="lesson_pick", on_change=_open_picked_lesson,
+                     format_func=lambda i: lessons.get(i).title, placeholder="Open a lesson: a ready-made view…",
+                     help="Ready-made views of what introductions to Adam teach, each with what to look at. "
+                     "Opening one replaces the surface, the start and the runs.", width=320 if compact else 420,
+                     label_visibility="collapsed" if compact else "visible")
 
 
 def _open_picked_lesson() -> None:
@@ -433,18 +438,84 @@ def _options(grid: tuple[float, ...], key: str) -> tuple[float, ...]:
     return grid
 
 
-def _dot(color: str) -> str:
-    return f"<span style='color:{color};font-size:1.2em'>●</span>"
+#: SVG stroke patterns of the runs' line patterns (figures.RUN_DASHES), as Plotly draws them at this width.
+_DASH_ARRAYS = {"solid": "", "dash": "5,3", "dot": "1.5,2.5", "dashdot": "5,2.5,1.5,2.5", "longdash": "9,3",
+                "longdashdot": "9,2.5,1.5,2.5"}
+
+
+def _dot(color: str, dash: str | None = None) -> str:
+    """A run's mark in text: a dot of its colour and, with ``dash``, a short sample of its line pattern (as the
+    legend shows it)."""
+    dot = f"<span style='color:{color};font-size:1.2em'>●</span>"
+    if dash is None:
+        return dot
+    pattern = _DASH_ARRAYS.get(dash, "")
+    line = (f"<svg width='22' height='8' viewBox='0 0 22 8' aria-label='{dash} line' role='img' "
+            f"style='vertical-align:middle'><line x1='1' y1='4' x2='21' y2='4' stroke='{color}' stroke-width='2.5'"
+            + (f" stroke-dasharray='{pattern}'" if pattern else "") + "/></svg>")
+    return f"{dot}{line}"
 
 
 #: The page's own CSS (``page_style``). Every number box is range-checked by :func:`number_input`, which
 #: refuses an empty box, so the clear button Streamlit adds to a box that may be empty is hidden.
-_PAGE_CSS = "[data-testid=stNumberInputClearButton] { display: none; }"
+#: The formula and the summary table each come in two forms, and the width of their container picks one: on
+#: a narrow screen the formula as inline math, which KaTeX breaks into lines at its + and − (display math is
+#: never broken, and the longer formulas were cut off), and the table as one short paragraph per run (seven
+#: columns do not fit a phone).
+_PAGE_CSS = """
+[data-testid=stNumberInputClearButton] { display: none; }
+.st-key-formula, .st-key-summary { container-type: inline-size; }
+.st-key-formula_wide { overflow-x: auto; }
+.st-key-formula_narrow, .st-key-summary_cards { display: none; }
+.st-key-formula_narrow .katex { font-size: 1.12em; }
+@container (max-width: 759px) {
+  .st-key-formula_wide, .st-key-summary_table { display: none; }
+  .st-key-formula_narrow, .st-key-summary_cards { display: flex; }
+}
+"""
+#: The focus (classroom) layout: less space above the page's first line, and the lesson's text beside the chart
+#: a little smaller.
+_FOCUS_CSS = """
+[data-testid=stMainBlockContainer] { padding-top: 4rem; }  /* just under the header bar */
+.st-key-lesson_box p { font-size: 0.92rem; line-height: 1.45; }
+"""
 
 
-def page_style() -> None:
-    """optiviz's CSS for the page (style only: Streamlit puts it where it takes no space)."""
-    st.html(f"<style>{_PAGE_CSS}</style>")
+def page_style(focus: bool = False) -> None:
+    """optiviz's CSS for the page (style only: Streamlit puts it where it takes no space); ``focus``: the
+    classroom layout's."""
+    st.html(f"<style>{_PAGE_CSS}{_FOCUS_CSS if focus else ''}</style>")
+
+
+def breakable_latex(latex: str) -> str:
+    """A surface's formula as one line that KaTeX may break at its top-level operators: no ``aligned`` rows, and
+    no ``\\left``/``\\right`` (which make what they enclose one unbreakable box)."""
+    text = re.sub(r"\\(begin|end)\{aligned\}", "", latex).replace("&", "").replace("\\\\", " ")
+    for size in ("left", "right"):
+        text = re.sub(rf"\\{size}\s*([()\[\]])", r"\1", text)
+    return " ".join(text.split())
+
+
+def formula(parent=st) -> None:
+    """The current surface's formula: as display math on wide screens, as inline math broken into lines on
+    narrow ones (see ``_PAGE_CSS``)."""
+    latex = current_surface().latex
+    with parent.container(key="formula", gap=None):
+        with st.container(key="formula_wide"):
+            st.latex(latex, width="content")
+        with st.container(key="formula_narrow"):
+            st.markdown(f"$\\displaystyle {breakable_latex(latex)}$")
+
+
+def summary_table(rows: Sequence[dict]) -> None:
+    """The summary: a table on wide screens, a short paragraph per run on narrow ones (see ``_PAGE_CSS``).
+    ``rows``: ``summary.display_rows``'."""
+    with st.container(key="summary", gap=None):
+        with st.container(key="summary_table"):
+            # A static table: the interactive grid (st.dataframe) costs ~70 ms of every redraw for four rows.
+            st.table(rows, hide_index=True, border="horizontal")
+        with st.container(key="summary_cards"):
+            st.markdown(summary_cards(rows))
 
 
 def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
@@ -548,6 +619,7 @@ class Settings:
     scenario: Scenario | None
     labels: tuple[str, ...]
     colors: tuple[str, ...]  # each run's colour (its optimizer's; shades for a second, third...)
+    dashes: tuple[str, ...]  # each run's line pattern (solid for an optimizer's first run, dashed for a second...)
     skipped: tuple[str, ...]
     run_ids: tuple[int, ...]  # the id of each run in the scenario (what keys its widgets)
     numbers: tuple[int, ...]  # each run's number in the sidebar (1, 2, ...; a refused run leaves a gap)
@@ -586,7 +658,8 @@ def sidebar() -> Settings:
 
         st.markdown("### Runs")
         run_ids = list(ss["run_ids"])
-        palette = figures.run_colors([ss.get(_run_key(rid, "optimizer"), "adam") for rid in run_ids])
+        optimizers = [ss.get(_run_key(rid, "optimizer"), "adam") for rid in run_ids]
+        palette, patterns = figures.run_colors(optimizers), figures.run_dashes(optimizers)
         specs, labels, indices, skipped, listed, errors = [], [], [], [], [], {}
         for i, rid in enumerate(run_ids):
             spec, errors[rid] = _spec_from_state(rid)
@@ -597,7 +670,7 @@ def sidebar() -> Settings:
             else:
                 skipped.append(f"Run {i + 1}: {errors[rid]}")
             text = markdown_text(labels[-1]) if spec is not None else "⚠️ skipped (see its message)"
-            listed.append(f"{_dot(palette[i])} **{i + 1}** {text}")
+            listed.append(f"{_dot(palette[i], patterns[i])} **{i + 1}** {text}")
         if run_ids:
             # One run's controls at a time: the list shows every run; the controls, the one picked below.
             if ss.get("edit_run") not in run_ids:
@@ -618,8 +691,8 @@ def sidebar() -> Settings:
 
     labels = figures.unique_labels(labels, numbers=[i + 1 for i in indices])  # as the sidebar numbers them
     scenario = scenario_from_state(surf, specs) if specs else None
-    return Settings(scenario, tuple(labels), tuple(palette[i] for i in indices), tuple(skipped),
-                    tuple(run_ids[i] for i in indices), tuple(i + 1 for i in indices))
+    return Settings(scenario, tuple(labels), tuple(palette[i] for i in indices), tuple(patterns[i] for i in indices),
+                    tuple(skipped), tuple(run_ids[i] for i in indices), tuple(i + 1 for i in indices))
 
 
 def scenario_from_state(surf: surfaces.Surface, specs: Sequence[RunSpec]) -> Scenario:

@@ -585,3 +585,56 @@ def test_two_runs_of_one_optimizer_get_shades_of_its_colour():
     assert len({legend[0], legend[1], legend[3]}) == 3  # three shades of one hue
     hue = lambda c: colorsys.rgb_to_hls(*(int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)))[0]  # noqa: E731
     assert max(abs(hue(legend[k]) - hue(legend[0])) for k in (1, 3)) < 0.02
+
+
+def test_focus_puts_the_lessons_text_beside_the_chart_and_the_controls_in_one_line():
+    """The classroom layout: no title; the Lessons menu (its label hidden) and the formula in one line; the
+    lesson's text in a column beside the chart, not above it (the contour stays on the first screen)."""
+    from _apptest import open_app
+
+    from optiviz import lessons
+
+    lesson = lessons.get("bias-correction")
+    at = open_app({"lesson": lesson.id, "show": "moments,focus"})
+    texts = [m.value for m in at.markdown]
+    assert not any(t.startswith("#### Optimizer trajectories") for t in texts)
+    visibility = at.selectbox(key="lesson_pick").proto.label_visibility
+    names = visibility.DESCRIPTOR.fields_by_name["value"].enum_type.values_by_number
+    assert names[visibility.value].name == "COLLAPSED"
+    main, beside = at.columns[:2]
+    assert [c.get("bidi_component")[0].proto.component_name for c in (main,)] == ["optiviz.plotly_chart"]
+    assert any(lesson.title in m.value for m in beside.markdown)
+    assert not any(lesson.title in m.value for m in main.markdown)
+    # without focus: the title, the menu with its label, the text above the chart
+    plain = open_app({"lesson": lesson.id})
+    assert any(m.value.startswith("#### Optimizer trajectories") for m in plain.markdown)
+    assert names[plain.selectbox(key="lesson_pick").proto.label_visibility.value].name == "VISIBLE"
+    assert not plain.columns or not any(lesson.title in m.value for c in plain.columns for m in c.markdown)
+
+
+def test_a_second_run_of_an_optimizer_is_listed_with_a_dashed_line():
+    from _apptest import open_app
+
+    at = open_app({"run": ["adam", "sgd", "adam:lr=0.01"]})
+    listed = next(m.value for m in at.sidebar.markdown if "**1**" in m.value).split("<br>")
+    assert "stroke-dasharray" not in listed[0] and "stroke-dasharray" not in listed[1]
+    assert "stroke-dasharray='5,3'" in listed[2]  # dashed, as its path and its legend entry
+    traj = _charts(at)[0]
+    assert [t["line"]["dash"] for t in _path_traces(traj)] == ["solid", "solid", "dash"]
+
+
+def test_the_formula_and_the_summary_come_in_a_narrow_screens_form_too(at):
+    """Display math for wide screens and inline math (which KaTeX breaks into lines) for narrow ones; the table
+    and one paragraph per run (the page's CSS shows one of each by the width it has)."""
+    from optiviz.ui import breakable_latex
+
+    gp = surfaces.get("goldstein_price").latex
+    assert "aligned" not in breakable_latex(gp) and "\\left" not in breakable_latex(gp)
+    assert "\\right" not in breakable_latex(gp) and "&" not in breakable_latex(gp)
+    assert breakable_latex("f = \\left(x + y\\right)^2") == "f = (x + y)^2"
+    assert at.latex[0].value.strip("$\n") == surfaces.get("rosenbrock").latex
+    assert any(m.value == f"$\\displaystyle {breakable_latex(surfaces.get('rosenbrock').latex)}$"
+               for m in at.markdown)
+    cards = next(m.value for m in at.markdown if m.value.startswith("**Adam"))
+    assert cards.count("\n\n") == 3 and "final loss: " in cards and "steps to within 0.01 of a minimum: " in cards
+    assert len(at.table) == 1

@@ -1,6 +1,7 @@
 """The figures: validated by plotly's own classes, frames and traces as the app needs them, payload bounds."""
 
 import copy
+import itertools
 import json
 
 import numpy as np
@@ -323,28 +324,155 @@ def _merged(base, patch):
     return patch
 
 
+def _stacked_checks(layout, patch, square, *, rows, cols):
+    """What a stacked layout (narrow, focus) promises, in the pixels it is laid out for: the contour across the
+    full width on top, exactly ``square["side"]`` px tall; the legend centred right under it, clear of it and of
+    the first panels' titles; the six panels in ``rows`` rows of ``cols`` under that, not overlapping; each
+    title centred over its panel and lifted clear of the panel's top tick label; tick labels and the "step"
+    title on the last row only. Returns the panels' (x domain, y domain) in the wide layout's order."""
+    stacked = _merged(layout, patch)
+    plot = stacked["height"] - stacked["margin"]["t"] - stacked["margin"]["b"]
+    px = lambda f: (1 - f) * plot  # noqa: E731  (paper fraction -> px from the plot area's top)
+    assert square["plot"] == pytest.approx(plot) and square["l"] == stacked["margin"]["l"]
+    assert stacked["xaxis"]["domain"] == [0.0, 1.0] and stacked["yaxis"]["domain"][1] == 1.0
+    contour_bottom = px(stacked["yaxis"]["domain"][0])
+    assert contour_bottom == pytest.approx(square["side"])
+    legend = stacked["legend"]
+    assert (legend["orientation"], legend["yref"], legend["yanchor"], legend["x"], legend["xanchor"]) == (
+        "h", "paper", "top", 0.5, "center")
+    assert contour_bottom + 40 <= px(legend["y"]) <= contour_bottom + 60  # under the x axis's ticks and title
+    if not rows:
+        return []
+    panels = [(stacked[f"xaxis{k}"]["domain"], stacked[f"yaxis{k}"]["domain"]) for k in range(2, 8)]
+    tops = sorted({round(px(y[1]), 6) for _, y in panels})
+    lefts = sorted({x[0] for x, _ in panels})
+    assert len(tops) == rows and len(lefts) == cols
+    # the legend's lines fit between the contour's axis and the first titles
+    assert tops[0] - px(legend["y"]) >= 25 * _layouts.legend_lines(["global minimum"], 1) + 30
+    for (x, y), ann in zip(panels, stacked["annotations"], strict=True):
+        assert ann["x"] == pytest.approx((x[0] + x[1]) / 2) and ann["y"] == pytest.approx(y[1])
+        assert ann["yanchor"] == "bottom" and ann["yshift"] >= 10  # clear of the top tick label (half a line)
+    for a, (xa, ya) in enumerate(panels):
+        for xb, yb in panels[a + 1:]:
+            apart_x = xa[1] < xb[0] or xb[1] < xa[0]
+            apart_y = ya[1] < yb[0] or yb[1] < ya[0]
+            assert apart_x or apart_y
+    for k, (_, y) in enumerate(panels, start=2):
+        last = round(px(y[1]), 6) == tops[-1]
+        assert stacked[f"xaxis{k}"]["showticklabels"] is last
+        assert stacked[f"xaxis{k}"]["title"]["text"] == ("step" if last else "")
+    # between rows: the title's zone above each panel, and room for the last row's ticks and "step" under it
+    heights = {round(px(y[0]) - px(y[1]), 6) for _, y in panels}
+    assert len(heights) == 1
+    for upper, lower in itertools.pairwise(tops):
+        assert lower - upper >= next(iter(heights)) + 30
+    bottom = max(px(y[0]) for _, y in panels)
+    assert plot - bottom >= 45
+    return panels
+
+
 def test_narrow_screens_get_the_moment_panels_under_the_contour(sim):
     layout = figures.create_trajectory_figure(sim).spec["layout"]
     narrow = layout["meta"]["optivizNarrow"]
     assert narrow["below"] == _layouts.NARROW_BELOW
-    stacked = _merged(layout, narrow["patch"])
-    assert stacked["xaxis"]["domain"] == [0.0, 1.0]  # the contour across the full width, on top
-    panels = [(stacked[f"xaxis{k}"]["domain"], stacked[f"yaxis{k}"]["domain"]) for k in range(2, 8)]
-    assert all(y[1] < stacked["yaxis"]["domain"][0] for _, y in panels)
-    for row in range(3):  # three rows of two, x then y, not overlapping
+    square = narrow["square"]
+    assert square["fit"] == "width"  # the chart component makes the contour as wide as the chart
+    panels = _stacked_checks(layout, narrow["patch"], square, rows=3, cols=2)
+    for row in range(3):  # three rows of two: x then y
         (lx, ly), (rx, ry) = panels[2 * row], panels[2 * row + 1]
         assert lx[1] < rx[0] and ly == ry
         if row:
             assert ly[1] < panels[2 * row - 2][1][0]
-    # each panel's title sits centred over it, as make_subplots puts it in the wide layout
-    for ann, (x, y) in zip(stacked["annotations"], panels, strict=True):
-        assert ann["x"] == pytest.approx((x[0] + x[1]) / 2) and ann["y"] == pytest.approx(y[1])
-    assert stacked["height"] > layout["height"]
-    # the wide layout is what the figure says; the patch leaves data and ranges alone
+    # the patch leaves data and ranges alone
     axes = {f"{a}axis{k}" for a in "xy" for k in ("", *range(2, 8))}
-    assert set(narrow["patch"]) <= {"height", "annotations"} | axes
-    assert all(set(v) == {"domain"} for k, v in narrow["patch"].items() if k in axes)
-    assert "optivizNarrow" not in figures.create_trajectory_figure(sim, moments=False).spec["layout"]["meta"]
+    assert set(narrow["patch"]) == {"height", "margin", "legend", "annotations"} | axes
+    assert all(set(v) <= {"domain", "showticklabels", "title"} for k, v in narrow["patch"].items() if k in axes)
+    # without the panels: the contour and its legend under it
+    alone = figures.create_trajectory_figure(sim, moments=False).spec["layout"]
+    _stacked_checks(alone, alone["meta"]["optivizNarrow"]["patch"], alone["meta"]["optivizNarrow"]["square"],
+                    rows=0, cols=0)
+
+
+def test_the_focus_layout_has_a_large_contour_bold_paths_and_the_panels_below(sim):
+    """The classroom layout: the contour (sized to the screen's height by the chart component) with its legend
+    under it, the six panels below in two rows of three (x, then y; m, v, η), and paths and heads bolder."""
+    plain = figures.create_trajectory_figure(sim).unpacked()
+    focus = figures.create_trajectory_figure(sim, focus=True)
+    spec = focus.unpacked()
+    focus.validated()
+    layout = spec["layout"]
+    square = layout["meta"]["optivizSquare"]
+    assert square["fit"] == "screen" and square["min"] >= 300 and square["side"] >= 440
+    panels = _stacked_checks(layout, {}, square, rows=2, cols=3)
+    assert [round(y[1], 6) for _, y in panels[0::2]] == [round(panels[0][1][1], 6)] * 3  # x: the first row
+    assert [x for x, _ in panels[0::2]] == [x for x, _ in panels[1::2]]  # m, v, η in columns
+    assert [x[0] for x, _ in panels[0::2]] == sorted(x[0] for x, _ in panels[0::2])
+    # a phone in focus gets the narrow layout; a chart beside a lesson's text (~570 px) keeps three in a row
+    assert layout["meta"]["optivizNarrow"]["below"] == _layouts.FOCUS_NARROW_BELOW < 570
+    for before, after in zip(plain["layout"]["meta"]["optivizPlayback"]["runs"],
+                             layout["meta"]["optivizPlayback"]["runs"], strict=True):
+        for key, scale in (("line", figures.FOCUS_SCALE), ("trail", figures.FOCUS_SCALE)):
+            assert spec["data"][after[key]]["line"]["width"] == pytest.approx(
+                plain["data"][before[key]]["line"]["width"] * scale, rel=0.02)
+        assert spec["data"][after["head"]]["marker"]["size"] == figures.FOCUS_HEAD_SIZE > figures.HEAD_SIZE
+    assert "optivizSquare" not in plain["layout"]["meta"]
+
+
+def test_runs_that_share_one_line_are_drawn_wider_under_narrower():
+    """Booth's default runs all take one line: each colour shows as a stripe, the first run widest and drawn
+    first, each later one narrower on top; every halo under every line."""
+    sim = optiviz.simulate("booth", optiviz.default_runs("booth"), steps=1000)
+    assert figures.shared_lines([run.path for run in sim.runs], sim.surface.domain) == [3, 2, 1, 0]
+    spec = figures.create_trajectory_figure(sim).spec
+    runs = spec["layout"]["meta"]["optivizPlayback"]["runs"]
+    widths = [spec["data"][r["line"]]["line"]["width"] for r in runs]
+    assert widths == sorted(widths, reverse=True) and widths[-1] == figures.PATH_WIDTH
+    assert min(a - b for a, b in itertools.pairwise(widths)) >= 2 * 1.0  # a 1 px stripe each side
+    assert [r["line"] for r in runs] == sorted(r["line"] for r in runs)  # later runs drawn on top
+    assert max(r["halo"] for r in runs) < min(r["line"] for r in runs)
+    for r, w in zip(runs, widths, strict=True):
+        assert spec["data"][r["halo"]]["line"]["width"] == pytest.approx(w + 3)
+    # paths apart keep the plain width; eight runs on one line stay within MAX_STACKED_WIDTH
+    apart = [np.array([[-4.0, y], [4.0, y]]) for y in (-4.0, 4.0)]
+    assert figures.shared_lines(apart, sim.surface.domain) == [0, 0]
+    assert figures.path_widths([0, 0]) == [figures.PATH_WIDTH] * 2
+    eight = figures.path_widths(list(range(7, -1, -1)))
+    assert eight[0] == pytest.approx(figures.MAX_STACKED_WIDTH) and eight == sorted(eight, reverse=True)
+
+
+def _luminance(color):
+    channel = [int(color[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channel]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.parametrize("optimizer", list(figures.OPTIMIZER_COLORS))
+def test_a_second_run_of_an_optimizer_is_clearly_darker_and_dashed(optimizer):
+    first, second, third = figures.run_colors([optimizer] * 3)
+    ratio = (_luminance(first) + 0.05) / (_luminance(second) + 0.05)
+    assert ratio >= 2.5, (first, second)  # blue against navy was 2.1
+    assert len({first, second, third}) == 3
+    other = "adagrad" if optimizer != "adagrad" else "sgd"
+    assert figures.run_dashes([optimizer, other, optimizer, optimizer, other]) == [
+        "solid", "solid", "dash", "dot", "dash"]
+
+
+def test_repeats_are_dashed_in_the_paths_the_loss_chart_and_the_legend():
+    sim = optiviz.simulate("booth", [optiviz.RunSpec("adam", lr=0.2), optiviz.RunSpec("sgd", lr=0.01),
+                                     optiviz.RunSpec("adam", lr=0.05)], steps=50)
+    spec = figures.create_trajectory_figure(sim).spec
+    paths = [spec["data"][r["line"]] for r in spec["layout"]["meta"]["optivizPlayback"]["runs"]]
+    assert [p["line"]["dash"] for p in paths] == ["solid", "solid", "dash"]
+    assert all(p.get("showlegend", True) for p in paths)  # the legend draws each entry with its line's pattern
+    # thin and long in the legend, whatever the path's width: the pattern shows
+    assert spec["layout"]["legend"]["itemsizing"] == "constant" and spec["layout"]["legend"]["itemwidth"] >= 40
+    loss = figures.create_loss_figure(sim).spec
+    lines = [t for t in loss["data"] if t["mode"] == "lines" and t["name"] != "current step"]
+    assert [t["line"]["dash"] for t in lines] == ["solid"] * 4 + ["dash"] * 2  # both panels
+    custom = figures.create_trajectory_figure(sim, dashes=["dot", "solid", "solid"]).spec
+    assert custom["data"][custom["layout"]["meta"]["optivizPlayback"]["runs"][0]["line"]]["line"]["dash"] == "dot"
+    with pytest.raises(ValueError, match="dashes: expected 3, got 1"):
+        figures.create_trajectory_figure(sim, dashes=["dot"])
 
 
 def test_narrow_screens_get_the_loss_panels_one_above_the_other(sim):
@@ -504,8 +632,7 @@ def test_the_contour_is_the_largest_panel_at_every_width(sim, width):
     spec = figures.create_trajectory_figure(sim).spec
     layout = copy.deepcopy(spec["layout"])
     if width < _layouts.NARROW_BELOW:
-        for key, patch in _layouts.narrow_trajectory_patch().items():
-            layout[key] = {**layout[key], **patch} if isinstance(patch, dict) and key in layout else patch
+        layout = _merged(layout, layout["meta"]["optivizNarrow"]["patch"])
     plot_w = width - layout["margin"]["l"] - layout["margin"]["r"]
     plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     def size(axis):
@@ -531,11 +658,16 @@ def test_paths_are_drawn_bold_on_a_white_halo_with_the_same_points(sim):
 
 def test_the_legend_is_clear_of_plotlys_toolbar(sim):
     """Plotly's toolbar sits over the top 30 px of a chart (on hover; always on touch): the legend goes under
-    the plots, in a bottom margin of its own."""
+    the plots, in a bottom margin of its own (wide), or under the contour (narrow, focus: the stacked layouts,
+    see _stacked_checks), hundreds of pixels under the toolbar."""
     for fig in (figures.create_trajectory_figure(sim), figures.create_trajectory_figure(sim, moments=False)):
         legend, margin = fig.spec["layout"]["legend"], fig.spec["layout"]["margin"]
         assert legend["yref"] == "container" and legend["y"] == 0 and legend["yanchor"] == "bottom"
         assert margin["b"] >= 100
+        narrow = fig.spec["layout"]["meta"]["optivizNarrow"]
+        stacked = _merged(fig.spec["layout"], narrow["patch"])
+        plot = stacked["height"] - stacked["margin"]["t"] - stacked["margin"]["b"]
+        assert (1 - stacked["legend"]["y"]) * plot > narrow["square"]["side"] > 250
 
 
 def test_the_contour_palette_is_light_so_the_paths_stand_out():

@@ -49,6 +49,19 @@ def test_at_least_nine_lessons_one_per_topic():
 
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
+def test_powers_and_indices_read_as_written_maths(lesson_id):
+    """The text is shown as Markdown, where "0.9^t" stays a caret and "m_t" an underscore: powers and the step
+    index are superscripts and subscripts (0.9ᵗ, mₜ), as β₁ and β₂ already are. Names of torch's buffers
+    (max_exp_avg_sq, weight_decay) keep their underscores."""
+    lesson = lessons.get(lesson_id)
+    for text in (lesson.title, lesson.text):
+        assert "^" not in text and "$" not in text, text
+        assert not re.search(r"(?<![A-Za-z_])[A-Za-zβεη]̂?_[A-Za-z0-9]\b", text), text
+    if lesson_id == "bias-correction":
+        assert "(1 − 0.9ᵗ)" in lesson.text and "√(1 − 0.999ᵗ)" in lesson.text and "m̂ₜ (dotted)" in lesson.text
+
+
+@pytest.mark.parametrize("lesson_id", LESSON_IDS)
 def test_each_lesson_is_a_valid_view_with_two_or_three_sentences(lesson_id):
     lesson = lessons.get(lesson_id)
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.id)  # as it is in a link

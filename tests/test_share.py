@@ -38,6 +38,7 @@ VIEWS = [
                      optiviz.RunSpec("adagrad", lr=0.3, lr_decay=0.01, initial_accumulator_value=0.1),
                      optiviz.RunSpec("adamw", lr=0.001, weight_decay=0.1, amsgrad=True, bias_correction=False))),
     share.View(surface="noisy_saddle"),
+    share.View(surface="booth", show=frozenset({"moments", "focus"})),  # the classroom layout
     # a lesson's view with its id, as the app writes it while the lesson's text is shown
     replace(lessons.get("sgd-zigzag").view, lesson="sgd-zigzag"),
 ]
@@ -206,3 +207,21 @@ def test_fewer_steps_bring_the_step_shown_within_them():
     at = open_app({"step": "150", "steps": "200"})
     at.slider(key="steps").set_value(100).run()
     assert at.session_state["view_step"] == 100 and at.query_params["step"] == "100"
+
+
+def _toggle(at, key):
+    return next(t for t in at.toggle if t.key == key)
+
+
+def test_the_focus_toggle_is_kept_in_the_address_both_ways():
+    """Focus, like the other view options, comes from a link, and switching it writes the address."""
+    at = open_app({"surface": "booth", "show": "moments,focus"})
+    assert _toggle(at, "show_focus").value is True and at.session_state["show_focus"] is True
+    layout = _charts(at)[0]["layout"]
+    assert layout["meta"]["optivizSquare"]["fit"] == "screen"  # the chart draws the focus layout
+    assert at.query_params["show"] == "moments,focus"
+    _toggle(at, "show_focus").set_value(False).run()
+    assert at.query_params["show"] == "moments" and "optivizSquare" not in _charts(at)[0]["layout"]["meta"]
+    _toggle(at, "show_focus").set_value(True).run()
+    parsed, messages = share.parse_view(_query_to_params(dict(at.query_params)))
+    assert messages == [] and "focus" in parsed.show and parsed.surface == "booth"
