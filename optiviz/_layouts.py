@@ -16,7 +16,15 @@ from ._plotly import make_subplots
 
 #: Below this width (CSS pixels) the chart component draws a figure's narrow-screen layout.
 NARROW_BELOW = 760
-NARROW_HEIGHT = 1180
+#: Room for the moment panels' line-style key (three lines), which the figures put right above the first row of
+#: panels: the top of the panel columns in the wide grid (a fraction of the plot's height: ~59 px of the default
+#: 720 px figure, under the band at the top where Plotly's toolbar appears), and pixels added between the
+#: contour and the panels in the narrow one.
+KEY_BAND = 0.1
+NARROW_KEY_PX = 56
+NARROW_HEIGHT = 1180 + NARROW_KEY_PX
+#: The trajectory figure's top and bottom margins together (figures sets them), to turn pixels into fractions.
+_MARGINS_PX = 134
 _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 #: The moment panels' titles, row by row (x, then y): the same text in the wide and the narrow grid.
 PANEL_TITLES = tuple(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))
@@ -44,9 +52,30 @@ def trajectory_grid(moments: bool) -> tuple[dict, tuple]:
         fig = make_subplots(rows=1, cols=1)
         refs = ()
     layout = _layout(fig)
+    if moments:
+        _lower_panels(layout, KEY_BAND, contour_too=False)
     for ann in layout.get("annotations", []):
         ann["font"] = {"size": 11}
     return layout, refs
+
+
+def _lower_panels(layout: dict, band: float, *, contour_too: bool) -> None:
+    """Free the top ``band`` of the grid above the moment panels (axes 2 to 7) for their key: their domains
+    and titles are squeezed into the rest. With ``contour_too`` the contour keeps its pixels at the top of a
+    figure made taller by that band, so the band opens between the contour and the panels."""
+    def lower(y: float) -> float:
+        return y * (1 - band)
+
+    for key, axis in layout.items():
+        if key.startswith("yaxis"):
+            if key == "yaxis":
+                if contour_too:
+                    axis["domain"] = [band + y * (1 - band) for y in axis["domain"]]
+            else:
+                axis["domain"] = [lower(y) for y in axis["domain"]]
+    for ann in layout.get("annotations", []):
+        if ann["text"] in PANEL_TITLES:
+            ann["y"] = lower(ann["y"])
 
 
 @lru_cache(maxsize=2)
@@ -73,6 +102,7 @@ def narrow_trajectory_patch() -> dict:
         rows=4, cols=2, row_heights=[0.46, 0.18, 0.18, 0.18], horizontal_spacing=0.14, vertical_spacing=0.07,
         specs=[[{"colspan": 2}, None], [{}, {}], [{}, {}], [{}, {}]], subplot_titles=("", *PANEL_TITLES),
     ))
+    _lower_panels(stacked, NARROW_KEY_PX / (NARROW_HEIGHT - _MARGINS_PX), contour_too=True)
     wide, _ = trajectory_grid(True)
     return {**_restacked(stacked, [a["text"] for a in wide["annotations"]]), "height": NARROW_HEIGHT}
 
