@@ -589,9 +589,8 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, long
                 **ref,
             })
             cursors.append(len(data) - 1)
-            _add_panel_note(layout, ref, _panel_note(sim, r, j, colors, drawn), drawn, (y_lo, y_hi),
-                            ya.get("type") == "log",
-                            max(1, longest))
+            _add_panel_note(layout, ref, _panel_note(sim, r, j, colors, drawn), drawn, ya["range"],
+                            ya.get("type") == "log", max(1, longest))
     _add_moment_key(layout, refs, styles, sim, bands)
     return cursors
 
@@ -797,11 +796,12 @@ def _note_box(lines: list[str]) -> tuple[float, float]:
     return min(1.0, 1.05 * visible / NOTE_CHARS), min(1.0, 0.09 * len(lines) + 0.04)
 
 
-def _add_panel_note(layout: dict, ref: dict, lines: list[str], drawn, y_range, log: bool, last_step: int) -> None:
-    """The note's ``lines`` inside the panel at ``ref``, in its quietest corner."""
+def _add_panel_note(layout: dict, ref: dict, lines: list[str], drawn, axis_range, log: bool, last_step: int) -> None:
+    """The note's ``lines`` inside the panel at ``ref`` (its y axis's range ``axis_range``, in log10 if ``log``),
+    in its quietest corner."""
     if not lines:
         return
-    lo, hi = (math.log10(y) for y in y_range) if log else y_range
+    lo, hi = axis_range
     points = []
     for _, _, _, _, kept, reduced in drawn:
         steps = (np.arange(reduced.size) if kept is None else kept) + 1
