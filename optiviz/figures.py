@@ -308,20 +308,26 @@ def _arrow_vectors(run: Run) -> dict[str, np.ndarray | None]:
     return {"update": run.update, "−momentum": None if momentum is None else -lr * momentum, "−∇f": -lr * run.grad}
 
 
-def _arrow_scale(sim: Simulation, span: float) -> float:
-    """The one magnification of every arrow in a figure: 1 where the runs' steps are long enough to see, else
-    the power of ten that brings the typical step of the run that moves most (its 75th percentile) to at least
-    4% of the contour's larger side ``span``."""
-    typical = 0.0
-    for run in sim.runs:
-        with np.errstate(invalid="ignore"):
-            length = np.hypot(run.update[:, 0], run.update[:, 1])
-        length = length[np.isfinite(length) & (length > 0)]
-        if length.size:
-            typical = max(typical, float(np.percentile(length, 75)))
-    if not typical > 0:
+def _typical_step(run: Run) -> float:
+    """The length of the run's steps that carry it: half of its path's length is in steps at least this long (a
+    length-weighted median, blind to the thousands of tiny steps of a run that has arrived); 0 if it never moved."""
+    with np.errstate(invalid="ignore"):
+        length = np.hypot(run.update[:, 0], run.update[:, 1])
+    length = np.sort(length[np.isfinite(length) & (length > 0)])
+    if not length.size:
+        return 0.0
+    covered = np.cumsum(length)
+    return float(length[min(np.searchsorted(covered, covered[-1] / 2), length.size - 1)])
+
+
+def _arrow_scale(sim: Simulation, cap: float) -> float:
+    """The one magnification of every arrow in a figure: the largest power of ten, at least 1, at which the
+    typical step (:func:`_typical_step`) of the typical run (the median over the runs that moved) is no longer
+    than ``cap``, so that it is drawn between a tenth of ``cap`` and ``cap`` long."""
+    typical = [t for t in map(_typical_step, sim.runs) if t > 0]
+    if not typical:
         return 1.0
-    return 10.0 ** max(0, math.ceil(math.log10(0.04 * span / typical)))
+    return 10.0 ** max(0, math.floor(math.log10(cap / float(np.median(typical)))))
 
 
 #: Bits of an arrow's angle and of log10 of its length: 0.35°, and 0.4% of a length (lengths are kept over 7
@@ -412,7 +418,8 @@ def create_trajectory_figure(
     positions: list[_codec.Column] = []
     vectors: list[_codec.Column] = []
     span = max(x1 - x0, y1 - y0)
-    cap, scale = ARROW_CAP * span, _arrow_scale(sim, span)
+    cap = ARROW_CAP * span
+    scale = _arrow_scale(sim, cap)
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
         # Drawn from every step's position (the playback's), which the chart component fills in: a white
@@ -686,7 +693,7 @@ def _add_clip_marks(data: list, line: dict, kept, values: np.ndarray, y_lo: floa
 
 
 #: Characters in a line of a panel's note: a panel is ~130 px wide at its narrowest.
-NOTE_CHARS = 24
+NOTE_CHARS = 22
 
 
 def _note_lines(text: str, sim: Simulation, runs: Sequence[int], colors) -> list[str]:

@@ -676,9 +676,10 @@ def test_eps_dominated_is_where_the_root_of_v_is_under_eps():
 
 @pytest.mark.parametrize("surface", ["rosenbrock", "booth", "rastrigin"])
 def test_arrows_are_the_steps_at_one_stated_power_of_ten_scale(surface):
-    """One scale per figure, stated in the arrow key: the smallest power of ten (at least 1) that brings the 75th
-    percentile of the steps of the run that moves most to 4% of the plot. The update arrow's length is each
-    step's length, −η·∇f's and −η·m's the steps they give (plain SGD's −η·∇f is its update)."""
+    """One scale per figure, stated in the arrow key: the largest power of ten (at least 1) at which the typical
+    run's typical step (half its path's length is in steps at least that long) is no longer than the cap. The
+    update arrow's length is each step's length, −η·∇f's and −η·m's the steps they give (plain SGD's −η·∇f is its
+    update)."""
     sim = optiviz.simulate(surface, [*optiviz.default_runs(surface), optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9)],
                            steps=500)
     fig = figures.create_trajectory_figure(sim, arrows=True)
@@ -687,10 +688,16 @@ def test_arrows_are_the_steps_at_one_stated_power_of_ten_scale(surface):
     (x0, x1), (y0, y1) = sim.surface.domain
     span = max(x1 - x0, y1 - y0)
     assert cap == pytest.approx(figures.ARROW_CAP * span) and playback["arrows"]["box"] == [x0, x1, y0, y1]
-    typical = max(np.percentile(np.hypot(*r.update.T)[np.hypot(*r.update.T) > 0], 75) for r in sim.runs)
+
+    def typical(run):
+        steps = np.sort(np.hypot(*run.update.T))
+        steps = steps[steps > 0]
+        return steps[np.cumsum(steps) >= steps.sum() / 2][0]  # half the path in steps at least this long
+
+    step = np.median([typical(run) for run in sim.runs])
     assert scale >= 1 and np.log10(scale) == round(np.log10(scale))
-    assert typical * scale >= 0.04 * span or scale == 1
-    assert scale == 1 or typical * scale / 10 < 0.04 * span
+    assert step * scale <= cap and (scale == 1 or step * scale * 10 > cap)
+    assert scale == {"rosenbrock": 100, "booth": 1, "rastrigin": 10}[surface]
     (key,) = _annotations(fig, "arrow key")
     assert key["text"].startswith(f"arrows ×{optiviz.diagnosis.fmt_value(scale)}, one scale:" if scale != 1
                                   else "arrows at true length:")
