@@ -842,7 +842,7 @@ def _add_moment_key(layout: dict, refs, styles: set[str], sim: Simulation, bands
         lines.append("– – – " + "; ".join(dashed))
     if bands:
         k = max(bands)
-        lines.append(f"▒ oscillating: its range, and mean of each {k} steps" if k > 1 else "▒ oscillating: its range")
+        lines.append(f"▒ oscillating: its range and mean per {k} steps" if k > 1 else "▒ oscillating: its range")
     if len(lines) > 3:  # three fit above the panels: the dashed one goes beside a shorter solid one
         lines[0:1] = ["—— kept state; η_t   " + lines.pop(2)]
     ref = refs[0][0]
