@@ -596,7 +596,7 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, long
                 **ref,
             })
             cursors.append(len(data) - 1)
-            _add_panel_note(layout, ref, _panel_note(sim, r, j, colors, drawn), drawn, ya["range"],
+            _add_panel_note(layout, ref, _panel_note(sim, r, j, labels, colors, drawn), drawn, ya["range"],
                             ya.get("type") == "log", max(1, longest))
     _add_moment_key(layout, refs, styles, sim, bands)
     return cursors
@@ -683,7 +683,7 @@ def _add_clip_marks(data: list, line: dict, kept, values: np.ndarray, y_lo: floa
         "type": "scatter", "mode": "markers", "x": steps[out].tolist(),
         "y": np.where(above[out], y_hi - inset, y_lo + inset).tolist(),
         "customdata": _f32(values[out]), "legendgroup": line["legendgroup"], "showlegend": False,
-        "name": f"{line['name']} beyond the edge", "cliponaxis": False,
+        "name": f"{line['name']} beyond the edge",
         "marker": {"symbol": np.where(above[out], "triangle-up", "triangle-down").tolist(), "size": 7,
                    "color": color, "line": {"color": "white", "width": 0.5}},
         "hovertemplate": (line["hovertemplate"].split("<br>step")[0]
@@ -696,29 +696,38 @@ def _add_clip_marks(data: list, line: dict, kept, values: np.ndarray, y_lo: floa
 NOTE_CHARS = 22
 
 
-def _note_lines(text: str, sim: Simulation, runs: Sequence[int], colors) -> list[str]:
-    """``text`` in lines of at most NOTE_CHARS, each optimizer's name in it in the colour of its first run
-    among ``runs``."""
-    names: dict[str, str] = {}
-    for i in runs:
-        names.setdefault(sim.runs[i].spec.spec.title, colors[i])
+def _note_lines(text: str, names: dict[str, str]) -> list[str]:
+    """``text`` in lines of at most NOTE_CHARS, each of ``names`` (name: colour) in it in its colour. A name is
+    never broken across lines."""
     lines = textwrap.wrap(text, NOTE_CHARS, break_long_words=False, break_on_hyphens=False)
+    lines = [line.replace("\u00a0", " ") for line in lines]
     if not names:
         return lines
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
-    return [pattern.sub(lambda m: f'<span style="color:{names[m.group(1)]}">{m.group(1)}</span>', line)
+    keys = sorted((name.replace("\u00a0", " ") for name in names), key=len, reverse=True)
+    colour = {name.replace("\u00a0", " "): c for name, c in names.items()}
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+    return [pattern.sub(lambda m: f'<span style="color:{colour[m.group(1)]}">{m.group(1)}</span>', line)
             for line in lines]
 
 
-def _listed(names: list[str]) -> str:
+def _run_names(sim: Simulation, runs: Sequence[int], labels, colors) -> dict[str, str]:
+    """What a note calls ``runs`` (name: colour, in order): an optimizer's name where every run of it is among
+    them ("SGD"), else each run's label ("SGD (lr 0.15)", where the other SGD keeps a momentum). Spaces in a
+    name are unbreakable."""
+    titles = [run.spec.spec.title for run in sim.runs]
+    out: dict[str, str] = {}
+    for i in runs:
+        every = all(k in runs for k, title in enumerate(titles) if title == titles[i])
+        out.setdefault((titles[i] if every else labels[i]).replace(" ", "\u00a0"), colors[i])
+    return out
+
+
+def _listed(names: Sequence[str]) -> str:
+    names = list(names)
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _titles(sim: Simulation, runs: Sequence[int]) -> list[str]:
-    return list(dict.fromkeys(sim.runs[i].spec.spec.title for i in runs))
-
-
-def _panel_note(sim: Simulation, r: int, j: int, colors, drawn) -> list[str]:
+def _panel_note(sim: Simulation, r: int, j: int, labels, colors, drawn) -> list[str]:
     """Lines of a note for panel row ``r`` (first moment, second moment, effective step), coordinate ``j``: which
     runs keep no such state (the first moment's in the x panel only: it is the same in both), which have nothing
     to draw on the log axis, where ε makes η_t huge."""
@@ -727,28 +736,29 @@ def _panel_note(sim: Simulation, r: int, j: int, colors, drawn) -> list[str]:
     if r == 0:
         plain = [i for i in ran if moment_series(sim.runs[i])[0][0][0].startswith("g_t")]
         if plain and j == 0:
-            names = _titles(sim, plain)
-            text = (f"{names[0]} keeps no m_t: its dotted line is g_t" if len(names) == 1 else
+            names = _run_names(sim, plain, labels, colors)
+            text = (f"{_listed(names)} keeps no m_t: its dotted line is g_t" if len(names) == 1 else
                     f"{_listed(names)} keep no m_t: their dotted lines are g_t")
-            lines += _note_lines(text, sim, plain, colors)
+            lines += _note_lines(text, names)
     elif r == 1:
         none = [i for i in ran if not moment_series(sim.runs[i])[1]]
         if none:
-            names = _titles(sim, none)
-            lines += _note_lines(f"{_listed(names)} {'keeps' if len(names) == 1 else 'keep'} no v_t", sim, none,
-                                 colors)
+            names = _run_names(sim, none, labels, colors)
+            lines += _note_lines(f"{_listed(names)} {'keeps' if len(names) == 1 else 'keep'} no v_t", names)
         zero = sorted({i for i, _, _, values, _, _ in drawn if not np.isfinite(values).any()})
         if zero:
-            lines += _note_lines(f"v_t = 0 for {_listed(_titles(sim, zero))}: a log axis has no 0", sim, zero,
-                                 colors)
+            names = _run_names(sim, zero, labels, colors)
+            lines += _note_lines(f"v_t = 0 for {_listed(names)}: a log axis has no 0", names)
     else:
         found: dict[str, list[tuple[int, str]]] = {}
         for i in ran:
             if (note := _huge_step_note(sim.runs[i], j)) is not None:
                 found.setdefault(note[0], []).append((i, note[1]))
         for when, runs in found.items():
-            caps = ", ".join(f"{sim.runs[i].spec.spec.title} {cap}" for i, cap in runs)
-            lines += _note_lines(f"{when}: {caps}", sim, [i for i, _ in runs], colors)
+            # a number for each run: each named on its own (its label where another run has its optimizer)
+            names = {name: colors[i] for i, _ in runs for name in _run_names(sim, [i], labels, colors)}
+            caps = ", ".join(f"{name} {cap}" for name, (_, cap) in zip(names, runs, strict=True))
+            lines += _note_lines(f"{when}: {caps}", names)
     return lines
 
 

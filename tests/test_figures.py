@@ -740,3 +740,15 @@ def test_the_arrows_are_told_apart_by_line_and_head():
     assert len({a["line"]["dash"] for a in arrows.values()}) == 3
     assert len({a["marker"]["symbol"][2] for a in arrows.values()}) == 3
     assert arrows["update"]["line"]["width"] > max(arrows[k]["line"]["width"] for k in ("−momentum", "−∇f"))
+
+
+def test_a_note_names_a_run_by_its_label_where_its_optimizers_name_would_not_tell():
+    """Two SGDs, one with momentum: the one without is "SGD (lr 0.15)" in the m_t note; both keep no v_t, so
+    that note says "SGD". In the effective-step note each run has its own number, so each its own name."""
+    runs = [optiviz.RunSpec("sgd", lr=0.15), optiviz.RunSpec("sgd", lr=0.015, momentum=0.9),
+            optiviz.RunSpec("adam", lr=0.1), optiviz.RunSpec("adam", lr=0.01)]
+    sim = optiviz.simulate("quadratic", runs, start=(0.0, 1.0), steps=100)
+    labels = ["SGD (lr 0.15)", "SGD (lr 0.015, μ 0.9)", "Adam (lr 0.1)", "Adam (lr 0.01)"]
+    notes = {k: " ".join(v.split()) for k, v in _notes(figures.create_trajectory_figure(sim, labels=labels)).items()}
+    assert notes["x2"].startswith("SGD (lr 0.15) keeps no m_t") and notes["x5"] == "SGD keeps no v_t"
+    assert notes["x6"] == "v = 0 at every step, so η_t ≈ η/ε: Adam (lr 0.1) 10⁷, Adam (lr 0.01) 10⁶"
