@@ -192,8 +192,8 @@ async function prepare(raw, cache) {
 
 // ------------------------------------------------------------------------------------------ updates
 
-// What must be equal for an in-place update: each trace without its data, the layout without axis ranges
-// and without optiviz's meta (the playback's arrays are data). A run's path is filled in from the playback's
+// What must be equal for an in-place update: each trace without its data, the layout without axis ranges and
+// annotations (relaid in place) and without optiviz's meta (the playback's arrays are data). A run's path is filled in from the playback's
 // positions, so its trace changes when they do.
 function summarize(raw) {
   const meta = (raw.layout && raw.layout.meta) || {};
@@ -214,6 +214,10 @@ function summarize(raw) {
       const { range, ...axis } = v;
       layout[k] = axis;
       ranges[k] = range === undefined ? null : JSON.stringify(range);
+    } else if (k === "annotations") {
+      // the moment panels' notes and keys follow the data (what is said, the corner left free): relaid
+      layout[k] = "relaid";
+      ranges[k] = JSON.stringify(v);
     } else if (k === "meta") {
       // the playback's arrays and step counts are data; which traces it draws is structure
       const { optivizPlayback, ...rest } = v || {};
@@ -262,7 +266,11 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two (its restyle of the
   // labels is what redraws the legend).
   const ranges = {};
-  for (const [k, r] of Object.entries(next.ranges)) if (r !== prev.ranges[k]) ranges[`${k}.range`] = fig.layout[k].range;
+  for (const [k, r] of Object.entries(next.ranges)) {
+    if (r === prev.ranges[k]) continue;
+    if (k === "annotations") ranges.annotations = fig.layout.annotations;
+    else ranges[`${k}.range`] = fig.layout[k].range;
+  }
   const relabelled = changed.filter((i) => next.labels[i] !== prev.labels[i]);
   const labels = {};
   for (const k of LABEL_KEYS) labels[k] = relabelled.map((i) => fig.data[i][k]);

@@ -671,21 +671,21 @@ def _add_band(data: list, values: np.ndarray, line: dict, color: str) -> int:
 
 def _add_clip_marks(data: list, line: dict, kept, values: np.ndarray, y_lo: float, y_hi: float, color: str):
     """A triangle at the panel's edge at each step where the series ``line`` (``values`` at ``kept``) is beyond
-    it: ▲ above the top, ▼ below the bottom; hovering one gives the value."""
+    it: ▲ above the top, ▼ below the bottom; hovering one gives the value. Drawn as text, and there even when
+    empty, so that a slider that sends a value past the edge changes data, not the figure's structure (the chart
+    then updates in place)."""
     steps = (np.arange(values.size) if kept is None else kept) + 1
     with np.errstate(invalid="ignore"):
         above, below = values > y_hi, values < y_lo
     out = above | below
-    if not out.any():
-        return
     inset = 0.04 * (y_hi - y_lo)
     data.append({
-        "type": "scatter", "mode": "markers", "x": steps[out].tolist(),
+        "type": "scatter", "mode": "text", "x": steps[out].tolist(),
         "y": np.where(above[out], y_hi - inset, y_lo + inset).tolist(),
-        "customdata": _f32(values[out]), "legendgroup": line["legendgroup"], "showlegend": False,
+        "text": np.where(above[out], "▲", "▼").tolist(), "textfont": {"color": color, "size": 9},
+        "customdata": [float(f"{v:.6g}") for v in values[out]], "legendgroup": line["legendgroup"],
+        "showlegend": False,
         "name": f"{line['name']} beyond the edge",
-        "marker": {"symbol": np.where(above[out], "triangle-up", "triangle-down").tolist(), "size": 7,
-                   "color": color, "line": {"color": "white", "width": 0.5}},
         "hovertemplate": (line["hovertemplate"].split("<br>step")[0]
                           + "<br>step %{x}: %{customdata:.4g}, beyond the panel's edge<extra></extra>"),
         "xaxis": line["xaxis"], "yaxis": line["yaxis"],

@@ -591,19 +591,15 @@ def test_values_beyond_a_first_moment_panel_are_marked_at_exactly_those_steps(si
         assert "x" not in trace  # 1,000 steps: every step is in the series
         lo, hi = layout["yaxis" + trace["yaxis"][1:]]["range"]
         steps = np.arange(1, values.size + 1)
-        marks = [t for t in data if t["name"] == f"{trace['name']} beyond the edge" and t["yaxis"] == trace["yaxis"]]
+        (mark,) = [t for t in data if t["name"] == f"{trace['name']} beyond the edge" and t["yaxis"] == trace["yaxis"]]
         outside = (values > hi) | (values < lo)
-        if not outside.any():
-            assert not marks
-            continue
-        (mark,) = marks
-        assert mark["x"] == steps[outside].tolist()
-        assert mark["marker"]["symbol"] == np.where(values[outside] > hi, "triangle-up", "triangle-down").tolist()
+        assert mark["x"] == steps[outside].tolist()  # none where none is beyond (the trace stays, empty)
+        assert mark["text"] == np.where(values[outside] > hi, "▲", "▼").tolist()
         y = np.asarray(mark["y"])
         assert np.all((y > lo) & (y < hi)) and np.all((y > (lo + hi) / 2) == (values[outside] > hi))
-        np.testing.assert_allclose(_decoded(mark["customdata"]), values[outside], rtol=1e-6)
-        assert mark["marker"]["color"] == trace["line"]["color"] and "customdata" in mark["hovertemplate"]
-        checked += 1
+        np.testing.assert_allclose(mark["customdata"], values[outside], rtol=5e-6)  # 6 digits, shown as 4
+        assert mark["textfont"]["color"] == trace["line"]["color"] and "customdata" in mark["hovertemplate"]
+        checked += bool(outside.any())
     assert checked >= 4  # Rosenbrock's first steps send several series off the panels
 
 

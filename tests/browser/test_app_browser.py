@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from benchmarks._browser import SCREENSHOT_DIR, assert_no_exception, screenshot, wait_for_idle
+from optiviz._layouts import NARROW_HEIGHT
 from tests.browser._probes import (
     CHART_SUMMARY,
     CLICK_TARGET,
@@ -392,7 +393,7 @@ def test_narrow_screens_stack_the_panels_and_follow_resizes(page: Any, app_url: 
     page.set_viewport_size({"width": 600, "height": 1000})
     _open_app(page, app_url)
     main, loss = page.evaluate(layout)
-    assert main["y"][0] > main["y2"][1] and main["height"] == 1180 and main["x2"][0] == 0
+    assert main["y"][0] > main["y2"][1] and main["height"] == NARROW_HEIGHT and main["x2"][0] == 0
     assert loss["x"] == loss["x2"] == [0, 1] and loss["y"][0] > loss["y2"][1]
     screenshot(page, "app_narrow")
     page.set_viewport_size({"width": 1400, "height": 1000})
@@ -407,7 +408,7 @@ def test_narrow_screens_stack_the_panels_and_follow_resizes(page: Any, app_url: 
     _nudge_lr_and_wait_for_the_chart(page, chart)
     wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
     main, _ = page.evaluate(layout)
-    assert main["how"] == "in-place" and main["y"][0] > main["y2"][1] and main["height"] == 1180
+    assert main["how"] == "in-place" and main["y"][0] > main["y2"][1] and main["height"] == NARROW_HEIGHT
     assert chart.evaluate(PATHS)["run0"]["sig"] != before["run0"]["sig"]
     assert_no_exception(page)
 
