@@ -103,14 +103,21 @@ how_to_read = ["▶ plays every run from the step shown; the buttons beside it t
                "full paths, the dots where each run is at the step shown (rings where runs meet); crosses mark "
                "runs that were stopped. Point at a run in the legend to bring it forward."]
 if show_arrows:
-    how_to_read.append("Arrows, at each run's position, show directions only (all of one length): dotted −∇f, "
-                       "dashed −momentum, solid the update actually taken.")
+    how_to_read.append("Arrows, at each run's position, all on one scale (said on the contour, “arrows ×100” say, "
+                       "where the steps are too short to see): solid, the step actually taken, x_{t+1} − x_t; "
+                       "dashed, −η·m, the step the momentum gives at the learning rate η; dotted, −η·∇f, the "
+                       "gradient's step at η (plain SGD takes exactly that one). An arrow longer than a quarter of "
+                       "the plot, or leaving it, is cut short and ends in a double head.")
 if show_moments:
-    how_to_read.append("Moment panels: solid lines are the state torch.optim keeps; dotted, Adam's bias-corrected "
-                       "m̂_t and v̂_t, or the gradient g_t itself where an optimizer keeps no first moment; dashed, "
-                       "AMSGrad's running maximum and centered RMSProp's grad_avg. The first-moment panels span the "
-                       "1st to 99th percentile of their values, so that a few huge early steps do not flatten the "
-                       "rest: hover for any value.")
+    how_to_read.append("Moment panels (the key is above them): solid lines are the state torch.optim keeps; dotted, "
+                       "Adam's bias-corrected m̂_t and v̂_t, or the gradient g_t itself where an optimizer keeps no "
+                       "first moment (a note in the panel says which); dashed, AMSGrad's running maximum and "
+                       "centered RMSProp's grad_avg. A series that flips at every step (a gradient bouncing across "
+                       "Rastrigin's ripples) is drawn as a band, its range, with a line for its mean. The "
+                       "first-moment panels span the 1st to 99th percentile of their values, so that a few huge "
+                       "early steps do not flatten the rest; ▲ and ▼ mark the steps beyond the edge. Notes in the "
+                       "panels name the runs that keep no m_t or v_t and say where ε alone makes the effective step "
+                       "huge. Hover for any value.")
 st.caption("\n\n".join(how_to_read))
 # The 3D view goes right under the main chart (at the bottom of the page it is easy to miss), drawn last;
 # the slot is always there, so that switching the view on does not move the charts after it.

@@ -253,6 +253,21 @@ class Run:
             out["v_hat_max"] = self.state["max_exp_avg_sq"][1:] / bc2
         return out
 
+    def divisor_moment(self) -> np.ndarray | None:
+        """The second moment each step divides by, under its root ((n, 2): v̂_t, or AMSGrad's maximum over
+        bc2; RMSProp's square_avg, minus grad_avg² when centered; AdaGrad's sum), or None (SGD)."""
+        h = self.spec.hyper
+        oid = self.spec.spec.oid
+        with np.errstate(all="ignore"):
+            if oid == _optimizers.ADAM:
+                return self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:] / self._bias_corrections()[1]
+            if oid == _optimizers.RMSPROP:
+                sq = self.state["square_avg"][1:]
+                return sq - self.state["grad_avg"][1:] ** 2 if h["centered"] else sq
+            if oid == _optimizers.ADAGRAD:
+                return self.state["sum"][1:]
+        return None
+
     @cached_property
     def effective_lr(self) -> np.ndarray:
         """The per-coordinate step size the optimizer applied at each step: what multiplies the
@@ -283,6 +298,21 @@ class Run:
                 clr = lr / (1.0 + (self._t() - 1.0) * h["lr_decay"])
                 return clr / root(self.state["sum"][1:])
             return np.full((n, 2), lr)
+
+    @cached_property
+    def eps_dominated(self) -> np.ndarray:
+        """Where ε is most of the effective step size's denominator ((n, 2) bools): √v < ε (v < ε with
+        ``eps_inside_sqrt``), v being the second moment the step divides by (v̂_t, square_avg, sum). There
+        η_t is close to η/ε (η/√ε): a second moment of (nearly) 0, as where the gradient has been 0. All False
+        for an optimizer without a second moment (SGD)."""
+        v = self.divisor_moment()
+        if v is None:
+            return np.zeros((self.steps_done, 2), dtype=bool)
+        h = self.spec.hyper
+        with np.errstate(invalid="ignore"):
+            if h.get("eps_inside_sqrt", False):
+                return v < h["eps"]
+            return np.sqrt(v) < h["eps"]
 
     def distance_to(self, points: Sequence[tuple[float, float]]) -> np.ndarray:
         """Euclidean distance from every position to the nearest of ``points`` ((n+1,), NaN if none)."""

@@ -25,7 +25,12 @@ NARROW_BELOW = 760
 #: The focus layout's panels, three in a row under the contour, still fit a chart this wide (a lesson's text
 #: beside the chart leaves it ~570 px at 1280 px with the sidebar open): below it, the narrow layout.
 FOCUS_NARROW_BELOW = 520
-NARROW_HEIGHT = 1180
+#: Room for the moment panels' line-style key (three lines), which the figures put right above the first row of
+#: panels: the top of the panel columns in the wide grid (a fraction of the plot's height: ~59 px of the default
+#: 720 px figure, under the band at the top where Plotly's toolbar appears), and pixels above the first row of
+#: panels in the stacked layouts.
+KEY_BAND = 0.1
+STACK_KEY_PX = 56
 _ROW_TITLES = ("first moment m_t", "second moment v_t", "effective step size η_t")
 #: The moment panels' titles, row by row (x, then y): the same text in the wide and the narrow grid.
 PANEL_TITLES = tuple(f"{t} · {c}" for t in _ROW_TITLES for c in ("x", "y"))
@@ -53,9 +58,22 @@ def trajectory_grid(moments: bool) -> tuple[dict, tuple]:
         fig = make_subplots(rows=1, cols=1)
         refs = ()
     layout = _layout(fig)
+    if moments:
+        _lower_panels(layout, KEY_BAND)
     for ann in layout.get("annotations", []):
         ann["font"] = {"size": 11}
     return layout, refs
+
+
+def _lower_panels(layout: dict, band: float) -> None:
+    """Free the top ``band`` of the grid above the moment panels (axes 2 to 7) for their key: their domains
+    and titles are squeezed into the rest; the contour keeps its place."""
+    for key, axis in layout.items():
+        if key.startswith("yaxis") and key != "yaxis":
+            axis["domain"] = [y * (1 - band) for y in axis["domain"]]
+    for ann in layout.get("annotations", []):
+        if ann["text"] in PANEL_TITLES:
+            ann["y"] *= 1 - band
 
 
 @lru_cache(maxsize=2)
@@ -141,6 +159,8 @@ def _stack(*, width: int, side: int, margin: dict, panels: Sequence[tuple[int, i
     legend_top = y
     y += lines * _LEGEND_LINE + 2 * _LEGEND_PAD
     rows = 1 + max((row for row, _ in panels), default=-1)
+    if panels:
+        y += STACK_KEY_PX  # the moment key, right above the first row of panels
     row_top = []
     for k in range(rows):
         y += _TITLE_ZONE

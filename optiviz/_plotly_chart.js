@@ -179,6 +179,7 @@ async function prepare(raw, cache) {
       runs: pb.runs.map((run, i) => ({
         ...run, x: positions[2 * i], y: positions[2 * i + 1], vectors: vectors ? vectors.slice(6 * i, 6 * i + 6) : null,
         marker: data[run.head] && data[run.head].marker, // the head's own, its size changed where heads meet
+        arrowMarkers: run.arrows ? run.arrows.map((k) => data[k].marker) : null,
       })),
     };
     for (const run of playback.runs) {
@@ -192,8 +193,8 @@ async function prepare(raw, cache) {
 
 // ------------------------------------------------------------------------------------------ updates
 
-// What must be equal for an in-place update: each trace without its data, the layout without axis ranges
-// and without optiviz's meta (the playback's arrays are data). A run's path is filled in from the playback's
+// What must be equal for an in-place update: each trace without its data, the layout without axis ranges and
+// annotations (relaid in place) and without optiviz's meta (the playback's arrays are data). A run's path is filled in from the playback's
 // positions, so its trace changes when they do.
 function summarize(raw) {
   const meta = (raw.layout && raw.layout.meta) || {};
@@ -214,6 +215,10 @@ function summarize(raw) {
       const { range, ...axis } = v;
       layout[k] = axis;
       ranges[k] = range === undefined ? null : JSON.stringify(range);
+    } else if (k === "annotations") {
+      // the moment panels' notes and keys follow the data (what is said, the corner left free): relaid
+      layout[k] = "relaid";
+      ranges[k] = JSON.stringify(v);
     } else if (k === "meta") {
       // the playback's arrays and step counts are data; which traces it draws is structure
       const { optivizPlayback, ...rest } = v || {};
@@ -262,7 +267,11 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   // Changed axis ranges and labels in one Plotly.update: one redraw pass instead of two (its restyle of the
   // labels is what redraws the legend).
   const ranges = {};
-  for (const [k, r] of Object.entries(next.ranges)) if (r !== prev.ranges[k]) ranges[`${k}.range`] = fig.layout[k].range;
+  for (const [k, r] of Object.entries(next.ranges)) {
+    if (r === prev.ranges[k]) continue;
+    if (k === "annotations") ranges.annotations = fig.layout.annotations;
+    else ranges[`${k}.range`] = fig.layout[k].range;
+  }
   const relabelled = changed.filter((i) => next.labels[i] !== prev.labels[i]);
   const labels = {};
   for (const k of LABEL_KEYS) labels[k] = relabelled.map((i) => fig.data[i][k]);
@@ -670,20 +679,54 @@ function stepFrame(pb, t) {
     put(run.head, head);
     const from = Math.max(0, s - pb.trail);
     put(run.trail, { x: Array.from(run.x.subarray(from, s + 1)), y: Array.from(run.y.subarray(from, s + 1)) });
-    if (run.arrows) {
-      run.arrows.forEach((i, k) => {
-        const angle = run.vectors[2 * k];
-        const length = run.vectors[2 * k + 1];
-        const ok = s < run.n && angle.length > s && Number.isFinite(angle[s]) && Number.isFinite(length[s]);
-        const x0 = run.x[s];
-        const y0 = run.y[s];
-        put(i, ok ? { x: [x0, x0 + pb.span * Math.cos(angle[s])], y: [y0, y0 + pb.span * Math.sin(angle[s])] }
-          : { x: [null, null], y: [null, null] });
-      });
-    }
+    if (run.arrows) drawArrows(pb, run, s, put);
   });
   for (const i of pb.cursors) put(i, { x: [t, t] });
   return { data, traces };
+}
+
+// Where the cut of a too long arrow puts its second head, as a share of the drawn length.
+const CUT_HEAD_AT = 0.84;
+
+// How far from (x, y) along (ux, uy) the box [x0, x1, y0, y1] ends (Infinity without a box or from outside it).
+function toEdge(box, x, y, ux, uy) {
+  if (!box) return Infinity;
+  const [x0, x1, y0, y1] = box;
+  if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) return Infinity;
+  const along = (from, u, lo, hi) => (u > 0 ? (hi - from) / u : u < 0 ? (lo - from) / u : Infinity);
+  return Math.min(along(x, ux, x0, x1), along(y, uy, y0, y1));
+}
+
+// A run's arrows at its step s: each from the run's position along its vector (angle, log10 length) times the
+// figure's one scale (pb.arrows.scale). One longer than pb.arrows.cap, or than the way to the plot's edge
+// (pb.arrows.box), is drawn only that long, with a second head behind its head: it is cut. Each arrow is three
+// points: the position, the second head's place, the end.
+function drawArrows(pb, run, s, put) {
+  const { scale, cap, box } = pb.arrows || { scale: 1, cap: Infinity, box: null };
+  const x0 = run.x[s];
+  const y0 = run.y[s];
+  run.arrows.forEach((i, k) => {
+    const angle = run.vectors[2 * k];
+    const length = run.vectors[2 * k + 1];
+    const ok = s < run.n && angle.length > s && Number.isFinite(angle[s]) && Number.isFinite(length[s]);
+    const marker = run.arrowMarkers[k];
+    if (!ok) {
+      put(i, { x: [null, null, null], y: [null, null, null] });
+      return;
+    }
+    const full = 10 ** length[s] * scale;
+    const ux = Math.cos(angle[s]);
+    const uy = Math.sin(angle[s]);
+    const drawn = Math.min(full, cap, 0.98 * toEdge(box, x0, y0, ux, uy));
+    const cut = full > drawn;
+    const back = cut ? CUT_HEAD_AT * drawn : drawn;
+    const head = marker.size[2];
+    put(i, {
+      x: [x0, x0 + back * ux, x0 + drawn * ux],
+      y: [y0, y0 + back * uy, y0 + drawn * uy],
+      marker: { ...marker, size: [0, cut ? head : 0, head] },
+    });
+  });
 }
 
 // Each run's head size at step t: heads that sit on one another (every run at the start; runs that meet) are

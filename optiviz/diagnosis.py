@@ -14,7 +14,7 @@ import numpy as np
 
 from ._engine import Run, Simulation
 
-__all__ = ["Note", "diagnose"]
+__all__ = ["Note", "diagnose", "fmt_value"]
 
 #: An effective step size this many times the learning rate means its denominator is (nearly) 0.
 HUGE_STEP_FACTOR = 1e3
@@ -46,7 +46,7 @@ class Note:
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _fmt(x: float) -> str:
+def fmt_value(x: float) -> str:
     """4 significant digits; powers of ten as 5·10⁶, 10⁻⁸ (text, not LaTeX: the notes are Markdown)."""
     if x == 0 or 1e-3 <= abs(x) < 1e5:
         return f"{x:.4g}"
@@ -57,7 +57,7 @@ def _fmt(x: float) -> str:
 
 
 def _point(p: np.ndarray) -> str:
-    return f"({_fmt(float(p[0]))}, {_fmt(float(p[1]))})"
+    return f"({fmt_value(float(p[0]))}, {fmt_value(float(p[1]))})"
 
 
 def _second_moment(run: Run) -> str:
@@ -74,8 +74,8 @@ def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
                             "was stopped there. On a surface with no minimum that is the goal: the sooner a run gets "
                             "away from the saddle, the better.")
         return "warning", (f"ran far off the plot at step {k}: its steps grew until it was over 50 plot widths away, "
-                           f"so it was stopped there. A smaller learning rate than η = {_fmt(eta)} keeps it on the "
-                           "surface.")
+                           f"so it was stopped there. A smaller learning rate than η = {fmt_value(eta)} keeps it on "
+                           "the surface.")
     if cause == "gradient":
         return "warning", (f"stopped at step {k}: the gradient at {where} is too large to hold in a float64 (over "
                            "1.8·10³⁰⁸). The run had gone where f is astronomically steep; a smaller learning rate "
@@ -94,8 +94,8 @@ def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
                            "which rounding made slightly negative; torch.optim gives NaN here too. ε is added after "
                            "the root, so it does not help; the plain (not centered) RMSProp avoids it.")
     return "warning", (f"overflowed at step {k}: its steps grew until its numbers were larger than the largest "
-                       f"float64 (1.8·10³⁰⁸), so it was stopped there. A smaller learning rate than η = {_fmt(eta)} "
-                       "avoids it.")
+                       "float64 (1.8·10³⁰⁸), so it was stopped there. A smaller learning rate than "
+                       f"η = {fmt_value(eta)} avoids it.")
 
 
 def _at_rest(run: Run, sim: Simulation) -> str | None:
@@ -134,7 +134,7 @@ def _huge_step(run: Run) -> str | None:
     lr = run.spec.lr
     if not (math.isfinite(peak) and lr > 0 and peak > HUGE_STEP_FACTOR * lr):
         return None
-    return f"up to {_fmt(peak)}; η/ε = {_fmt(lr / eps)}"
+    return f"up to {fmt_value(peak)}; η/ε = {fmt_value(lr / eps)}"
 
 
 def diagnose(sim: Simulation) -> list[Note]:

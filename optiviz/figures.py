@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import copy
 import math
+import re
+import textwrap
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +38,7 @@ from ._layouts import (
 )
 from ._plotly import convert_to_base64, go
 from ._surface_image import SurfaceGrid, surface_grid
+from .diagnosis import HUGE_STEP_FACTOR, fmt_value
 
 __all__ = [
     "PALETTE",
@@ -313,9 +317,21 @@ def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
     return [first, second, [("effective step size", run.effective_lr, "solid")]]
 
 
-#: The arrows drawn at a run's position: dotted −∇f, dashed −momentum, solid the update actually taken.
-ARROW_KINDS = ("−∇f", "−momentum", "update")
-_ARROW_DASH = {"−∇f": "dot", "−momentum": "dash", "update": "solid"}
+#: The arrows drawn at a run's position, in drawing order (the widest under the others): the step actually
+#: taken, x_{t+1} − x_t; the step its momentum would give at its learning rate, −η·m; and the step the gradient
+#: would give, −η·∇f. One scale for all (ARROW_CAP, _arrow_scale).
+ARROW_KINDS = ("update", "−momentum", "−∇f")
+#: Each kind's line and head: solid, dashed, dotted; a filled head, an open one, a wide open one. Where two
+#: coincide (SGD steps along −η·∇f, Adam along nearly −η·m̂ where |g| ≈ 1) the wide translucent solid one shows
+#: under the others.
+_ARROW_STYLE = {
+    "update": ({"width": 4, "dash": "solid"}, "arrow", 13, 0.6),
+    "−momentum": ({"width": 2, "dash": "dash"}, "arrow-open", 11, 1.0),
+    "−∇f": ({"width": 2, "dash": "dot"}, "arrow-wide-open", 11, 1.0),
+}
+#: The longest arrow drawn, as a share of the contour's larger side: a longer one (or one that would leave the
+#: plot) is cut there and ends in a double head.
+ARROW_CAP = 0.25
 
 
 def trail_steps(n: int) -> int:
@@ -323,29 +339,66 @@ def trail_steps(n: int) -> int:
     return max(8, math.ceil(n / 40))
 
 
+def _momentum(run: Run) -> np.ndarray | None:
+    """The first moment the run's step multiplies ((n, 2)): Adam's m̂_t (m_t without bias correction), the
+    momentum buffer of SGD or RMSProp; None where there is none (centered RMSProp's grad_avg is a mean kept for
+    the variance, not a momentum)."""
+    if "exp_avg" in run.state:
+        return run.bias_corrected["m_hat"]
+    if "momentum_buffer" in run.state:
+        return run.state["momentum_buffer"][1:]
+    return None
+
+
 def _arrow_vectors(run: Run) -> dict[str, np.ndarray | None]:
-    """Per kind, the vector each step's arrow points along ((n, 2)), or None where the optimizer has none."""
-    first = moment_series(run)[0]
-    momentum = None if first[0][0].startswith("g_t") else first[-1][1]
-    return {"−∇f": -run.grad, "−momentum": None if momentum is None else -momentum, "update": run.update}
+    """Per kind, each step's arrow as a displacement ((n, 2)), or None where the optimizer has no such thing:
+    the update x_{t+1} − x_t, and −η·m and −η·∇f, the steps the momentum and the gradient would give at the run's
+    learning rate η (plain SGD's update is −η·∇f; SGD's with momentum −η·m)."""
+    lr = run.spec.lr
+    momentum = _momentum(run)
+    return {"update": run.update, "−momentum": None if momentum is None else -lr * momentum, "−∇f": -lr * run.grad}
 
 
-#: Bits of an arrow's angle and of log10 of its length: 0.35° and, over 20 decades, 5% (they are drawn, not
-#: read: the numbers are in the moment panels and Explain).
+def _typical_step(run: Run) -> float:
+    """The length of the run's steps that carry it: half of its path's length is in steps at least this long (a
+    length-weighted median, blind to the thousands of tiny steps of a run that has arrived); 0 if it never moved."""
+    with np.errstate(invalid="ignore"):
+        length = np.hypot(run.update[:, 0], run.update[:, 1])
+    length = np.sort(length[np.isfinite(length) & (length > 0)])
+    if not length.size:
+        return 0.0
+    covered = np.cumsum(length)
+    return float(length[min(np.searchsorted(covered, covered[-1] / 2), length.size - 1)])
+
+
+def _arrow_scale(sim: Simulation, cap: float) -> float:
+    """The one magnification of every arrow in a figure: the largest power of ten, at least 1, at which the
+    typical step (:func:`_typical_step`) of the typical run (the median over the runs that moved) is no longer
+    than ``cap``, so that it is drawn between a tenth of ``cap`` and ``cap`` long."""
+    typical = [t for t in map(_typical_step, sim.runs) if t > 0]
+    if not typical:
+        return 1.0
+    return 10.0 ** max(0, math.floor(math.log10(cap / float(np.median(typical)))))
+
+
+#: Bits of an arrow's angle and of log10 of its length: 0.35°, and 0.4% of a length (lengths are kept over 7
+#: decades, from a millionth of the longest drawn to ten times it).
 ARROW_BITS = 10
 
 
-def _polar_columns(vectors: np.ndarray | None) -> list[_codec.Column]:
+def _polar_columns(vectors: np.ndarray | None, longest: float) -> list[_codec.Column]:
     """A vector field as two columns: its angle, and log10 of its length (NaN where it is 0 or not finite: no
-    arrow), each of ARROW_BITS bits. Lengths from 1e-300 to 1e300 keep their relative size."""
+    arrow), each of ARROW_BITS bits. ``longest`` is the longest arrow drawn, in the vectors' units: lengths
+    are kept from 1e-6 of it (shorter ones, far under a pixel, as that) to 10 times it (longer ones, cut
+    where they are drawn anyway, as that)."""
     if vectors is None or vectors.size == 0:
         return [_codec.column(np.zeros(0), ARROW_BITS), _codec.column(np.zeros(0), ARROW_BITS)]
     with np.errstate(all="ignore"):
         length = np.log10(np.hypot(vectors[:, 0], vectors[:, 1]))
         angle = np.arctan2(vectors[:, 1], vectors[:, 0])
-    length = np.where(np.isfinite(length), length, np.nan)
-    finite = length[np.isfinite(length)]
-    lo, hi = (math.floor(finite.min()), math.ceil(finite.max()) + 1) if finite.size else (0, 1)
+    top = math.log10(longest)
+    lo, hi = top - 6, top + 1
+    length = np.where(np.isfinite(length), np.clip(length, lo, hi), np.nan)
     return [_codec.column(np.where(np.isfinite(length), angle, np.nan), ARROW_BITS, -math.pi, math.pi),
             _codec.column(length, ARROW_BITS, lo, hi)]
 
@@ -424,9 +477,11 @@ def create_trajectory_figure(
     Left: the surface's contour (log levels where values span decades), its global minima, the
     start, each run's full path (bold, on a white halo) with a head and a trail at the step being shown, and a
     cross where a run stopped. Right, when ``moments``: for each coordinate, every run's first moment, second moment
-    and effective step size against the step, with a cursor at the step being shown. ``arrows`` adds,
-    at each head, the directions of the negative gradient, of the negative momentum and of the
-    actual update (unit length). ``grid`` is :func:`surface_grid`'s result, to reuse across redraws.
+    and effective step size against the step, with a cursor at the step being shown, a key to the line styles
+    above them and notes in them (what a run keeps not, where ε makes the step huge); a first moment that
+    oscillates from step to step is drawn as a band, and ▲/▼ mark where one leaves its panel. ``arrows`` adds, at
+    each head, the step actually taken, −η·m and −η·∇f, all at one stated scale (ARROW_KINDS, _arrow_scale).
+    ``grid`` is :func:`surface_grid`'s result, to reuse across redraws.
 
     ``focus``: the classroom layout, a large contour (sized by the chart component to the screen's height), its
     legend under it, the moment panels below it, and bold paths and heads. ``dashes``: each run's line pattern
@@ -481,6 +536,9 @@ def create_trajectory_figure(
     played: list[dict] = []
     positions: list[_codec.Column] = []
     vectors: list[_codec.Column] = []
+    span = max(x1 - x0, y1 - y0)
+    cap = ARROW_CAP * span
+    arrow_scale = _arrow_scale(sim, cap)
     # Paths are drawn from every step's position (the playback's), which the chart component fills in, each on
     # a white halo, so that it stands out on any contour and where it crosses another. Every halo goes under
     # every line: a later run's halo would otherwise hide the wider line of an earlier run that it shares.
@@ -530,14 +588,18 @@ def create_trajectory_figure(
         if arrows:
             entry["arrows"] = []
             for kind, field in _arrow_vectors(run).items():
+                line_style, symbol, size, opacity = _ARROW_STYLE[kind]
                 data.append({
                     "type": "scatter", "mode": "lines+markers", "legendgroup": f"run{i}", "showlegend": False,
-                    "name": f"{label} {kind}", "hoverinfo": "skip", "x": [None, None], "y": [None, None],
-                    "line": {"color": c, "width": 2, "dash": _ARROW_DASH[kind]},
-                    "marker": {"symbol": ["circle", "arrow"], "size": [1, 12], "angleref": "previous", "color": c},
+                    "name": f"{label} {kind}", "hoverinfo": "skip", "x": [None] * 3, "y": [None] * 3,
+                    "line": {"color": c, **line_style}, "opacity": opacity,
+                    # at the arrow's end a head; a second one before it where the arrow is cut (the chart sets
+                    # the sizes at each step)
+                    "marker": {"symbol": ["circle", symbol, symbol], "size": [0, 0, size], "angleref": "previous",
+                               "color": c, "line": {"color": c, "width": 1.5}},
                 })
                 entry["arrows"].append(len(data) - 1)
-                vectors += _polar_columns(field)
+                vectors += _polar_columns(field, cap / arrow_scale)
         played.append(entry)
 
     cursors: list[int] = []
@@ -563,10 +625,12 @@ def create_trajectory_figure(
     )
     playback = {
         "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,
-        "positions": _codec.encode(positions), "span": 0.08 * max(x1 - x0, y1 - y0),
+        "positions": _codec.encode(positions), "span": 0.08 * span,
     }
     if arrows:
         playback["vectors"] = _codec.encode(vectors)
+        playback["arrows"] = {"scale": arrow_scale, "cap": cap, "box": [x0, x1, y0, y1]}
+        _add_arrow_key(layout, sim, arrow_scale, cap, surface.domain)
     # The legend's entries: the minimum's star, and every run.
     entries = (["global minimum"] if surface.minima else []) + labels
     narrow, narrow_square = narrow_stack(moments, legend_lines(entries, 280))
@@ -589,14 +653,48 @@ def _merged(base, patch):
     return copy.deepcopy(patch)
 
 
+def _add_arrow_key(layout: dict, sim: Simulation, scale: float, cap: float, domain) -> None:
+    """What the arrows are and their one scale, in the contour's corner that the paths leave most free."""
+    fields = [_arrow_vectors(run) for run in sim.runs]
+    (x0, x1), (y0, y1) = domain
+    cut = False  # whether any arrow is drawn cut: longer than ``cap``, or ending off the plot
+    for run, field in zip(sim.runs, fields, strict=True):
+        start = run.path[:-1]
+        for vectors in field.values():
+            if vectors is None or not vectors.size:
+                continue
+            with np.errstate(invalid="ignore", over="ignore"):
+                end = start + scale * vectors
+                inside = (start[:, 0] >= x0) & (start[:, 0] <= x1) & (start[:, 1] >= y0) & (start[:, 1] <= y1)
+                off = (end[:, 0] < x0) | (end[:, 0] > x1) | (end[:, 1] < y0) | (end[:, 1] > y1)
+                cut = cut or bool(np.any(scale * np.hypot(vectors[:, 0], vectors[:, 1]) > cap)
+                                  or np.any(inside & off))
+    lines = [f"arrows ×{fmt_value(scale)}, one scale:" if scale != 1 else "arrows at true length:",
+             "—— step x<sub>t+1</sub> − x<sub>t</sub>"]
+    if any(field["−momentum"] is not None for field in fields):
+        lines.append("– – −η·m (momentum)")
+    lines.append("····· −η·∇f (gradient)")
+    if cut:
+        lines.append("double head: cut short")
+    points = [((run.path[:, 0] - x0) / (x1 - x0), (run.path[:, 1] - y0) / (y1 - y0)) for run in sim.runs]
+    x, y, xanchor, yanchor = _quiet_corner(points, (0.35, 0.22))
+    layout.setdefault("annotations", []).append({
+        "text": "<br>".join(lines), "showarrow": False, "align": "left", "name": "arrow key",
+        "xref": "x domain", "yref": "y domain", "x": x, "y": y, "xanchor": xanchor, "yanchor": yanchor,
+        "font": {"size": 10.5, "color": "#1e293b"}, "bgcolor": "rgba(255, 255, 255, 0.85)", "borderpad": 3,
+    })
+
+
 def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, longest: int) -> list[int]:
-    """The six moment panels' series; returns the indices of their step cursors."""
-    seen: dict[tuple[int, int], list[np.ndarray]] = {}
+    """The six moment panels: every run's series (an oscillating first moment as a band with its mean),
+    markers where a first moment leaves its panel, notes where a run keeps no such state or ε makes the
+    effective step huge, and the line-style key above them. Returns the indices of their step cursors."""
     count = 2 * sum(len(series) for run in sim.runs if run.steps_done for series in moment_series(run))
     limit = max(MAX_SERIES_POINTS // 4, min(MAX_SERIES_POINTS, SERIES_POINTS_BUDGET // max(count, 1)))
+    # First every panel's series (reduced as drawn), for its range; then the traces.
+    panels: dict[tuple[int, int], list[tuple[int, str, str, np.ndarray, np.ndarray | None, np.ndarray]]] = {}
     for i, run in enumerate(sim.runs):
-        c, label, n = colors[i], labels[i], run.steps_done
-        if n == 0:
+        if run.steps_done == 0:
             continue
         for r, series in enumerate(moment_series(run)):
             for name, arr, dash in series:
@@ -604,33 +702,310 @@ def _add_moment_panels(data, layout, refs, sim: Simulation, labels, colors, long
                     values = arr[:, j]
                     if r > 0:  # log axes: non-positive values are not drawn
                         values = np.where(values > 0, values, np.nan)
-                    kept, values = _envelope(values, limit)
-                    seen.setdefault((r, j), []).append(values[np.isfinite(values)])
-                    data.append({
-                        "type": "scatter", **_series_x(kept, 1), "mode": "lines",
-                        "y": _codec.pack(values, scale="asinh" if r == 0 else "log"),
-                        "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} {name}",
-                        "line": {"color": c, "width": 1.6 if dash == "solid" else 1.2, "dash": dash},
-                        "hovertemplate": f"{label}<br>{name} ({'xy'[j]})<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
-                        **refs[r][j],
-                    })
+                    kept, reduced = _envelope(values, limit)
+                    panels.setdefault((r, j), []).append((i, name, dash, values, kept, reduced))
+    styles: set[str] = set()
+    bands: set[int] = set()
     cursors = []
     for r in range(3):
         for j in range(2):
             ref = refs[r][j]
             xa = layout["xaxis" + ref["xaxis"][1:]]
             ya = layout["yaxis" + ref["yaxis"][1:]]
-            y_lo, y_hi = _fix_range(ya, *_panel_range(seen.get((r, j), []), robust=r == 0), log=r > 0)
+            drawn = panels.get((r, j), [])
+            chunks = [reduced[np.isfinite(reduced)] for *_, reduced in drawn]
+            y_lo, y_hi = _fix_range(ya, *_panel_range(chunks, robust=r == 0), log=r > 0)
             xa.update(range=[0, max(1, longest)], autorange=False, showticklabels=r == 2)
             if r == 2:
                 xa["title"] = {"text": "step"}
+            for i, name, dash, values, kept, reduced in drawn:
+                styles.add(dash)
+                c, label = colors[i], labels[i]
+                line = {
+                    "type": "scatter", **_series_x(kept, 1), "mode": "lines",
+                    "y": _codec.pack(reduced, scale="asinh" if r == 0 else "log"),
+                    "legendgroup": f"run{i}", "showlegend": False, "name": f"{label} {name}",
+                    "line": {"color": c, "width": 1.6 if dash == "solid" else 1.2, "dash": dash},
+                    "hovertemplate": f"{label}<br>{name} ({'xy'[j]})<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+                    **ref,
+                }
+                if r == 0 and _oscillates(values, y_hi - y_lo):
+                    bucket = _add_band(data, values, line, c)
+                    bands.add(bucket)
+                data.append(line)
+                if r == 0:
+                    _add_clip_marks(data, line, kept, reduced, y_lo, y_hi, c)
             data.append({
                 "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
                 "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0], "y": [y_lo, y_hi],
                 **ref,
             })
             cursors.append(len(data) - 1)
+            _add_panel_note(layout, ref, _panel_note(sim, r, j, labels, colors, drawn), drawn, ya["range"],
+                            ya.get("type") == "log", max(1, longest))
+    _add_moment_key(layout, refs, styles, sim, bands)
     return cursors
+
+
+#: A first-moment series whose direction flips on more than this share of its steps (each flip larger than
+#: OSCILLATION_SIZE of its panel's height) is drawn as a band, its range over a few steps, with a line for its
+#: mean: drawn as a line, an oscillation from step to step fills its panel and hides every other line there.
+OSCILLATING_SHARE = 0.3
+OSCILLATION_SIZE = 0.02
+#: About this many buckets across a band.
+BAND_BUCKETS = 100
+
+
+def _oscillates(values: np.ndarray, height: float) -> bool:
+    """Whether ``values`` flips direction (up, down, up...) on more than OSCILLATING_SHARE of its steps by
+    more than OSCILLATION_SIZE of ``height``."""
+    d = np.diff(values)
+    if d.size < 2:
+        return False
+    with np.errstate(invalid="ignore"):
+        flips = (d[1:] * d[:-1] < 0) & (np.minimum(np.abs(d[1:]), np.abs(d[:-1])) > OSCILLATION_SIZE * height)
+    return int(np.count_nonzero(flips)) > OSCILLATING_SHARE * values.size
+
+
+def _bucket_stats(values: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``values`` (step 1 first) in buckets of k steps: k, each bucket's middle step, smallest, largest and
+    mean value (buckets with nothing finite left out)."""
+    n = values.size
+    k = max(1, math.ceil(n / BAND_BUCKETS))
+    m = -(-n // k)
+    padded = np.full(m * k, np.nan)
+    padded[:n] = values
+    buckets = padded.reshape(m, k)
+    finite = np.isfinite(buckets).any(axis=1)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a bucket of NaN, left out below
+        lo, hi, mean = np.nanmin(buckets, axis=1), np.nanmax(buckets, axis=1), np.nanmean(buckets, axis=1)
+    first = np.arange(m) * k + 1
+    middle = np.minimum(first + (k - 1) / 2, n)
+    return k, middle[finite], lo[finite], hi[finite], mean[finite]
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[k:k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _add_band(data: list, values: np.ndarray, line: dict, color: str) -> int:
+    """Draw the oscillating series ``line`` as a band (its range in each bucket of k steps, translucent) with a
+    line for its mean there, in its own dash; the series itself stays, unseen, for exact values on hover.
+    Returns k."""
+    k, x, lo, hi, mean = _bucket_stats(values)
+    ref = {key: line[key] for key in ("xaxis", "yaxis")}
+    name = line["name"]
+    data.append({
+        "type": "scatter", "mode": "lines", "x": _f32(np.concatenate([x, x[::-1]])),
+        "y": _f32(np.concatenate([hi, lo[::-1]])), "fill": "toself", "fillcolor": _rgba(color, 0.2),
+        "line": {"width": 0, "color": color}, "hoverinfo": "skip", "legendgroup": line["legendgroup"],
+        "showlegend": False, "name": f"{name} range", **ref,
+    })
+    data.append({
+        "type": "scatter", "mode": "lines", "x": _f32(x), "y": _f32(mean), "legendgroup": line["legendgroup"],
+        "showlegend": False, "name": f"{name} mean", "line": {"color": color, "width": 1.3,
+                                                             "dash": line["line"]["dash"]},
+        "hovertemplate": f"{name}<br>mean of {k} steps around %{{x:.0f}}: %{{y:.4g}}<extra></extra>", **ref,
+    })
+    line["line"] = {**line["line"], "color": "rgba(0, 0, 0, 0)"}
+    line["hoverlabel"] = {"bgcolor": color}
+    return k
+
+
+def _add_clip_marks(data: list, line: dict, kept, values: np.ndarray, y_lo: float, y_hi: float, color: str):
+    """A triangle at the panel's edge at each step where the series ``line`` (``values`` at ``kept``) is beyond
+    it: ▲ above the top, ▼ below the bottom; hovering one gives the value. Drawn as text, and there even when
+    empty, so that a slider that sends a value past the edge changes data, not the figure's structure (the chart
+    then updates in place)."""
+    steps = (np.arange(values.size) if kept is None else kept) + 1
+    with np.errstate(invalid="ignore"):
+        above, below = values > y_hi, values < y_lo
+    out = above | below
+    inset = 0.04 * (y_hi - y_lo)
+    data.append({
+        "type": "scatter", "mode": "text", "x": steps[out].tolist(),
+        "y": np.where(above[out], y_hi - inset, y_lo + inset).tolist(),
+        "text": np.where(above[out], "▲", "▼").tolist(), "textfont": {"color": color, "size": 9},
+        "customdata": [float(f"{v:.6g}") for v in values[out]], "legendgroup": line["legendgroup"],
+        "showlegend": False,
+        "name": f"{line['name']} beyond the edge",
+        "hovertemplate": (line["hovertemplate"].split("<br>step")[0]
+                          + "<br>step %{x}: %{customdata:.4g}, beyond the panel's edge<extra></extra>"),
+        "xaxis": line["xaxis"], "yaxis": line["yaxis"],
+    })
+
+
+#: Characters in a line of a panel's note: a panel is ~130 px wide at its narrowest.
+NOTE_CHARS = 22
+
+
+def _note_lines(text: str, names: dict[str, str]) -> list[str]:
+    """``text`` in lines of at most NOTE_CHARS, each of ``names`` (name: colour) in it in its colour. A name is
+    never broken across lines."""
+    lines = textwrap.wrap(text, NOTE_CHARS, break_long_words=False, break_on_hyphens=False)
+    lines = [line.replace("\u00a0", " ") for line in lines]
+    if not names:
+        return lines
+    keys = sorted((name.replace("\u00a0", " ") for name in names), key=len, reverse=True)
+    colour = {name.replace("\u00a0", " "): c for name, c in names.items()}
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, keys)) + r")(?!\w)")
+    return [pattern.sub(lambda m: f'<span style="color:{colour[m.group(1)]}">{m.group(1)}</span>', line)
+            for line in lines]
+
+
+def _run_names(sim: Simulation, runs: Sequence[int], labels, colors) -> dict[str, str]:
+    """What a note calls ``runs`` (name: colour, in order): an optimizer's name where every run of it is among
+    them ("SGD"), else each run's label ("SGD (lr 0.15)", where the other SGD keeps a momentum). Spaces in a
+    name are unbreakable."""
+    titles = [run.spec.spec.title for run in sim.runs]
+    out: dict[str, str] = {}
+    for i in runs:
+        every = all(k in runs for k, title in enumerate(titles) if title == titles[i])
+        out.setdefault((titles[i] if every else labels[i]).replace(" ", "\u00a0"), colors[i])
+    return out
+
+
+def _listed(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _panel_note(sim: Simulation, r: int, j: int, labels, colors, drawn) -> list[str]:
+    """Lines of a note for panel row ``r`` (first moment, second moment, effective step), coordinate ``j``: which
+    runs keep no such state (the first moment's in the x panel only: it is the same in both), which have nothing
+    to draw on the log axis, where ε makes η_t huge."""
+    ran = [i for i, run in enumerate(sim.runs) if run.steps_done]
+    lines: list[str] = []
+    if r == 0:
+        plain = [i for i in ran if moment_series(sim.runs[i])[0][0][0].startswith("g_t")]
+        if plain and j == 0:
+            names = _run_names(sim, plain, labels, colors)
+            text = (f"{_listed(names)} keeps no m_t: its dotted line is g_t" if len(names) == 1 else
+                    f"{_listed(names)} keep no m_t: their dotted lines are g_t")
+            lines += _note_lines(text, names)
+    elif r == 1:
+        none = [i for i in ran if not moment_series(sim.runs[i])[1]]
+        if none:
+            names = _run_names(sim, none, labels, colors)
+            lines += _note_lines(f"{_listed(names)} {'keeps' if len(names) == 1 else 'keep'} no v_t", names)
+        zero = sorted({i for i, _, _, values, _, _ in drawn if not np.isfinite(values).any()})
+        if zero:
+            names = _run_names(sim, zero, labels, colors)
+            lines += _note_lines(f"v_t = 0 for {_listed(names)}: a log axis has no 0", names)
+    else:
+        found: dict[str, list[tuple[int, str]]] = {}
+        for i in ran:
+            if (note := _huge_step_note(sim.runs[i], j)) is not None:
+                found.setdefault(note[0], []).append((i, note[1]))
+        for when, runs in found.items():
+            # a number for each run: each named on its own (its label where another run has its optimizer)
+            names = {name: colors[i] for i, _ in runs for name in _run_names(sim, [i], labels, colors)}
+            caps = ", ".join(f"{name} {cap}" for name, (_, cap) in zip(names, runs, strict=True))
+            lines += _note_lines(f"{when}: {caps}", names)
+    return lines
+
+
+def _huge_step_note(run: Run, j: int) -> tuple[str, str] | None:
+    """Where ε makes the run's effective step size in coordinate ``j`` huge (over diagnosis.HUGE_STEP_FACTOR
+    times η): ("v = 0 at every step, so η_t ≈ η/ε", "5·10⁶"), or None."""
+    eps = run.spec.hyper.get("eps")
+    lr = run.spec.lr
+    if not eps or not lr > 0:
+        return None
+    with np.errstate(invalid="ignore"):
+        huge = run.eps_dominated[:, j] & (run.effective_lr[:, j] > HUGE_STEP_FACTOR * lr)
+    steps = np.flatnonzero(huge) + 1
+    if steps.size == 0:
+        return None
+    n = run.steps_done
+    if steps.size == n:
+        when = "at every step"
+    elif steps[-1] == steps.size:
+        when = "at step 1" if steps.size == 1 else f"in steps 1–{steps.size:,}"
+    else:
+        when = f"at {steps.size:,} of {n:,} steps"
+    v = run.divisor_moment()
+    exact = v is not None and bool(np.all(v[steps - 1, j] == 0))
+    if run.spec.hyper.get("eps_inside_sqrt", False):
+        return f"v {'=' if exact else '≈'} 0 {when}, so η_t ≈ η/√ε", fmt_value(lr / math.sqrt(eps))
+    return f"v {'=' if exact else '≈'} 0 {when}, so η_t ≈ η/ε", fmt_value(lr / eps)
+
+
+def _quiet_corner(points: list[tuple[np.ndarray, np.ndarray]], box: tuple[float, float]
+                  ) -> tuple[float, float, str, str]:
+    """Where in a panel (u, v in 0..1) a box of ``box`` (width, height) covers the fewest of ``points`` (each a
+    pair of u and v arrays): a corner, or halfway up a side; (x, y, xanchor, yanchor). The right side goes first
+    where it is a tie (the first steps, at the left, are the busy ones), then the top."""
+    u = np.concatenate([p[0] for p in points]) if points else np.empty(0)
+    v = np.concatenate([p[1] for p in points]) if points else np.empty(0)
+    w, h = box
+    best = None
+    for x, xanchor in ((1.0, "right"), (0.0, "left")):
+        across = (u >= 1 - w) if x == 1.0 else (u <= w)
+        for y, yanchor in ((1.0, "top"), (0.0, "bottom"), (0.5, "middle")):
+            up = (v >= 1 - h) if y == 1.0 else (v <= h) if y == 0.0 else (np.abs(v - 0.5) <= h / 2)
+            covered = int(np.count_nonzero(across & up))
+            if best is None or covered < best[0]:
+                best = (covered, (x, y, xanchor, yanchor))
+    return best[1]
+
+
+def _note_box(lines: list[str]) -> tuple[float, float]:
+    """The share of a panel's width and height that a note of ``lines`` covers (a panel is ~140 px square)."""
+    visible = max(len(re.sub(r"<[^>]+>", "", line)) for line in lines)
+    return min(1.0, 1.05 * visible / NOTE_CHARS), min(1.0, 0.09 * len(lines) + 0.04)
+
+
+def _add_panel_note(layout: dict, ref: dict, lines: list[str], drawn, axis_range, log: bool, last_step: int) -> None:
+    """The note's ``lines`` inside the panel at ``ref`` (its y axis's range ``axis_range``, in log10 if ``log``),
+    in its quietest corner."""
+    if not lines:
+        return
+    lo, hi = axis_range
+    points = []
+    for _, _, _, _, kept, reduced in drawn:
+        steps = (np.arange(reduced.size) if kept is None else kept) + 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log10(reduced) if log else reduced
+        ok = np.isfinite(y)
+        points.append((steps[ok] / last_step, (y[ok] - lo) / (hi - lo)))
+    x, y, xanchor, yanchor = _quiet_corner(points, _note_box(lines))
+    layout.setdefault("annotations", []).append({
+        "text": "<br>".join(lines), "showarrow": False, "align": xanchor,
+        "xref": f"{ref['xaxis']} domain", "yref": f"{ref['yaxis']} domain", "x": x, "y": y,
+        "xanchor": xanchor, "yanchor": yanchor, "font": {"size": 10, "color": "#334155"},
+        "bgcolor": "rgba(255, 255, 255, 0.8)", "borderpad": 2, "name": "panel note",
+    })
+
+
+def _add_moment_key(layout: dict, refs, styles: set[str], sim: Simulation, bands: set[int]) -> None:
+    """Which line style is which, right above the panels (only the styles drawn)."""
+    if not styles:
+        return
+    states = [name for run in sim.runs if run.steps_done for series in moment_series(run)[:2]
+              for name, _, _ in series]
+    lines = ["—— state torch.optim keeps; η_t"]
+    dotted = (["m̂_t, v̂_t (bias-corrected)"] if any(n.startswith(("m̂", "v̂")) for n in states) else []) + (
+        ["g_t where no m_t"] if any(n.startswith("g_t") for n in states) else [])
+    if "dot" in styles and dotted:
+        lines.append("····· " + "; ".join(dotted))
+    dashed = (["AMSGrad's max"] if any(n.startswith("max_exp") for n in states) else []) + (
+        ["grad_avg (centered)"] if "grad_avg" in states else [])
+    if "dash" in styles and dashed:
+        lines.append("– – – " + "; ".join(dashed))
+    if bands:
+        k = max(bands)
+        lines.append(f"▒ oscillating: its range and mean per {k} steps" if k > 1 else "▒ oscillating: its range")
+    if len(lines) > 3:  # three fit above the panels: the dashed one goes beside a shorter solid one
+        lines[0:1] = ["—— kept state; η_t   " + lines.pop(2)]
+    ref = refs[0][0]
+    layout.setdefault("annotations", []).append({
+        "text": "<br>".join(lines), "showarrow": False, "align": "left", "name": "moment key",
+        "xref": f"{ref['xaxis']} domain", "yref": f"{ref['yaxis']} domain", "x": 0, "y": 1, "xanchor": "left",
+        "yanchor": "bottom", "yshift": 17, "font": {"size": 10.5, "color": "#334155"},
+    })
 
 
 def _nice_step(span: float) -> float:

@@ -197,11 +197,13 @@ def _how_to_read(at):
 def test_the_caption_explains_the_line_styles_of_what_is_shown(at):
     text = _how_to_read(at)  # defaults: moments on, arrows off
     assert "dotted, Adam's bias-corrected" in text and "1st to 99th percentile" in text and "Arrows" not in text
+    assert "drawn as a band" in text and "▲ and ▼ mark the steps beyond the edge" in text
     at.toggle(key="show_arrows").set_value(True)
     at.toggle(key="show_moments").set_value(False)
     _run(at)
     text = _how_to_read(at)
-    assert "dotted −∇f, dashed −momentum, solid the update" in text and "Moment panels" not in text
+    assert "all on one scale" in text and "solid, the step actually taken" in text and "dotted, −η·∇f" in text
+    assert "double head" in text and "Moment panels" not in text and "directions only" not in text
 
 
 def test_toggles_for_arrows_moments_and_3d(at):

@@ -74,16 +74,21 @@ def test_the_playback_holds_every_steps_position(sim):
 
 
 def test_the_arrows_point_along_each_steps_vectors(sim):
-    """The arrows' directions at every step: −∇f, −momentum (Adam's m_t) and the update, to 2^-10 of a turn."""
+    """The arrows at every step: the update x_{t+1} − x_t, −η·m̂ (Adam's momentum as it steps along it) and
+    −η·∇f, in that order; directions to 2^-10 of a turn, lengths to 1% (10 bits of log10 over 7 decades) up to
+    ten times the longest arrow drawn (those are drawn cut anyway)."""
     _, playback = _playback(figures.create_trajectory_figure(sim, arrows=True))
     columns = _codec.decode(playback["vectors"])
+    top = 10 * playback["arrows"]["cap"] / playback["arrows"]["scale"]
     adam = sim.runs[0]
-    expected = [-adam.grad, -adam.bias_corrected["m_hat"], adam.update]  # −momentum: m̂_t, what Adam steps along
+    lr = adam.spec.lr
+    expected = [adam.update, -lr * adam.bias_corrected["m_hat"], -lr * adam.grad]
     for k, vectors in enumerate(expected):
         angle = columns[2 * k]
         length = 10 ** columns[2 * k + 1]
-        np.testing.assert_allclose(np.cos(angle), vectors[:, 0] / np.hypot(*vectors.T), atol=2 * np.pi / 2**10)
-        np.testing.assert_allclose(np.log10(length), np.log10(np.hypot(*vectors.T)), atol=0.05)
+        norm = np.hypot(*vectors.T)
+        np.testing.assert_allclose(np.cos(angle), vectors[:, 0] / norm, atol=2 * np.pi / 2**10)
+        np.testing.assert_allclose(length, np.minimum(norm, top), rtol=0.01)
     sgd = 6 * 3  # plain SGD keeps no momentum: that arrow has no data
     assert columns[sgd + 2].size == 0 and columns[sgd + 3].size == 0
 
@@ -348,8 +353,9 @@ def _stacked_checks(layout, patch, square, *, rows, cols):
     lefts = sorted({x[0] for x, _ in panels})
     assert len(tops) == rows and len(lefts) == cols
     # the legend's lines fit between the contour's axis and the first titles
-    assert tops[0] - px(legend["y"]) >= 25 * _layouts.legend_lines(["global minimum"], 1) + 30
-    for (x, y), ann in zip(panels, stacked["annotations"], strict=True):
+    # and the moment key's band
+    assert tops[0] - px(legend["y"]) >= 25 * _layouts.legend_lines(["global minimum"], 1) + 30 + _layouts.STACK_KEY_PX
+    for (x, y), ann in zip(panels, stacked["annotations"][:6], strict=True):
         assert ann["x"] == pytest.approx((x[0] + x[1]) / 2) and ann["y"] == pytest.approx(y[1])
         assert ann["yanchor"] == "bottom" and ann["yshift"] >= 10  # clear of the top tick label (half a line)
     for a, (xa, ya) in enumerate(panels):
@@ -383,6 +389,9 @@ def test_narrow_screens_get_the_moment_panels_under_the_contour(sim):
         assert lx[1] < rx[0] and ly == ry
         if row:
             assert ly[1] < panels[2 * row - 2][1][0]
+    # the key and the notes are placed on a panel's own domain: they follow it from one layout to the other
+    others = _merged(layout, narrow["patch"])["annotations"][6:]
+    assert others and all(a["xref"].endswith(" domain") and a["yref"].endswith(" domain") for a in others)
     # the patch leaves data and ranges alone
     axes = {f"{a}axis{k}" for a in "xy" for k in ("", *range(2, 8))}
     assert set(narrow["patch"]) == {"height", "margin", "legend", "annotations"} | axes
@@ -692,3 +701,274 @@ def test_without_bias_correction_the_moment_panels_draw_no_hat_lines():
     assert [name for name, _, _ in corrected[0] + corrected[1]] == [
         "m_t (exp_avg)", "m̂_t (bias-corrected)", "v_t (exp_avg_sq)", "v̂_t (bias-corrected)"]
     assert [name for name, _, _ in plain[0] + plain[1]] == ["m_t (exp_avg)", "v_t (exp_avg_sq)"]
+
+
+# ----------------------------------------------------------------------------------- moment panels a class reads
+
+def _annotations(fig, name=None):
+    anns = fig.spec["layout"]["annotations"][6:]  # after the six panel titles
+    return [a for a in anns if name is None or a.get("name") == name]
+
+
+def _notes(fig):
+    """Each panel note's text without its colour spans, by the panel's x axis ("x2" ... "x7")."""
+    import re
+
+    return {a["xref"].split()[0]: re.sub(r"<[^>]+>", " ", a["text"]).replace("  ", " ")
+            for a in _annotations(fig, "panel note")}
+
+
+def _key(fig) -> list[str]:
+    (key,) = _annotations(fig, "moment key")
+    return key["text"].split("<br>")
+
+
+@pytest.mark.parametrize(("runs", "surface", "lines"), [
+    (None, "rosenbrock", ["——", "····· m̂_t, v̂_t (bias-corrected); g_t where no m_t"]),
+    (None, "rastrigin", ["——", "····· m̂_t, v̂_t (bias-corrected); g_t where no m_t", "▒ oscillating"]),
+    ([optiviz.RunSpec("sgd", lr=1e-3)], "rosenbrock", ["——", "····· g_t where no m_t"]),
+    ([optiviz.RunSpec("adam", lr=0.05, amsgrad=True), optiviz.RunSpec("rmsprop", lr=0.005, centered=True)],
+     "rosenbrock", ["——", "····· m̂_t, v̂_t (bias-corrected)", "– – – AMSGrad's max; grad_avg (centered)"]),
+    ([optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9)], "rosenbrock", ["——"]),
+])
+def test_the_moment_key_names_the_line_styles_drawn_right_above_the_panels(runs, surface, lines):
+    sim = optiviz.simulate(surface, runs or optiviz.default_runs(surface), steps=300)
+    fig = figures.create_trajectory_figure(sim)
+    key = _key(fig)
+    assert len(key) == len(lines) and all(k.startswith(want) for k, want in zip(key, lines, strict=True)), key
+    styles = {t["line"]["dash"] for t in fig.spec["data"] if t.get("yaxis") in {f"y{k}" for k in range(2, 8)}
+              and t.get("name") != "current step" and t["mode"] == "lines" and not t["name"].endswith(" range")}
+    named = {"solid"} | {s for s, mark in (("dot", "·····"), ("dash", "– – –")) if any(mark in k for k in key)}
+    assert styles == named
+    (ann,) = _annotations(fig, "moment key")
+    # on the first panel's own domain, above its title: it follows the panel into the narrow layout
+    assert (ann["xref"], ann["yref"], ann["x"], ann["y"], ann["yanchor"]) == ("x2 domain", "y2 domain", 0, 1,
+                                                                              "bottom")
+    assert ann["yshift"] >= 15  # clear of the panel's title
+
+
+def test_there_is_room_for_the_key_above_the_panels_in_both_layouts(sim):
+    """Three lines of the key (13 px each) over the panel's title (17 px): under Plotly's toolbar band in the wide
+    layout, and between the contour's x axis (45 px of ticks and title) and the panels in the narrow one, even
+    where the contour fills its row (700 px wide)."""
+    layout = figures.create_trajectory_figure(sim).spec["layout"]
+    plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    assert (1 - layout["yaxis2"]["domain"][1]) * plot_h >= 17 + 3 * 13
+    stacked = _merged(layout, layout["meta"]["optivizNarrow"]["patch"])
+    narrow_h = stacked["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    assert (stacked["yaxis"]["domain"][0] - stacked["yaxis2"]["domain"][1]) * narrow_h >= 45 + 17 + 3 * 13
+
+
+@pytest.mark.parametrize(("runs", "no_v", "no_m"), [
+    (None, "SGD keeps no v_t", "RMSProp , AdaGrad and SGD keep no m_t"),
+    ([optiviz.RunSpec("adam", lr=0.05), optiviz.RunSpec("rmsprop", lr=0.005)], None, "RMSProp keeps no m_t"),
+    ([optiviz.RunSpec("adam", lr=0.05), optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9)], "SGD keeps no v_t", None),
+    ([optiviz.RunSpec("adam", lr=0.05)], None, None),
+])
+def test_a_note_in_the_panels_says_which_runs_keep_no_such_state(runs, no_v, no_m):
+    """"SGD keeps no v_t" in both second-moment panels iff a run keeps none; the runs that keep no first moment
+    named in the x panel, with "dotted line is g_t"; each name in its run's colour."""
+    sim = optiviz.simulate("rosenbrock", runs or optiviz.default_runs("rosenbrock"), steps=300)
+    colors = figures.run_colors([run.spec.optimizer for run in sim.runs])
+    fig = figures.create_trajectory_figure(sim, colors=colors)
+    notes = _notes(fig)
+    for axis in ("x4", "x5"):
+        assert (no_v in notes.get(axis, "")) if no_v else ("keep" not in notes.get(axis, ""))
+    if no_m:
+        assert " ".join(no_m.split()) in " ".join(notes["x2"].split()) and "dotted line" in notes["x2"]
+    else:
+        assert "x2" not in notes
+    assert "x3" not in notes  # said once, in the x panel
+    raw = {a["xref"]: a["text"] for a in _annotations(fig, "panel note")}
+    for i, run in enumerate(sim.runs):
+        if run.spec.optimizer == "sgd" and no_v:
+            assert f'<span style="color:{colors[i]}">SGD</span>' in raw["x4 domain"]
+
+
+def test_notes_fit_inside_their_panel():
+    """At most NOTE_CHARS characters a line (a panel is ~130 px wide at its narrowest), in the corner of the panel
+    that the runs' lines leave most free."""
+    import re
+
+    for surface, start in (("rosenbrock", None), ("rosenbrock", (1.0, 1.0)), ("rastrigin", None)):
+        sim = optiviz.simulate(surface, optiviz.default_runs(surface), steps=300, start=start)
+        for ann in _annotations(figures.create_trajectory_figure(sim), "panel note"):
+            assert all(len(re.sub(r"<[^>]+>", "", line)) <= figures.NOTE_CHARS for line in ann["text"].split("<br>"))
+            assert ann["xanchor"] == {0.0: "left", 1.0: "right"}[ann["x"]]
+    # the quietest corner: points crowding the top right send a note to the bottom right
+    u = np.linspace(0.5, 1, 50)
+    assert figures._quiet_corner([(u, np.full(50, 0.9))], (0.5, 0.3)) == (1.0, 0.0, "right", "bottom")
+    assert figures._quiet_corner([(u, np.full(50, 0.1))], (0.5, 0.3)) == (1.0, 1.0, "right", "top")
+
+
+def test_values_beyond_a_first_moment_panel_are_marked_at_exactly_those_steps(sim):
+    """The first-moment panels span the 1st to 99th percentile: at each step where a series is above (below) the
+    panel, a ▲ (▼) in its run's colour just inside the top (bottom) edge, whose hover gives the value."""
+    spec = figures.create_trajectory_figure(sim).spec
+    layout, data = spec["layout"], spec["data"]
+    checked = 0
+    for trace in data:
+        if trace.get("yaxis") not in ("y2", "y3") or trace["mode"] != "lines" or trace["name"] == "current step" \
+                or trace["name"].endswith((" range", " mean")):
+            continue
+        values = _decoded(trace["y"])
+        assert "x" not in trace  # 1,000 steps: every step is in the series
+        lo, hi = layout["yaxis" + trace["yaxis"][1:]]["range"]
+        steps = np.arange(1, values.size + 1)
+        (mark,) = [t for t in data if t["name"] == f"{trace['name']} beyond the edge" and t["yaxis"] == trace["yaxis"]]
+        outside = (values > hi) | (values < lo)
+        assert mark["x"] == steps[outside].tolist()  # none where none is beyond (the trace stays, empty)
+        assert mark["text"] == np.where(values[outside] > hi, "▲", "▼").tolist()
+        y = np.asarray(mark["y"])
+        assert np.all((y > lo) & (y < hi)) and np.all((y > (lo + hi) / 2) == (values[outside] > hi))
+        np.testing.assert_allclose(mark["customdata"], values[outside], rtol=5e-6)  # 6 digits, shown as 4
+        assert mark["textfont"]["color"] == trace["line"]["color"] and "customdata" in mark["hovertemplate"]
+        checked += bool(outside.any())
+    assert checked >= 4  # Rosenbrock's first steps send several series off the panels
+
+
+def test_an_oscillating_first_moment_is_drawn_as_a_band_with_its_mean():
+    """On Rastrigin RMSProp's g_t flips sign at every step: a band (its range over each bucket of steps, filled
+    in its colour) and a dotted line for its mean there; the exact series stays, unseen, for the hover. Adam's
+    m_t, which does not oscillate, stays a line; Rosenbrock's defaults have no band."""
+    sim = optiviz.simulate("rastrigin", optiviz.default_runs("rastrigin"), steps=1000)
+    colors = figures.run_colors([run.spec.optimizer for run in sim.runs])
+    data = figures.create_trajectory_figure(sim, colors=colors).spec["data"]
+    rmsprop = sim.runs[1]
+    for j, axis in enumerate(("y2", "y3")):
+        band = next(t for t in data if t["name"] == "RMSProp g_t (gradient; no first moment kept) range"
+                    and t["yaxis"] == axis)
+        mean = next(t for t in data if t["name"] == "RMSProp g_t (gradient; no first moment kept) mean"
+                    and t["yaxis"] == axis)
+        exact = next(t for t in data if t["name"] == "RMSProp g_t (gradient; no first moment kept)"
+                     and t["yaxis"] == axis)
+        assert band["fill"] == "toself" and band["fillcolor"].startswith("rgba(220, 38, 38, ")
+        assert mean["line"]["dash"] == "dot" and mean["line"]["color"] == colors[1]
+        g = rmsprop.grad[:, j]
+        k = 10  # 1,000 steps in buckets of 10
+        x, hi = _decoded(band["x"]), _decoded(band["y"])
+        m = len(x) // 2
+        np.testing.assert_allclose(hi[:m], g.reshape(-1, k).max(axis=1), rtol=1e-6)
+        np.testing.assert_allclose(hi[m:][::-1], g.reshape(-1, k).min(axis=1), rtol=1e-6)
+        np.testing.assert_allclose(_decoded(mean["y"]), g.reshape(-1, k).mean(axis=1), rtol=1e-5, atol=1e-5)
+        assert exact["line"]["color"] == "rgba(0, 0, 0, 0)" and exact["hoverlabel"]["bgcolor"] == colors[1]
+        np.testing.assert_allclose(_decoded(exact["y"]), g, rtol=1e-3, atol=1e-9)  # every step, for the hover
+    names = [t["name"] for t in data]
+    assert "Adam m_t (exp_avg)" in names and not any(n.startswith("Adam") and n.endswith(" range")
+                                                                for n in names)
+    defaults = figures.create_trajectory_figure(optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"),
+                                                                 steps=1000)).spec["data"]
+    assert not any(t["name"].endswith(" range") for t in defaults)
+
+
+def test_a_huge_effective_step_is_explained_in_its_panel():
+    """A start on the minimum: v = 0 at every step, ε alone is the denominator, η_t = η/ε; the effective-step
+    panels say so with each run's η/ε. At the defaults they say nothing. Per coordinate: on the quadratic from
+    (0, 1) the gradient's x is 0 at every step, so only the x panel has the note."""
+    sim = optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), start=(1.0, 1.0), steps=300)
+    notes = _notes(figures.create_trajectory_figure(sim))
+    for axis in ("x6", "x7"):
+        text = " ".join(notes[axis].split())
+        assert text.startswith("v = 0 at every step, so η_t ≈ η/ε:")
+        assert "Adam 5·10⁶" in text and "RMSProp 5·10⁵" in text and "AdaGrad 10¹⁰" in text and "SGD" not in text
+    defaults = optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), steps=300)
+    notes = _notes(figures.create_trajectory_figure(defaults))
+    assert "x6" not in notes and "x7" not in notes
+    axis_x = optiviz.simulate("quadratic", [optiviz.RunSpec("adam", lr=0.05, eps_inside_sqrt=True)],
+                              start=(0.0, 1.0), steps=100)
+    notes = _notes(figures.create_trajectory_figure(axis_x))
+    assert " ".join(notes["x6"].split()) == "v = 0 at every step, so η_t ≈ η/√ε: Adam 500" and "x7" not in notes
+
+
+def test_eps_dominated_is_where_the_root_of_v_is_under_eps():
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.05), optiviz.RunSpec("sgd", lr=1e-3),
+                                          optiviz.RunSpec("adagrad", lr=1.0, eps_inside_sqrt=True)],
+                           start=(1.0, 1.0), steps=20)
+    adam, sgd, adagrad = sim.runs
+    assert adam.eps_dominated.all() and not sgd.eps_dominated.any() and adagrad.eps_dominated.all()
+    moved = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.05)], steps=20).runs[0]
+    v_hat = moved.bias_corrected["v_hat"]
+    np.testing.assert_array_equal(moved.eps_dominated, np.sqrt(v_hat) < 1e-8)
+    assert not moved.eps_dominated.any()
+
+
+# ----------------------------------------------------------------------------------- arrows that carry magnitude
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "booth", "rastrigin"])
+def test_arrows_are_the_steps_at_one_stated_power_of_ten_scale(surface):
+    """One scale per figure, stated in the arrow key: the largest power of ten (at least 1) at which the typical
+    run's typical step (half its path's length is in steps at least that long) is no longer than the cap. The
+    update arrow's length is each step's length, −η·∇f's and −η·m's the steps they give (plain SGD's −η·∇f is its
+    update)."""
+    sim = optiviz.simulate(surface, [*optiviz.default_runs(surface), optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9)],
+                           steps=500)
+    fig = figures.create_trajectory_figure(sim, arrows=True)
+    playback = fig.spec["layout"]["meta"]["optivizPlayback"]
+    scale, cap = playback["arrows"]["scale"], playback["arrows"]["cap"]
+    (x0, x1), (y0, y1) = sim.surface.domain
+    span = max(x1 - x0, y1 - y0)
+    assert cap == pytest.approx(figures.ARROW_CAP * span) and playback["arrows"]["box"] == [x0, x1, y0, y1]
+
+    def typical(run):
+        steps = np.sort(np.hypot(*run.update.T))
+        steps = steps[steps > 0]
+        return steps[np.cumsum(steps) >= steps.sum() / 2][0]  # half the path in steps at least this long
+
+    step = np.median([typical(run) for run in sim.runs])
+    assert scale >= 1 and np.log10(scale) == round(np.log10(scale))
+    assert step * scale <= cap and (scale == 1 or step * scale * 10 > cap)
+    assert scale == {"rosenbrock": 100, "booth": 1, "rastrigin": 10}[surface]
+    (key,) = _annotations(fig, "arrow key")
+    assert key["text"].startswith(f"arrows ×{optiviz.diagnosis.fmt_value(scale)}, one scale:" if scale != 1
+                                  else "arrows at true length:")
+    assert key["xref"] == "x domain" and key["yref"] == "y domain"
+    columns = _codec.decode(playback["vectors"])
+    top = 10 * cap / scale
+    for i, run in enumerate(sim.runs):
+        lr = run.spec.lr
+        momentum = figures._momentum(run)
+        expected = [run.update, None if momentum is None else -lr * momentum, -lr * run.grad]
+        for k, vectors in enumerate(expected):
+            length = columns[6 * i + 2 * k + 1]
+            if vectors is None:
+                assert length.size == 0
+                continue
+            norm = np.hypot(*vectors.T)
+            drawn = norm > 1e-6 * cap / scale  # shorter ones are kept as that, far under a pixel
+            np.testing.assert_allclose(10 ** length[drawn], np.minimum(norm, top)[drawn], rtol=0.01)
+    plain_sgd = next(i for i, r in enumerate(sim.runs) if r.spec.optimizer == "sgd" and not r.spec.hyper["momentum"])
+    moved = np.hypot(*sim.runs[plain_sgd].update.T) > 0  # (a step too small to change x in float64 is 0)
+    np.testing.assert_array_equal(columns[6 * plain_sgd + 1][moved], columns[6 * plain_sgd + 5][moved])  # −η·∇f
+
+
+def test_the_arrow_key_says_when_an_arrow_is_cut():
+    """A double head marks an arrow cut short (longer than ARROW_CAP of the plot, or leaving it): the key says so
+    only where one is."""
+    big = optiviz.simulate("rosenbrock", optiviz.default_runs("rosenbrock"), steps=200)  # Adam's −η·∇f: ~8 units
+    assert "double head" in _annotations(figures.create_trajectory_figure(big, arrows=True), "arrow key")[0]["text"]
+    small = optiviz.simulate("quadratic", [optiviz.RunSpec("sgd", lr=0.01)], steps=50)
+    fig = figures.create_trajectory_figure(small, arrows=True)
+    assert "double head" not in _annotations(fig, "arrow key")[0]["text"]
+    assert "−η·m" not in _annotations(fig, "arrow key")[0]["text"]  # no run has a momentum
+
+
+def test_the_arrows_are_told_apart_by_line_and_head():
+    sim = optiviz.simulate("booth", [optiviz.RunSpec("sgd", lr=0.01, momentum=0.5)], steps=20)
+    data = figures.create_trajectory_figure(sim, arrows=True, labels=["S"]).spec["data"]
+    arrows = {t["name"][2:]: t for t in data if t["name"] in {f"S {k}" for k in figures.ARROW_KINDS}}
+    assert list(arrows) == list(figures.ARROW_KINDS)  # drawn in this order: the update, widest, under the others
+    assert len({a["line"]["dash"] for a in arrows.values()}) == 3
+    assert len({a["marker"]["symbol"][2] for a in arrows.values()}) == 3
+    assert arrows["update"]["line"]["width"] > max(arrows[k]["line"]["width"] for k in ("−momentum", "−∇f"))
+
+
+def test_a_note_names_a_run_by_its_label_where_its_optimizers_name_would_not_tell():
+    """Two SGDs, one with momentum: the one without is "SGD (lr 0.15)" in the m_t note; both keep no v_t, so
+    that note says "SGD". In the effective-step note each run has its own number, so each its own name."""
+    runs = [optiviz.RunSpec("sgd", lr=0.15), optiviz.RunSpec("sgd", lr=0.015, momentum=0.9),
+            optiviz.RunSpec("adam", lr=0.1), optiviz.RunSpec("adam", lr=0.01)]
+    sim = optiviz.simulate("quadratic", runs, start=(0.0, 1.0), steps=100)
+    labels = ["SGD (lr 0.15)", "SGD (lr 0.015, μ 0.9)", "Adam (lr 0.1)", "Adam (lr 0.01)"]
+    notes = {k: " ".join(v.split()) for k, v in _notes(figures.create_trajectory_figure(sim, labels=labels)).items()}
+    assert notes["x2"].startswith("SGD (lr 0.15) keeps no m_t") and notes["x5"] == "SGD keeps no v_t"
+    assert notes["x6"] == "v = 0 at every step, so η_t ≈ η/ε: Adam (lr 0.1) 10⁷, Adam (lr 0.01) 10⁶"
