@@ -99,7 +99,8 @@ if beside is not None:
 how_to_read = ["▶ plays every run from the step shown; the buttons beside it take one step back or forward (with "
                "Shift, ten), the slider reaches "
                "every step, and space, ← and → do the same once the chart has the focus (click it). Where you stop, "
-               "Explain and the address follow. Click anywhere on the contour to start there. The lines are the "
+               "Explain and the address follow. Click anywhere on the contour to start there (on a touch "
+               "screen a tap shows f there, and its Start here button moves the start). The lines are the "
                "full paths, the dots where each run is at the step shown (rings where runs meet); crosses mark "
                "runs that were stopped. Point at a run in the legend to bring it forward."]
 if show_arrows:

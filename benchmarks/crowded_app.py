@@ -54,21 +54,31 @@ with st.sidebar:
 
 st.markdown("#### A minimal chart among optiviz's elements")
 st.selectbox("Lessons", ["first", "second"], index=None, help="A static select box.", width=420)
-st.latex(r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2", width="content")
+with st.container(gap=None):  # optiviz's formula: a display form for wide screens, a breakable one for narrow
+    with st.container():
+        st.latex(r"f(x,y) = (1-x)^2 + 100\,(y-x^2)^2", width="content")
+    with st.container():
+        st.markdown(r"$\displaystyle f(x,y) = (1-x)^2 + 100\,(y-x^2)^2$")
 row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
 row.toggle("Moments", value=True, help="A static toggle.")
 row.toggle("Arrows", help="A static toggle.")
 row.toggle("3D view", help="A static toggle.")
+row.toggle("Focus", help="A static toggle.")
 with row.popover("Share this view", icon=":material/link:"):
     st.caption("A static caption.")
     st.code("?a=static&link=1", language=None, wrap_lines=True)
 
-sine_chart(frequency)
+with st.container():  # where optiviz's chart goes (with a lesson's text beside it in the focus layout)
+    sine_chart(frequency)
 st.caption("A static caption under the chart.")
 st.container()  # where optiviz's 3D view goes when it is on
 
-st.table([{"run": f"run {i}", "final loss": 0.1 * i, "best loss": 0.01 * i} for i in range(1, 5)], hide_index=True,
-         border="horizontal")
+with st.container(gap=None):  # optiviz's summary: a table for wide screens, paragraphs for narrow ones
+    with st.container():
+        st.table([{"run": f"run {i}", "final loss": 0.1 * i, "best loss": 0.01 * i} for i in range(1, 5)],
+                 hide_index=True, border="horizontal")
+    with st.container():
+        st.markdown("\n\n".join(f"**run {i}**: final loss {0.1 * i:g}" for i in range(1, 5)))
 st.number_input("tolerance", value=1e-2, format="%g", width=320, help="A static number input.")
 st.expander("Explain")
 st.markdown("**Download**")

@@ -22,7 +22,8 @@ VIEWS = {
     "defaults": "",
     "rastrigin": "?surface=rastrigin",
     "booth": "?surface=booth",
-    "lesson": "?lesson=bias-correction",
+    # as a teacher shows it: in the focus layout, the text beside the chart (on a phone the text comes first)
+    "lesson": "?lesson=bias-correction&show=moments,focus",
 }
 
 
@@ -39,7 +40,8 @@ def test_screenshot_set(browser: Any, app_url: str, size: tuple[int, int]) -> No
     try:
         for name, query in VIEWS.items():
             chart = _open(page, app_url + "/" + query)
-            assert _in_viewport(page, chart), name  # the contour is on the first screen
+            if not (name == "lesson" and width < 760):
+                assert _in_viewport(page, chart), name  # the contour is on the first screen
             screenshot(page, f"set_{name}_{width}x{height}", full_page=False)
             assert not page.__errors, (name, page.__errors)
 
