@@ -121,6 +121,8 @@ _AXIS_BELOW = 46
 #: Above each panel: its title (11 px text), lifted clear of the panel's top tick label (see ``_TITLE_LIFT``).
 _TITLE_ZONE = 30
 _TITLE_LIFT = 11
+#: The moment key's lift above the first row of panels in the stacks: over the lifted titles, in its own band.
+STACK_KEY_SHIFT = _TITLE_ZONE + 2
 _PANEL_GAP = 12  # under a panel without tick labels
 _STEP_AXIS = 48  # under the last row of panels: tick labels and the "step" title
 _LEGEND_LINE = 30  # a legend line (12 px text and its symbol), with room to spare

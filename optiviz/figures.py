@@ -28,6 +28,7 @@ from ._engine import Run, Simulation
 from ._layouts import (
     FOCUS_NARROW_BELOW,
     NARROW_BELOW,
+    STACK_KEY_SHIFT,
     focus_stack,
     legend_lines,
     loss_grid,
@@ -634,13 +635,26 @@ def create_trajectory_figure(
     # The legend's entries: the minimum's star, and every run.
     entries = (["global minimum"] if surface.minima else []) + labels
     narrow, narrow_square = narrow_stack(moments, legend_lines(entries, 280))
+    narrow = _key_lifted(narrow, layout)
     below = FOCUS_NARROW_BELOW if focus else NARROW_BELOW
     layout["meta"] = {"optivizPlayback": playback, **narrow_meta(narrow, narrow_square, below)}
     if focus:
         patch, square = focus_stack(moments, legend_lines(entries, 480))
+        patch = _key_lifted(patch, layout)
         layout = _merged(layout, patch)
         layout["meta"]["optivizSquare"] = dict(square)
     return SpecFigure.from_arrays({"data": data, "layout": layout})
+
+
+def _key_lifted(patch: dict, layout: dict) -> dict:
+    """A stack's ``patch`` with the moment key lifted above the panel titles, which the stacks lift clear of the
+    panels' top tick labels (the patch's annotations are the six titles; the key comes after them)."""
+    titles = patch.get("annotations", [])
+    rest = layout.get("annotations", [])[len(titles):]
+    if not titles or not any(a.get("name") == "moment key" for a in rest):
+        return patch
+    lifted = [{"yshift": STACK_KEY_SHIFT} if a.get("name") == "moment key" else {} for a in rest]
+    return {**patch, "annotations": [*titles, *lifted]}
 
 
 def _merged(base, patch):

@@ -461,7 +461,8 @@ def _dot(color: str, dash: str | None = None) -> str:
 #: The formula and the summary table each come in two forms, and the width of their container picks one: on
 #: a narrow screen the formula as inline math, which KaTeX breaks into lines at its + and − (display math is
 #: never broken, and the longer formulas were cut off), and the table as one short paragraph per run (seven
-#: columns do not fit a phone).
+#: columns do not fit a phone). On a phone, Explain's equations (the page's only expander) are set smaller, so that
+#: the lines with the run's numbers fit; a longer one scrolls sideways (KaTeX's display box), never cut off.
 _PAGE_CSS = """
 [data-testid=stNumberInputClearButton] { display: none; }
 .st-key-formula, .st-key-summary { container-type: inline-size; }
@@ -471,6 +472,9 @@ _PAGE_CSS = """
 @container (max-width: 759px) {
   .st-key-formula_wide, .st-key-summary_table { display: none; }
   .st-key-formula_narrow, .st-key-summary_cards { display: flex; }
+}
+@media (max-width: 640px) {
+  [data-testid=stMain] [data-testid=stExpanderDetails] .katex-display { font-size: 0.7em; }
 }
 """
 #: The focus (classroom) layout: less space above the page's first line, and the lesson's text beside the chart

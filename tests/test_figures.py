@@ -972,3 +972,16 @@ def test_a_note_names_a_run_by_its_label_where_its_optimizers_name_would_not_tel
     notes = {k: " ".join(v.split()) for k, v in _notes(figures.create_trajectory_figure(sim, labels=labels)).items()}
     assert notes["x2"].startswith("SGD (lr 0.15) keeps no m_t") and notes["x5"] == "SGD keeps no v_t"
     assert notes["x6"] == "v = 0 at every step, so η_t ≈ η/ε: Adam (lr 0.1) 10⁷, Adam (lr 0.01) 10⁶"
+
+
+@pytest.mark.parametrize("focus", [False, True], ids=["narrow", "focus"])
+def test_in_the_stacks_the_moment_key_sits_above_the_lifted_panel_titles(sim, focus):
+    # the stacks lift each title clear of its panel's top tick label; the key must clear the title in turn,
+    # inside the band kept for it (a title is one 11 px line)
+    layout = figures.create_trajectory_figure(sim, focus=focus).spec["layout"]
+    stacked = layout if focus else _merged(layout, layout["meta"]["optivizNarrow"]["patch"])
+    titles = stacked["annotations"][:6]
+    key = next(a for a in stacked["annotations"] if a.get("name") == "moment key")
+    lift = max(t["yshift"] for t in titles)
+    assert key["yanchor"] == "bottom" and key["yshift"] >= lift + 14
+    assert key["yshift"] + 3 * 14 <= _layouts.STACK_KEY_PX + 30

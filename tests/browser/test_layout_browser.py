@@ -45,7 +45,10 @@ gd => {
   gd.querySelectorAll('.xtick text, .ytick text').forEach(el => add('tick', el));
   gd.querySelectorAll('.g-xtitle text, .g-ytitle text, [class^="g-x"] .xtitle, [class^="g-y"] .ytitle')
     .forEach(el => add('axis title', el));
-  gd.querySelectorAll('.annotation-text-g text').forEach(el => add('panel title', el));
+  // the six panel titles; the other annotations are the moment key and the notes in the panels
+  gd.querySelectorAll('.annotation-text-g text').forEach(el => add(
+    /^(first moment|second moment|effective step size) .* · [xy]$/.test(el.textContent) ? 'panel title' : 'note',
+    el));
   gd.querySelectorAll('.legend .bg').forEach(el => add('legend', el));
   gd.querySelectorAll('.modebar').forEach(el => add('toolbar', el));
   return out;
@@ -163,6 +166,26 @@ def test_on_a_phone_the_legend_is_under_the_contour_and_no_text_overlaps(phone: 
     # the toolbar, always shown on a touch screen, clear of the legend
     assert any(b["kind"] == "toolbar" for b in boxes)
     screenshot(page, f"layout_phone_chart_{'booth' if 'booth' in query else 'long_labels'}")
+    assert not page.__errors
+
+
+def test_on_a_phone_explains_equations_fit_or_scroll(phone: Any, app_url: str) -> None:
+    """Explain's equations with the run's numbers, on a phone: set small enough that they (nearly) fit, and a
+    longer one scrolls sideways in its own box rather than being cut off."""
+    page = phone
+    _open(page, app_url + "/?step=10")
+    page.locator("[data-testid=stExpander] summary").filter(has_text="Explain").click()
+    page.locator("[data-testid=stMain] [data-testid=stExpanderDetails] .katex-display").first.wait_for(
+        timeout=LOAD_TIMEOUT_MS)
+    wait_for_idle(page, timeout_ms=LOAD_TIMEOUT_MS)
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[data-testid=stMain] [data-testid=stExpanderDetails] .katex-display'), d => ({
+          scroll: d.scrollWidth, client: d.clientWidth, overflow: getComputedStyle(d).overflowX,
+          right: d.getBoundingClientRect().right}))""")
+    assert len(shown) >= 6, shown
+    for d in shown:
+        assert d["right"] <= PHONE["width"], shown  # the box on the screen
+        assert d["overflow"] in ("auto", "scroll") and d["scroll"] <= 1.06 * d["client"], shown
     assert not page.__errors
 
 
