@@ -203,6 +203,8 @@ function summarize(raw) {
   const shape = raw.data.map((trace) => {
     const rest = {};
     for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
+    // a line's width is restyled in place (runs that come to share a line, or stop sharing it, change widths)
+    if (rest.line && typeof rest.line === "object") rest.line = { ...rest.line, width: undefined };
     // which data keys a trace has is structure: x0/dx giving way to x (or back) is not an in-place update,
     // since Plotly.animate cannot remove the key that is no longer there
     rest["@data"] = DATA_KEYS.filter((k) => k in trace);
@@ -232,6 +234,7 @@ function summarize(raw) {
   return {
     traces: raw.data.map((trace, i) => JSON.stringify(trace) + (lines.has(i) ? pb.positions.b64 : "")),
     labels: raw.data.map((trace) => JSON.stringify(LABEL_KEYS.map((k) => trace[k]))),
+    widths: raw.data.map((trace) => (trace.line && trace.line.width !== undefined ? trace.line.width : null)),
     shape: JSON.stringify(shape),
     layout: JSON.stringify(layout),
     ranges,
@@ -277,6 +280,10 @@ async function updateInPlace(Plotly, gd, fig, prev, next) {
   for (const k of LABEL_KEYS) labels[k] = relabelled.map((i) => fig.data[i][k]);
   if (relabelled.length || Object.keys(ranges).length) {
     await Plotly.update(gd, relabelled.length ? labels : {}, ranges, relabelled.length ? relabelled : undefined);
+  }
+  const rewidthed = next.widths.flatMap((w, i) => (w !== prev.widths[i] ? [i] : []));
+  if (rewidthed.length) {
+    await Plotly.restyle(gd, { "line.width": rewidthed.map((i) => next.widths[i]) }, rewidthed);
   }
   return true;
 }

@@ -196,6 +196,27 @@ def test_a_slider_updates_the_chart_in_place_as_a_fresh_draw_would(page: Any, ap
     assert_no_exception(page)
 
 
+def test_runs_that_stop_sharing_a_line_get_their_widths_in_place(page: Any, app_url: str) -> None:
+    """Runs on one line are drawn wider under narrower (figures.path_widths). SGD at lr 0.0015 follows Adam's
+    line on Rosenbrock and at 0.002 (the slider's next notch) no longer does: the widths change, and the chart
+    still takes the in-place path, each line (and halo) drawn at the width a fresh draw gives it."""
+    widths = "el => el.data.map(t => t.line ? t.line.width : null)"
+    chart = _open_app(page, app_url + "/?surface=rosenbrock&run=sgd:lr=0.0015&run=adam:lr=0.05")
+    before = chart.evaluate(widths)
+    chart.evaluate("el => { el.__sameElement = true; }")
+    _nudge_lr_and_wait_for_the_chart(page, chart)
+    wait_for_idle(page, timeout_ms=REDRAW_TIMEOUT_MS)
+    after = chart.evaluate(widths)
+    assert after != before  # the premise: the nudge changed which runs share a line
+    assert chart.evaluate("el => el.__sameElement === true"), "the chart was mounted anew, not updated"
+    assert chart.evaluate("el => el.dataset.optivizUpdate") == "in-place"
+    assert after == chart.evaluate("el => el.__optiviz.figure.data.map(t => t.line ? t.line.width : null)")
+    drawn = chart.evaluate("el => el._fullData.map(t => t.line ? t.line.width : null)")
+    assert all(a is None or d == a for a, d in zip(after, drawn, strict=True)), (after, drawn)
+    assert chart.evaluate(COMPARE_WITH_FRESH_DRAW) == []
+    assert_no_exception(page)
+
+
 def test_the_benchmark_diagnostic_skips_the_redraw_and_says_so(page: Any, app_url: str) -> None:
     """``bench_browser.py --without-chart-work`` sets ``window.__optivizSkipRedraws``: the chart then reports
     an update as "skipped" and keeps what it showed (the first draw still happens)."""
