@@ -12,7 +12,8 @@ import pytest
 import surfaces
 from benchmarks._browser import assert_no_exception, screenshot, wait_for_idle
 from tests.browser._probes import CLICK_TARGET
-from tests.browser.test_app_browser import LOAD_TIMEOUT_MS, MAIN_CHART
+from tests.browser.test_app_browser import LOAD_TIMEOUT_MS
+from tests.browser.test_playback_browser import _open as _open_with_player
 
 PHONE = {"width": 390, "height": 844}
 
@@ -57,17 +58,14 @@ gd => {
 
 
 def _open(page: Any, url: str) -> Any:
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(repr(error)))
-    page.__errors = errors
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(".optiviz-player:not([hidden])", timeout=LOAD_TIMEOUT_MS)
-    wait_for_idle(page, timeout_ms=LOAD_TIMEOUT_MS)
+    """The playback tests' opening (page errors collected in ``page.__errors``), then the chart's last draw
+    for the final width done."""
+    chart = _open_with_player(page, url)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullLayout"
                            " && !document.querySelector('.js-plotly-plot').__optiviz.drawing", timeout=30_000)
     page.wait_for_timeout(400)  # a redraw for the final width (the sidebar, the scrollbar) settles
     assert_no_exception(page)
-    return page.locator(MAIN_CHART)
+    return chart
 
 
 def _overlap(a: dict, b: dict, tolerance: float = 1.0) -> bool:
