@@ -61,7 +61,7 @@ escaped_labels = [markdown_text(label) for label in labels]
 for note in diagnose(sim):
     (st.warning if note.level == "warning" else st.info)(note.markdown(escaped_labels))
 
-for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False), ("show_focus", False)):
+for key, default in (("show_moments", True), ("show_arrows", False), ("show_3d", False)):  # show_focus: above
     st.session_state.setdefault(key, default)  # (re)set if the toggles were not drawn on the last run
 # Rows as horizontal containers rather than columns: every element costs time on each rerun in the
 # browser, and columns add one per cell.
