@@ -7,7 +7,7 @@
 """
 
 from ._engine import MAX_STEPS, Run, RunSpec, Scenario, Simulation, default_runs, run_scenario, simulate, warmup
-from ._optimizers import OPTIMIZERS
+from .optimizers import OPTIMIZERS
 
 __all__ = [
     "MAX_STEPS",

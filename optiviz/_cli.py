@@ -9,8 +9,8 @@ import surfaces
 
 from . import export
 from ._engine import MAX_STEPS, simulate, warmup
-from ._optimizers import OPTIMIZERS
 from ._text import parse_run, parse_surface
+from .optimizers import OPTIMIZERS
 
 _RUN_HELP = (
     "a run, as OPTIMIZER:KEY=VALUE,...; repeat for several runs (the same optimizer twice is fine). "

@@ -14,7 +14,7 @@ import numpy as np
 import surfaces
 from surfaces import Surface
 
-from . import _optimizers
+from . import optimizers as _optimizers
 from ._kernel import ESCAPED, NON_FINITE, NON_FINITE_GRAD, NON_FINITE_LOSS, simulate_kernel
 
 MAX_STEPS = 100_000
@@ -43,7 +43,7 @@ class RunSpec:
         return (_runspec, (self.optimizer, self._items))
 
     @property
-    def spec(self) -> _optimizers.OptimizerSpec:
+    def spec(self) -> _optimizers.Optimizer:
         return _optimizers.OPTIMIZERS[self.optimizer]
 
     @property
@@ -58,14 +58,14 @@ class RunSpec:
     @property
     def torch_hyper(self) -> dict[str, Any]:
         """The hyperparameters torch.optim takes (optiviz's own extensions left out)."""
-        return {k: v for k, v in self._items if k not in _optimizers.EXTENSIONS}
+        return {k: v for k, v in self._items if k not in self.spec.extensions}
 
     @property
     def extensions(self) -> dict[str, Any]:
         """optiviz's own options that are set away from torch's behaviour (``eps_inside_sqrt=True``,
         ``bias_correction=False``): a run with any cannot be reproduced with torch.optim."""
         defaults = self.spec.defaults
-        return {k: v for k, v in self._items if k in _optimizers.EXTENSIONS and v != defaults[k]}
+        return {k: v for k, v in self._items if k in self.spec.extensions and v != defaults[k]}
 
     def replace(self, **changes: Any) -> RunSpec:
         """A copy with some hyperparameters changed (validated again)."""
@@ -174,14 +174,17 @@ class Run:
     """The record of one optimizer's run: every position, loss, gradient and state buffer.
 
     Recorded by the kernel: ``path`` (n+1, 2), ``loss`` (n+1,), ``grad`` (n, 2) and
-    ``state`` (torch's buffer names -> (n+1, 2), row 0 the initial state). Derived
+    ``state`` (the reference's buffer names -> (n+1, 2) for a vector, (n+1,) for a scalar; row 0 the
+    initial state) and ``lr`` (n,), the learning rate of each step. Derived
     here from those, exactly as the optimizer computes them: ``update``,
     ``bias_corrected`` and ``effective_lr`` (each (n, 2), row i describing step i+1).
     """
 
     def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason, failure=None,
-                 failed_grad=None):
+                 failed_grad=None, lr=None):
         self.spec = spec
+        #: The learning rate of each step ((n,): row i for step i + 1).
+        self.lr: np.ndarray = np.full(grad.shape[0], spec.lr) if lr is None else lr
         self.path: np.ndarray = path
         self.loss: np.ndarray = loss
         self.grad: np.ndarray = grad
@@ -224,80 +227,34 @@ class Run:
         """The change of position made by each step: ``path[t] - path[t-1]``."""
         return np.diff(self.path, axis=0)
 
-    def _t(self) -> np.ndarray:
-        return np.arange(1, self.steps_done + 1, dtype=np.float64)[:, None]
-
-    def _bias_corrections(self) -> tuple[np.ndarray | float, np.ndarray | float]:
-        """Adam's ``(1 - beta1^t, 1 - beta2^t)`` per step ((n, 1) each), or ``(1.0, 1.0)`` with
-        ``bias_correction=False``."""
-        if not self.spec.hyper["bias_correction"]:
-            return 1.0, 1.0
-        beta1, beta2 = self.spec.hyper["betas"]
-        t = self._t()
-        return 1.0 - beta1**t, 1.0 - beta2**t
-
     @cached_property
     def bias_corrected(self) -> dict[str, np.ndarray]:
-        """Adam/AdamW only: ``exp_avg / (1 - beta1^t)`` and ``exp_avg_sq / (1 - beta2^t)`` (and the
-        AMSGrad maximum), keyed ``m_hat``, ``v_hat`` (and ``v_hat_max``): what the step divides and
-        multiplies. With ``bias_correction=False`` they are the stored moments themselves. Empty for other
-        optimizers."""
-        if self.spec.spec.oid != _optimizers.ADAM:
-            return {}
-        bc1, bc2 = self._bias_corrections()
-        out = {
-            "m_hat": self.state["exp_avg"][1:] / bc1,
-            "v_hat": self.state["exp_avg_sq"][1:] / bc2,
-        }
-        if "max_exp_avg_sq" in self.state:
-            out["v_hat_max"] = self.state["max_exp_avg_sq"][1:] / bc2
-        return out
+        """The optimizer's bias-corrected moments ((n, 2) each): Adam's ``m_hat``, ``v_hat`` (and ``v_hat_max``
+        with AMSGrad), what the step divides and multiplies. With ``bias_correction=False`` they are the stored
+        moments themselves. Empty for an optimizer without bias correction."""
+        return self.spec.spec.bias_corrected(self)
 
     def divisor_moment(self) -> np.ndarray | None:
         """The second moment each step divides by, under its root ((n, 2): v̂_t, or AMSGrad's maximum over
         bc2; RMSProp's square_avg, minus grad_avg² when centered; AdaGrad's sum), or None (SGD)."""
-        h = self.spec.hyper
-        oid = self.spec.spec.oid
-        with np.errstate(all="ignore"):
-            if oid == _optimizers.ADAM:
-                return self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:] / self._bias_corrections()[1]
-            if oid == _optimizers.RMSPROP:
-                sq = self.state["square_avg"][1:]
-                return sq - self.state["grad_avg"][1:] ** 2 if h["centered"] else sq
-            if oid == _optimizers.ADAGRAD:
-                return self.state["sum"][1:]
-        return None
+        return self.spec.spec.divisor_moment(self)
 
     @cached_property
     def effective_lr(self) -> np.ndarray:
-        """The per-coordinate step size the optimizer applied at each step: what multiplies the
-        (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)`` (``v_hat = v``
-        with ``bias_correction=False``); RMSProp: ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad:
-        ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) + eps)``; SGD: ``lr`` (with ``eps_inside_sqrt``, the
-        root is ``sqrt(. + eps)``)."""
-        h = self.spec.hyper
-        oid = self.spec.spec.oid
-        lr = h["lr"]
-        n = self.steps_done
-        inside = h.get("eps_inside_sqrt", False)
+        """The per-coordinate step size the optimizer applied at each step ((n, 2)): what multiplies the
+        (bias-corrected) first moment or the gradient. Adam: ``lr / (sqrt(v_hat) + eps)``; RMSProp:
+        ``lr / (sqrt(square_avg [- grad_avg^2]) + eps)``; AdaGrad: ``lr / (1 + (t-1) lr_decay) / (sqrt(sum) +
+        eps)``; SGD: ``lr``; each optimizer's module says what it is for it."""
+        derive = self.spec.spec.effective_lr
+        if derive is None:
+            return np.repeat(self.lr[:, None], 2, axis=1)
+        return derive(self)
 
-        def root(v, bc2=1.0):  # sqrt(v / bc2) + eps, or sqrt(v / bc2 + eps) with eps inside
-            return np.sqrt(v / bc2 + h["eps"]) if inside else np.sqrt(v) / np.sqrt(bc2) + h["eps"]
-
-        with np.errstate(all="ignore"):
-            if oid == _optimizers.ADAM:
-                v = self.state["max_exp_avg_sq" if h["amsgrad"] else "exp_avg_sq"][1:]
-                return lr / root(v, self._bias_corrections()[1])
-            if oid == _optimizers.RMSPROP:
-                sq = self.state["square_avg"][1:]
-                if h["centered"]:
-                    ga = self.state["grad_avg"][1:]
-                    sq = sq - ga * ga
-                return lr / root(sq)
-            if oid == _optimizers.ADAGRAD:
-                clr = lr / (1.0 + (self._t() - 1.0) * h["lr_decay"])
-                return clr / root(self.state["sum"][1:])
-            return np.full((n, 2), lr)
+    @cached_property
+    def momentum(self) -> np.ndarray | None:
+        """The first moment the step multiplies ((n, 2)): Adam's m̂_t, SGD's or RMSProp's momentum buffer; None
+        where there is none."""
+        return self.spec.spec.momentum(self)
 
     @cached_property
     def eps_dominated(self) -> np.ndarray:
@@ -344,29 +301,35 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
     steps = scenario.steps
     opt = spec.spec
     hyper = spec.hyper
+    layout = opt.layout(hyper)
+    lrs = np.full(steps, spec.lr)
     path = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
     grads = np.empty((steps, 2))
-    state = np.empty((_optimizers.STATE_SLOTS, steps + 1, 2))
+    state = np.empty((steps + 1, max(1, sum(kind for _, kind in opt.state))))
     n, status = simulate_kernel(
-        np.int64(surf.sid), surf.param_array, np.int64(opt.oid), opt.hp_array(hyper),
-        float(scenario.start[0]), float(scenario.start[1]), noise, np.int64(steps),
+        np.int64(surf.sid), surf.param_array, np.int64(_optimizers.oid(opt.name)), opt.hp_array(hyper),
+        float(scenario.start[0]), float(scenario.start[1]), noise, lrs, np.int64(steps),
         np.array(surf.escape_box, dtype=np.float64), path, loss, grads, state,
     )
     n, status = int(n), int(status)
     # Copies, so that a diverged run does not pin its full-length buffers in memory.
     trim = (lambda a: a[: n + 1].copy()) if n < steps else (lambda a: a)
     failure = {0: None, NON_FINITE: "step", ESCAPED: "box", NON_FINITE_GRAD: "gradient", NON_FINITE_LOSS: "loss"}
+    buffers = {name: np.ascontiguousarray(state[: n + 1, slot: slot + kind] if kind == _optimizers.VECTOR
+                                          else state[: n + 1, slot])
+               for name, slot, kind in layout}
     return Run(
         spec,
         trim(path),
         trim(loss),
         grads[:n].copy() if n < steps else grads,
-        {name: trim(state[slot]) for slot, name in opt.state_names(hyper)},
+        buffers,
         None if status == 0 else n + 1,
         None if status == 0 else "escaped" if status == ESCAPED else "non-finite",
         failure[status],
         grads[n].copy() if status not in (0, NON_FINITE_GRAD) else None,
+        lrs[:n].copy() if n < steps else lrs,
     )
 
 
@@ -389,7 +352,7 @@ def _step_failure(run: Run) -> str | None:
         return None
     wd = h.get("weight_decay", 0.0)
     with np.errstate(all="ignore"):
-        decoupled = run.optimizer == "adamw"  # its weight decay scales the position, not the gradient
+        decoupled = run.spec.spec.decoupled(h)  # its weight decay scales the position, not the gradient
         d = g + wd * run.path[-1] if wd != 0.0 and not decoupled else g
         if "exp_avg_sq" in st:
             b2 = h["betas"][1]
@@ -445,7 +408,7 @@ def simulate(
 def default_runs(surface: str | Surface, optimizers: Iterable[str] = ("adam", "rmsprop", "adagrad", "sgd")):
     """RunSpecs for ``optimizers`` with the surface's recommended learning rates (torch defaults otherwise)."""
     surf = surfaces.get(surface)
-    return tuple(RunSpec(name, lr=surf.lr[name]) for name in optimizers)
+    return tuple(RunSpec(name, lr=_optimizers.get(name).recommended_lr(surf)) for name in optimizers)
 
 
 def warmup() -> None:

@@ -56,7 +56,7 @@ def parse_assignments(text: str, defaults: dict[str, Any], owner: str, what: str
 
 def parse_run(text: str) -> RunSpec:
     """``"adam:lr=0.01,betas=0.9/0.999"`` -> ``RunSpec("adam", lr=0.01, betas=(0.9, 0.999))``."""
-    from ._optimizers import get
+    from .optimizers import get
 
     name, _, rest = text.strip().partition(":")
     spec = get(name.strip().lower())

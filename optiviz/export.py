@@ -244,9 +244,6 @@ def to_html(
 # ---------------------------------------------------------------------------------------------
 # A torch.optim script
 
-_TORCH_CLASSES = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad", "sgd": "SGD"}
-
-
 def _branch_source(kernel, sid: int) -> str:
     """The body of ``kernel``'s ``if sid == NAME:`` branch for surface ``sid`` as plain Python: the
     module constant ``_TWO_PI`` becomes ``TWO_PI`` and the quadratic's ``params[i]`` its Hessian entries
@@ -292,7 +289,14 @@ def surface_source(surface: Surface) -> str:
 
 
 def _torch_kwargs(spec: RunSpec) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in spec.torch_hyper.items())
+    """The reference class's keywords: the hyperparameters it takes, then its options (``foreach=False``)."""
+    items = {**spec.torch_hyper, **spec.spec.reference_options}
+    return ", ".join(f"{k}={v!r}" for k, v in items.items())
+
+
+def _reference_class(spec: RunSpec) -> str:
+    module, name = spec.spec.reference
+    return f"{module}.{name}"
 
 
 _SCRIPT = '''\
@@ -318,7 +322,7 @@ import math
 
 import numpy as np
 import torch
-
+{imports}
 START = ({x0!r}, {y0!r})
 STEPS = {steps}
 SIGMA = {sigma!r}  # gradient noise: step t receives grad + SIGMA * xi[t - 1]
@@ -342,7 +346,7 @@ def finite(*values):
 
 def run(index, name, optimizer_class, **hyper):
     p = torch.tensor(START, dtype=torch.float64)
-    opt = optimizer_class([p], foreach=False, **hyper)
+    opt = optimizer_class([p], **hyper)
     x, y = START
     for t in range(1, STEPS + 1):
         try:
@@ -417,7 +421,7 @@ def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> st
                 f'print("run {i} {spec.optimizer} skipped ({options}: {not_torch})")'
             )
         else:
-            call = f'run({i}, "{spec.optimizer}", torch.optim.{_TORCH_CLASSES[spec.optimizer]},'
+            call = f'run({i}, "{spec.optimizer}", {_reference_class(spec)},'
             kwargs = _torch_kwargs(spec)
             blocks.append(f"{call} {kwargs})" if len(call) + len(kwargs) < 100 else f"{call}\n    {kwargs})")
     params = "".join(f", {k}={v!r}" for k, v in surf.parameters.items())
@@ -426,5 +430,16 @@ def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> st
         title=surf.title, params=f" ({surf.name}{params})", start=f"({sc.start[0]!r}, {sc.start[1]!r})",
         steps=sc.steps, noise_text=noise_text, command=_command(sim), x0=sc.start[0], y0=sc.start[1],
         sigma=sc.noise, seed=sc.seed, box=tuple(surf.escape_box), surface=surface_source(surf).rstrip("\n"),
-        runs="\n".join(blocks),
+        runs="\n".join(blocks), imports=_imports(sim),
     )
+
+
+def _imports(sim: Simulation) -> str:
+    """Import lines of the reference packages the runs need besides torch (``import lion_pytorch``), each with
+    the pip package that provides it."""
+    lines = {}
+    for spec in sim.scenario.runs:
+        module, _ = spec.spec.reference
+        if module != "torch.optim" and not spec.extensions:
+            lines[module] = f"import {module}  # pip install {spec.spec.package}"
+    return "".join(line + "\n" for line in lines.values())

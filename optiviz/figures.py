@@ -40,6 +40,7 @@ from ._layouts import (
 from ._plotly import convert_to_base64, go
 from ._surface_image import SurfaceGrid, surface_grid
 from .diagnosis import HUGE_STEP_FACTOR, fmt_value
+from .optimizers import OPTIMIZERS
 
 __all__ = [
     "PALETTE",
@@ -147,7 +148,7 @@ class SpecFigure(go.Figure):
 
 #: Each optimizer's colour, the same in every view and link (an optimizer not listed takes a palette colour
 #: by its name).
-OPTIMIZER_COLORS = dict(zip(("adam", "rmsprop", "adagrad", "sgd", "adamw"), PALETTE, strict=False))
+OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, PALETTE, strict=False))
 #: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive). The second
 #: is far from the first (a contrast ratio over 2.5 for every optimizer's colour), and repeats are dashed too
 #: (RUN_DASHES).
@@ -298,23 +299,10 @@ def _series_x(indices: np.ndarray | None, first_step: int) -> dict:
 
 def moment_series(run: Run) -> list[list[tuple[str, np.ndarray, str]]]:
     """For the three panel rows (first moment, second moment, effective step size): a list of
-    (name, (n, 2) series, dash) with row i of a series describing step i + 1."""
-    st = run.state
-    # Without bias correction m̂ and v̂ are m and v themselves: no dotted line to draw over the solid one.
-    hats = run.spec.hyper.get("bias_correction", False)
-    if "exp_avg" in st:
-        first = [("m_t (exp_avg)", st["exp_avg"][1:], "solid")]
-        first += [("m̂_t (bias-corrected)", run.bias_corrected["m_hat"], "dot")] * hats
-    else:
-        first = [(name, st[name][1:], dash) for name, dash in (("momentum_buffer", "solid"), ("grad_avg", "dash"))
-                 if name in st] or [("g_t (gradient; no first moment kept)", run.grad, "dot")]
-    if "exp_avg_sq" in st:
-        second = [("v_t (exp_avg_sq)", st["exp_avg_sq"][1:], "solid")]
-        second += [("v̂_t (bias-corrected)", run.bias_corrected["v_hat"], "dot")] * hats
-        if "max_exp_avg_sq" in st:
-            second.append(("max_exp_avg_sq (AMSGrad)", st["max_exp_avg_sq"][1:], "dash"))
-    else:
-        second = [(name, st[name][1:], "solid") for name in ("square_avg", "sum") if name in st]
+    (name, (n, 2) series, dash) with row i of a series describing step i + 1; each optimizer's module says what
+    its first two rows hold (a scalar of its state is drawn the same in x and y)."""
+    first, second = run.spec.spec.panels(run)
+    first = first or [("g_t (gradient; no first moment kept)", run.grad, "dot")]
     return [first, second, [("effective step size", run.effective_lr, "solid")]]
 
 
@@ -340,23 +328,12 @@ def trail_steps(n: int) -> int:
     return max(8, math.ceil(n / 40))
 
 
-def _momentum(run: Run) -> np.ndarray | None:
-    """The first moment the run's step multiplies ((n, 2)): Adam's m̂_t (m_t without bias correction), the
-    momentum buffer of SGD or RMSProp; None where there is none (centered RMSProp's grad_avg is a mean kept for
-    the variance, not a momentum)."""
-    if "exp_avg" in run.state:
-        return run.bias_corrected["m_hat"]
-    if "momentum_buffer" in run.state:
-        return run.state["momentum_buffer"][1:]
-    return None
-
-
 def _arrow_vectors(run: Run) -> dict[str, np.ndarray | None]:
     """Per kind, each step's arrow as a displacement ((n, 2)), or None where the optimizer has no such thing:
     the update x_{t+1} − x_t, and −η·m and −η·∇f, the steps the momentum and the gradient would give at the run's
     learning rate η (plain SGD's update is −η·∇f; SGD's with momentum −η·m)."""
-    lr = run.spec.lr
-    momentum = _momentum(run)
+    lr = run.lr[:, None]
+    momentum = run.momentum
     return {"update": run.update, "−momentum": None if momentum is None else -lr * momentum, "−∇f": -lr * run.grad}
 
 

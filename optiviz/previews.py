@@ -26,45 +26,33 @@ LOSS_POINTS = 96
 #: Bits of a previewed point: 1/65,536 of three domain widths, far under a pixel.
 BITS = 16
 
-#: The grid sliders of each optimizer (as the sidebar draws them), by hyperparameter: the grid, and the
-#: slider's label.
-_SLIDERS = {
-    "lr": (C.LR_GRID, "lr (η)"),
-    "beta1": (C.BETA_GRID, "beta1 (β₁)"),
-    "beta2": (C.BETA_GRID, "beta2 (β₂)"),
-    "alpha": (C.BETA_GRID, "alpha (α)"),
-    "momentum": (C.BETA_GRID, "momentum (μ)"),
-    "eps": (C.EPS_GRID, "eps (ε)"),
-}
+#: The slider grids named by ``Param.grid``.
+_GRIDS = {"lr": C.LR_GRID, "beta": C.BETA_GRID, "eps": C.EPS_GRID}
 
 
 def previewed(spec: RunSpec) -> list[str]:
-    """The sliders a run of ``spec``'s optimizer has a preview for, in the sidebar's order."""
-    hyper = spec.hyper
-    names = ["lr"]
-    if "betas" in hyper:
-        names += ["beta1", "beta2"]
-    names += [name for name in ("alpha", "momentum") if name in hyper]
-    if "eps" in hyper:
-        names.append("eps")
-    return names
+    """The sliders a run of ``spec``'s optimizer has a preview for (every widget on a grid), in the sidebar's
+    order."""
+    return [param.name for param, _, _ in spec.spec.widgets() if param.grid]
 
 
 def _with(spec: RunSpec, name: str, value: float) -> RunSpec | None:
-    """``spec`` with one slider at ``value``; None where torch refuses the combination."""
+    """``spec`` with one slider at ``value``; None where the optimizer refuses the combination."""
+    _, hyper_name, index = spec.spec.widget(name)
     try:
-        if name in ("beta1", "beta2"):
-            b1, b2 = spec.hyper["betas"]
-            return spec.replace(betas=(value, b2) if name == "beta1" else (b1, value))
-        return spec.replace(**{name: value})
+        if index is not None:
+            parts = list(spec.hyper[hyper_name])
+            parts[index] = value
+            return spec.replace(**{hyper_name: tuple(parts)})
+        return spec.replace(**{hyper_name: value})
     except ValueError:
         return None
 
 
 def _slider_value(spec: RunSpec, name: str) -> float:
-    if name in ("beta1", "beta2"):
-        return spec.hyper["betas"][0 if name == "beta1" else 1]
-    return spec.hyper[name]
+    _, hyper_name, index = spec.spec.widget(name)
+    value = spec.hyper[hyper_name]
+    return value if index is None else value[index]
 
 
 def _rows(n: int, limit: int) -> np.ndarray:
@@ -88,7 +76,8 @@ def family(scenario: Scenario, spec: RunSpec, name: str, *, path_points: int = P
     (x0, x1), (y0, y1) = surface.domain
     box = (x0 - (x1 - x0), x1 + (x1 - x0), y0 - (y1 - y0), y1 + (y1 - y0))
     has_min = surface.min_value is not None
-    grid, label = _SLIDERS[name]
+    param = spec.spec.widget(name)[0]
+    grid, label = _GRIDS[param.grid], param.label
     values = list(grid)
     specs = [_with(spec, name, v) for v in values]
     valid = [s for s in specs if s is not None]
@@ -125,10 +114,11 @@ def family_key(scenario: Scenario, spec: RunSpec, name: str) -> tuple:
     """What :func:`family` depends on: the scenario without its runs, and ``spec`` without slider ``name``'s
     value (a hashable cache key)."""
     hyper = dict(spec.hyper)
-    if name in ("beta1", "beta2"):
-        hyper["betas"] = hyper["betas"][1 if name == "beta1" else 0]
+    _, hyper_name, index = spec.spec.widget(name)
+    if index is not None:
+        hyper[hyper_name] = tuple(v for i, v in enumerate(hyper[hyper_name]) if i != index)
     else:
-        hyper.pop(name)
+        hyper.pop(hyper_name)
     surface, params, _runs, *rest = scenario.key
     return (surface, params, *rest, spec.optimizer, tuple(hyper.items()), name)
 

@@ -35,9 +35,6 @@ MAX_SEED = 2**31 - 1
 MAX_RUNS = 8
 SHOW_OPTIONS = ("moments", "arrows", "3d", "focus")
 #: Slider ranges of the app: a value outside them cannot be shown, so a link may not set it.
-RANGES = {"lr": (1e-5, 10.0), "eps": (1e-12, 1.0), "weight_decay": (0.0, 10.0), "dampening": (0.0, 1.0),
-          "lr_decay": (0.0, 10.0), "initial_accumulator_value": (0.0, 100.0), "momentum": (0.0, 0.99999),
-          "alpha": (0.0, 0.99999)}
 _KNOWN = ("lesson", "surface", "start", "steps", "noise", "seed", "run", "show", "step")
 _MAX_TEXT = 500
 
@@ -119,11 +116,16 @@ def _whole(text: str, lo: int, hi: int) -> int:
 
 
 def _check_ranges(spec: RunSpec) -> None:
-    for name, value in spec.hyper.items():
-        if name in RANGES and not isinstance(value, bool):
-            lo, hi = RANGES[name]
-            if not lo <= value <= hi:
-                raise ValueError(f"{name}={value:g} is outside the app's range, {lo:g} to {hi:g}")
+    """Each value within the range its optimizer's metadata gives the app's widgets."""
+    for param in spec.spec.params:
+        value = spec.hyper[param.name]
+        for part, v in zip(param.parts, value, strict=True) if param.parts else ((param, value),):
+            if part.range is None:
+                continue
+            lo, hi = part.range
+            if not lo <= v <= hi:
+                name = param.name if part is param else f"{param.name} ({part.name})"
+                raise ValueError(f"{name}={v:g} is outside the app's range, {lo:g} to {hi:g}")
 
 
 def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:

@@ -25,14 +25,11 @@ import surfaces
 from . import chart, export, figures, lessons, previews, share
 from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
-from ._optimizers import OPTIMIZERS
 from .explain import explain
+from .optimizers import OPTIMIZERS
 from .summary import markdown_text, summary_cards
 
 MAX_RUNS = share.MAX_RUNS
-_SHORT = {"betas": "β", "weight_decay": "wd", "momentum": "μ", "dampening": "damp", "alpha": "α", "eps": "ε",
-          "lr_decay": "lr_decay", "initial_accumulator_value": "acc₀", "amsgrad": "AMSGrad", "centered": "centered",
-          "nesterov": "Nesterov", "eps_inside_sqrt": "ε inside √", "bias_correction": "no bias correction"}
 
 
 # ---------------------------------------------------------------- the server process
@@ -166,11 +163,13 @@ def _store_run(rid: int, spec: RunSpec) -> None:
     for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.")]:
         del ss[key]
     ss[_run_key(rid, "optimizer")] = spec.optimizer
-    for name, value in spec.hyper.items():
-        if name == "betas":
-            ss[_run_key(rid, "beta1")], ss[_run_key(rid, "beta2")] = value
+    for param in spec.spec.params:
+        value = spec.hyper[param.name]
+        if param.parts:
+            for part, v in zip(param.parts, value, strict=True):
+                ss[_run_key(rid, part.name)] = v
         else:
-            ss[_run_key(rid, name)] = value
+            ss[_run_key(rid, param.name)] = value
 
 
 def _add_run(spec: RunSpec, *, edit: bool = True) -> None:
@@ -350,7 +349,7 @@ def _on_surface_change() -> None:
     ss["noise"] = float(surf.noise)
     for rid in ss["run_ids"]:
         opt = ss[_run_key(rid, "optimizer")]
-        ss[_run_key(rid, "lr")] = surf.lr[opt]
+        ss[_run_key(rid, "lr")] = OPTIMIZERS[opt].recommended_lr(surf)
     what = f"Start point, learning rates and gradient noise (σ = {surf.noise:g})" if noise_changed else \
         "Start point and learning rates"
     ss["notice"] = f"{what} set to the recommended values for {surf.title}."
@@ -359,7 +358,7 @@ def _on_surface_change() -> None:
 def _on_optimizer_change(rid: int) -> None:
     ss = st.session_state
     opt = ss[_run_key(rid, "optimizer")]
-    _store_run(rid, RunSpec(opt, lr=current_surface().lr[opt]))
+    _store_run(rid, RunSpec(opt, lr=OPTIMIZERS[opt].recommended_lr(current_surface())))
 
 
 def _duplicate_run(rid: int) -> None:
@@ -405,11 +404,12 @@ def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
     ss = st.session_state
     opt = ss[_run_key(rid, "optimizer")]
     hyper = {}
-    for name in OPTIMIZERS[opt].defaults:
-        if name == "betas":
-            hyper[name] = (ss[_run_key(rid, "beta1")], ss[_run_key(rid, "beta2")])
-        elif _run_key(rid, name) in ss:
-            hyper[name] = ss[_run_key(rid, name)]
+    for param in OPTIMIZERS[opt].params:
+        if param.parts:
+            if all(_run_key(rid, part.name) in ss for part in param.parts):
+                hyper[param.name] = tuple(ss[_run_key(rid, part.name)] for part in param.parts)
+        elif _run_key(rid, param.name) in ss:
+            hyper[param.name] = ss[_run_key(rid, param.name)]
     try:
         return RunSpec(opt, **hyper), None
     except ValueError as exc:
@@ -421,12 +421,13 @@ def run_label(spec: RunSpec) -> str:
     for name, value in spec.changed().items():
         if name == "lr":
             continue
+        short = spec.spec.param(name).short or name
         if isinstance(value, bool):
-            parts.append(_SHORT[name])
+            parts.append(short)
         elif isinstance(value, tuple):
-            parts.append(f"β {C.fmt_number(value[0])}/{C.fmt_number(value[1])}")
+            parts.append(f"{short} {'/'.join(C.fmt_number(v) for v in value)}")
         else:
-            parts.append(f"{_SHORT.get(name, name)} {C.fmt_number(value)}")
+            parts.append(f"{short} {C.fmt_number(value)}")
     return f"{spec.spec.title} ({', '.join(parts)})"
 
 
@@ -553,6 +554,24 @@ def _check_number(key: str, label: str, lo: float, hi: float) -> None:
         f"{wanted}; it stays {fmt(kept)}." if value is None else f"{wanted}, not {fmt(value)}; it stays {fmt(kept)}.")
 
 
+#: The slider grids named by ``Param.grid``.
+_GRIDS = {"lr": C.LR_GRID, "beta": C.BETA_GRID, "eps": C.EPS_GRID}
+
+
+def _param_widget(param, k, select_slider, checkbox, number) -> None:
+    """The widget(s) of one hyperparameter, from its metadata (``optiviz.optimizers.Param``): a slider on its
+    grid, a checkbox for a flag, a range-checked number box otherwise; one per component of a tuple."""
+    for part in param.parts or (param,):
+        if part.flag:
+            checkbox(part.label, key=k(part.name), help=part.help)
+        elif part.grid:
+            select_slider(part.label, _options(_GRIDS[part.grid], k(part.name)), key=k(part.name),
+                          format_func=C.fmt_number, help=part.help)
+        else:
+            lo, hi = part.range
+            number(part.label, k(part.name), lo, hi, step=part.step, format="%g", help=part.help)
+
+
 def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
     """The controls of one run (the one being edited, marked in ``color``), and ``error`` (torch's message) if
     its settings are refused. Every value widget keeps its value while another run is edited
@@ -568,48 +587,12 @@ def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
                     on_change=_on_optimizer_change, args=(rid,),
                     help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
     st.caption(OPTIMIZERS[opt].summary)
-    log_fmt = C.fmt_number
-    select_slider("lr (η)", _options(C.LR_GRID, k("lr")), key=k("lr"), format_func=log_fmt,
-                  help="Learning rate η, on a log scale (1e-5 to 10).")
-    if opt in ("adam", "adamw"):
-        select_slider("beta1 (β₁)", _options(C.BETA_GRID, k("beta1")), key=k("beta1"), format_func=log_fmt,
-                      help="Decay of the first moment m_t (momentum); torch default 0.9.")
-        select_slider("beta2 (β₂)", _options(C.BETA_GRID, k("beta2")), key=k("beta2"), format_func=log_fmt,
-                      help="Decay of the second moment v_t (RMS of gradients); torch default 0.999.")
-    if opt == "rmsprop":
-        select_slider("alpha (α)", _options(C.BETA_GRID, k("alpha")), key=k("alpha"), format_func=log_fmt,
-                      help="Decay of square_avg, RMSProp's running mean of g²; torch default 0.99.")
-    if opt == "sgd":
-        select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"), format_func=log_fmt,
-                      help="Heavy-ball momentum; 0 is plain gradient descent.")
-    if opt != "sgd":
-        select_slider("eps (ε)", _options(C.EPS_GRID, k("eps")), key=k("eps"), format_func=log_fmt,
-                      help="Added to the denominator √v + ε, on a log scale (1e-12 to 1).")
+    params = OPTIMIZERS[opt].params
+    for param in (p for p in params if not p.advanced):
+        _param_widget(param, k, select_slider, checkbox, number)
     with st.expander("More options"):
-        number("weight_decay", k("weight_decay"), 0.0, 10.0, step=1e-3, format="%g",
-               help="L2 penalty added to the gradient (AdamW: decoupled, applied to the parameters).")
-        if opt in ("adam", "adamw"):
-            checkbox("amsgrad", key=k("amsgrad"), help="Use the running maximum of v_t (AMSGrad).")
-            checkbox("bias correction", key=k("bias_correction"),
-                     help="Divide m_t by 1 − β₁^t and v_t by 1 − β₂^t (on in PyTorch and the Adam paper). Off: "
-                     "m̂ = m and v̂ = v, as apex's FusedAdam(bias_correction=False). Not a torch.optim option.")
-        if opt != "sgd":
-            checkbox("ε inside the square root", key=k("eps_inside_sqrt"),
-                     help="√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the "
-                     "Adam paper's √v + ε. Not a torch.optim option.")
-        if opt == "rmsprop":
-            select_slider("momentum (μ)", _options(C.BETA_GRID, k("momentum")), key=k("momentum"),
-                          format_func=log_fmt, help="Momentum on the scaled step g/(√v + ε).")
-            checkbox("centered", key=k("centered"), help="Divide by the gradient's variance estimate instead.")
-        if opt == "sgd":
-            number("dampening", k("dampening"), 0.0, 1.0, step=0.05, format="%g",
-                   help="Scales the new gradient in the momentum buffer by 1 − dampening.")
-            checkbox("nesterov", key=k("nesterov"), help="Nesterov momentum (needs momentum > 0, dampening 0).")
-        if opt == "adagrad":
-            number("lr_decay", k("lr_decay"), 0.0, 10.0, step=1e-3, format="%g",
-                   help="lr_t = lr / (1 + (t − 1) · lr_decay).")
-            number("initial_accumulator_value", k("initial_accumulator_value"), 0.0, 100.0, step=0.1, format="%g",
-                   help="Starting value of the sum of g².")
+        for param in (p for p in params if p.advanced):
+            _param_widget(param, k, select_slider, checkbox, number)
     dup, rem = st.columns(2)
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
@@ -687,7 +670,7 @@ def sidebar() -> Settings:
             with st.container(border=True):
                 _run_controls(run_ids.index(rid), rid, palette[run_ids.index(rid)], errors[rid])
         ca, cr = st.columns(2)
-        ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=surf.lr["adam"]),),
+        ca.button("Add run", on_click=_add_run, args=(RunSpec("adam", lr=OPTIMIZERS["adam"].recommended_lr(surf)),),
                   disabled=len(ss["run_ids"]) >= MAX_RUNS, help=f"Add an Adam run (at most {MAX_RUNS}).",
                   width="stretch")
         cr.button("Default runs", on_click=reset_runs, help="Back to Adam, RMSProp, AdaGrad and SGD.",

@@ -545,7 +545,7 @@ def _previews(at):
 def test_the_edited_runs_sliders_are_previewed_with_the_sliders_own_options(at):
     """The page maps a dragged slider's position to a value through each family's ``options``: they must be
     the sidebar slider's options, in order, for whichever run is edited."""
-    for rid, names in ((0, ["lr", "beta1", "beta2", "eps"]), (1, ["lr", "alpha", "momentum", "eps"])):
+    for rid, names in ((0, ["lr", "beta1", "beta2", "eps"]), (1, ["lr", "alpha", "eps", "momentum"])):
         _edit(at, rid)
         data = _previews(at)
         assert data["run"] == rid and list(data["params"]) == names

@@ -1,0 +1,64 @@
+"""Pieces several optimizer modules share: compiled helpers and hyperparameters described once."""
+
+from __future__ import annotations
+
+from surfaces._numba import jit
+
+from ._base import Param
+
+
+@jit
+def lerp(a, b, w):
+    """ATen's scalar lerp (torch's ``exp_avg.lerp_``): the formula changes at |w| = 0.5."""
+    if abs(w) < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1.0 - w)
+
+
+def lr(default: float, help: str = "Learning rate η, on a log scale (1e-5 to 10).") -> Param:
+    return Param("lr", default, r"\eta", "lr", "lr (η)", help, (1e-5, 10.0), "lr")
+
+
+def eps(default: float, help: str = "Added to the denominator √v + ε, on a log scale (1e-12 to 1).") -> Param:
+    return Param("eps", default, r"\epsilon", "ε", "eps (ε)", help, (1e-12, 1.0), "eps")
+
+
+def weight_decay(default: float = 0.0, help: str = "L2 penalty added to the gradient.") -> Param:
+    return Param("weight_decay", default, r"\lambda", "wd", "weight_decay", help, (0.0, 10.0), None, 1e-3,
+                 advanced=True)
+
+
+def betas(default: tuple[float, ...], helps: tuple[str, ...]) -> Param:
+    subs = "₁₂₃"
+    parts = tuple(
+        Param(f"beta{i + 1}", d, rf"\beta_{i + 1}", f"β{subs[i]}", f"beta{i + 1} (β{subs[i]})", h, None, "beta")
+        for i, (d, h) in enumerate(zip(default, helps, strict=True)))
+    return Param("betas", default, "", "β", "betas", "", None, None, parts=parts)
+
+
+def flag(name: str, short: str, label: str, help: str, default: bool = False, extension: bool = False) -> Param:
+    return Param(name, default, "", short, label, help, advanced=True, extension=extension)
+
+
+def eps_inside_sqrt() -> Param:
+    return flag("eps_inside_sqrt", "ε inside √", "ε inside the square root",
+                "√(v + ε) as Keras, optax and many tutorials write it, instead of PyTorch's and the Adam paper's "
+                "√v + ε. Not a torch.optim option.", extension=True)
+
+
+def recommended(table: dict[str, float], default: float):
+    """A recommended-learning-rate rule from a table per surface name, ``default`` elsewhere."""
+    return lambda surface: table.get(surface.name, default)
+
+
+def surface_lr(name: str):
+    """The rule of the first optimizers: the learning rate the surface's own table gives ``name``."""
+    return lambda surface: surface.lr[name]
+
+
+#: Where ε goes, for the notes of RMSProp and AdaGrad.
+EPS_CONVENTION = (
+    "PyTorch adds ε after the square root, √v + ε; Keras and optax put it inside, √(v + ε), for "
+    "RMSProp and AdaGrad (optiviz's eps_inside_sqrt=True), and then ε acts like a gradient scale of √ε, "
+    "damping far more."
+)
