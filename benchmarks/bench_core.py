@@ -6,7 +6,8 @@ Prints nanoseconds per optimizer-step (median of the repeats) for:
   optiviz   optiviz.simulate: adam, rmsprop, adagrad, sgd on Rosenbrock, everything recorded
   torch     the same four as a PyTorch user writes them (autograd, optimizer.step()), float64
   bare      a bare Numba loop: Adam on Rosenbrock, recording positions only
-and the ratios (goals: torch/optiviz >= 1000, optiviz/bare <= 3). Then the time of a first
+  each      every registered optimizer alone, everything recorded
+and the ratios (goals: torch/optiviz >= 1000, optiviz/bare <= 3, the slowest optimizer/bare <= 3). Then the time of a first
 ``simulate`` call in a fresh process, with Numba's on-disk cache warm and cold.
 Timings are never asserted anywhere: these machines are shared and noisy.
 """
@@ -72,6 +73,19 @@ def bench_optiviz(steps: int, repeats: int) -> float:
         print(f"  note: some runs stopped early ({done} of {steps * len(runs)} steps)")
     t = _median_time(lambda: optiviz.simulate("rosenbrock", runs, start=START, steps=steps), repeats)
     return t / done * 1e9
+
+
+def bench_each(steps: int, repeats: int) -> dict[str, float]:
+    """ns per step of each registered optimizer alone (torch's defaults, its recommended lr on Rosenbrock)."""
+    out = {}
+    for name in optiviz.OPTIMIZERS:
+        runs = optiviz.default_runs("rosenbrock", (name,))
+        done = optiviz.simulate("rosenbrock", runs, start=START, steps=steps).runs[0].steps_done
+        t = _median_time(lambda runs=runs: optiviz.simulate("rosenbrock", runs, start=START, steps=steps), repeats)
+        out[name] = t / max(1, done) * 1e9
+        if done < steps:
+            print(f"  note: {name} stopped at step {done + 1} of {steps:,}")
+    return out
 
 
 def bench_bare(steps: int, repeats: int) -> float:
@@ -141,6 +155,12 @@ def main() -> None:
         print(f"  torch.optim loop  {tor:10.1f} ns/step   (4 runs x {args.torch_steps:,} steps, autograd + step())")
         print(f"  torch / optiviz   {tor / ours:10.0f} x      (goal >= 1000)")
     print(f"  optiviz / bare    {ours / bare:10.2f} x      (goal <= 3)")
+    each = bench_each(args.steps, args.repeats)
+    print("  each optimizer alone (ns/step, and / bare):")
+    for name, ns in sorted(each.items(), key=lambda item: item[1]):
+        print(f"    {name:20s} {ns:8.1f}  {ns / bare:6.2f} x")
+    slowest = max(each, key=each.get)
+    print(f"  slowest / bare    {each[slowest] / bare:10.2f} x      ({slowest}; goal <= 3)")
     with tempfile.TemporaryDirectory(prefix="optiviz-bench-cache-") as cache:
         cold = first_call_seconds(cache)
         warm = first_call_seconds(cache)

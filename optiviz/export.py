@@ -74,8 +74,8 @@ def _run_numbers(sim: Simulation, numbers: Sequence[int] | None) -> list[int]:
 def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """One header row, then one row per run and step (0..n): ``run``, ``optimizer``, ``settings``, ``step``, the
     position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received, and each state buffer after
-    step t (``exp_avg_x, exp_avg_y``, ...). Cells a run does not have (another optimizer's state, the gradient
-    after its last step) are empty.
+    step t (``exp_avg_x, exp_avg_y``, ...; a scalar buffer such as NAdam's ``mu_product`` in one column). Cells
+    a run does not have (another optimizer's state, the gradient after its last step) are empty.
 
     ``run`` numbers the runs as the app's sidebar does: 1, 2, ... in order, or ``numbers`` (one per run; the app
     passes its own when a refused run leaves a gap). ``settings`` is the run's hyperparameters that differ from
@@ -86,10 +86,12 @@ def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
 
     numbers = _run_numbers(sim, numbers)
     state_names: list[str] = []
+    widths: dict[str, int] = {}  # 2 for a vector buffer (name_x, name_y), 1 for a scalar (name)
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
+        widths.update({n: 2 if a.ndim == 2 else 1 for n, a in run.state.items()})
     header = ["run", "optimizer", "settings", "step", "x", "y", "loss", "grad_x", "grad_y"]
-    header += [f"{n}_{c}" for n in state_names for c in "xy"]
+    header += [h for n in state_names for h in ([f"{n}_{c}" for c in "xy"] if widths[n] == 2 else [n])]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
@@ -101,8 +103,8 @@ def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
         for t in range(n + 1):
             row: list[Any] = [*head, t, *path[t], loss[t]]
             row += grad[t] if t < n else ["", ""]
-            for arr in states:
-                row += ["", ""] if arr is None else arr[t]
+            for name, arr in zip(state_names, states, strict=True):
+                row += [""] * widths[name] if arr is None else arr[t] if widths[name] == 2 else [arr[t]]
             w.writerow(row)
     return out.getvalue()
 

@@ -59,10 +59,10 @@ __all__ = [
     "unique_labels",
 ]
 
-#: The runs' colours: the first five are the optimizers' own (OPTIMIZER_COLORS), the rest for optimizers
-#: without one.
+#: The runs' colours: each registered optimizer's own (OPTIMIZER_COLORS: the first five's, then the others' in the
+#: registry's order); any left over for optimizers without one.
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
-           "#4b5563", "#65a30d", "#7c3aed", "#b91c1c")
+           "#4b5563", "#65a30d", "#7c3aed", "#b91c1c", "#0f766e", "#ca8a04", "#c026d3", "#1e3a8a")
 #: A run's full path on the contour: its width (on a white halo 3 px wider) and opacity; its head's size.
 PATH_WIDTH = 2.5
 PATH_OPACITY = 0.9
@@ -148,7 +148,8 @@ class SpecFigure(go.Figure):
 
 #: Each optimizer's colour, the same in every view and link (an optimizer not listed takes a palette colour
 #: by its name).
-OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, PALETTE, strict=False))
+_FIRST = ("adam", "rmsprop", "adagrad", "sgd", "adamw")  # blue, red, green, purple, orange
+OPTIMIZER_COLORS = dict(zip((*_FIRST, *(name for name in OPTIMIZERS if name not in _FIRST)), PALETTE, strict=False))
 #: The shades of the 2nd, 3rd... run of one optimizer: towards black (negative) or white (positive). The second
 #: is far from the first (a contrast ratio over 2.5 for every optimizer's colour), and repeats are dashed too
 #: (RUN_DASHES).
@@ -167,7 +168,8 @@ def optimizer_color(optimizer: str) -> str:
     """``optimizer``'s colour in every view."""
     if optimizer in OPTIMIZER_COLORS:
         return OPTIMIZER_COLORS[optimizer]
-    return PALETTE[len(OPTIMIZER_COLORS) + sum(map(ord, optimizer)) % (len(PALETTE) - len(OPTIMIZER_COLORS))]
+    spare = PALETTE[len(OPTIMIZER_COLORS):] or PALETTE
+    return spare[sum(map(ord, optimizer)) % len(spare)]
 
 
 def run_colors(optimizers: Sequence[str]) -> list[str]:

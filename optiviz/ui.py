@@ -586,7 +586,8 @@ def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
                     format_func=lambda o: OPTIMIZERS[o].title,
                     on_change=_on_optimizer_change, args=(rid,),
                     help="The torch.optim algorithm this run uses; changing it resets the run's settings.")
-    st.caption(OPTIMIZERS[opt].summary)
+    look_for = OPTIMIZERS[opt].look_for
+    st.caption(OPTIMIZERS[opt].summary + (f". Look for: {look_for}." if look_for else ""))
     params = OPTIMIZERS[opt].params
     for param in (p for p in params if not p.advanced):
         _param_widget(param, k, select_slider, checkbox, number)

@@ -11,8 +11,12 @@ def test_bench_core_runs_and_prints_its_ratios():
     r = subprocess.run([sys.executable, "benchmarks/bench_core.py", "--steps", "2000", "--torch-steps", "20",
                         "--repeats", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
-    for text in ("optiviz.simulate", "bare Numba Adam", "optiviz / bare", "first simulate()"):
+    for text in ("optiviz.simulate", "bare Numba Adam", "optiviz / bare", "first simulate()", "slowest / bare"):
         assert text in r.stdout
+    import optiviz
+
+    for name in optiviz.OPTIMIZERS:  # every optimizer is measured
+        assert f"    {name} " in r.stdout, name
     try:
         import torch  # noqa: F401
     except ImportError:

@@ -120,6 +120,21 @@ def test_one_compiled_signature_serves_every_mix():
     assert len(simulate_kernel.signatures) == 1
 
 
+def test_every_optimizer_steps_through_one_dispatch_signature():
+    """Each optimizer's init and step are compiled once, called through the id dispatch with fixed types: a new
+    optimizer adds no signature to the kernel or to the dispatch."""
+    from optiviz.optimizers import _dispatch
+
+    runs = [optiviz.RunSpec(name) for name in optiviz.OPTIMIZERS]
+    optiviz.simulate("rosenbrock", runs, steps=3)
+    optiviz.simulate("noisy_saddle", runs, steps=3, noise=0.1)
+    assert len(simulate_kernel.signatures) == 1
+    # Loaded from Numba's cache, the callees are inside the kernel's code and compiled for no signature at all.
+    assert len(_dispatch.step.signatures) <= 1 and len(_dispatch.init.signatures) <= 1
+    for spec in optiviz.OPTIMIZERS.values():
+        assert len(spec.step.signatures) <= 1 and len(spec.init.signatures) <= 1, spec.name
+
+
 def test_kernel_options():
     assert simulate_kernel.targetoptions.get("parallel", False) is False
     assert simulate_kernel.targetoptions.get("fastmath", False) in (False, set())

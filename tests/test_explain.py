@@ -591,3 +591,35 @@ def test_katex_accepts_every_string(simulation, tmp_path):
                           cwd=tmp_path, timeout=120, check=True)
     errors = [(text, err) for text, err in zip(texts, json.loads(done.stdout), strict=True) if err]
     assert not errors, errors[:5]
+
+
+@pytest.mark.parametrize("name", list(optiviz.OPTIMIZERS))
+def test_every_optimizer_explains_its_recorded_numbers(name):
+    """Whatever the optimizer: at steps 1, 2 and a later one, every line whose key names a recorded buffer (a
+    vector or a scalar), the effective step or a bias-corrected moment has that value, the last line is the new
+    position exactly, and every string is well-formed LaTeX."""
+    surface = surfaces.get("rosenbrock")
+    spec = optiviz.RunSpec(name, lr=optiviz.optimizers.get(name).recommended_lr(surface))
+    run = optiviz.simulate(surface, [spec], steps=40).runs[0]
+    assert run.steps_done == 40, run
+    for t in (1, 2, 40):
+        ex = explain(run, t)
+        assert ex.lines[-1].key == "param"
+        assert ex.lines[-1].result == (run.path[t, 0], run.path[t, 1]), t
+        assert ex.note and ex.step_note
+        _check_latex(ex.hyper)
+        for line in ex.lines:
+            _check_latex(line.formula)
+            for text in line.values:
+                _check_latex(text)
+            for k in range(2):
+                if line.key in run.state:
+                    series = run.state[line.key]
+                    recorded = series[t, k] if series.ndim == 2 else series[t]
+                elif line.key == "effective_lr":
+                    recorded = run.effective_lr[t - 1, k]
+                elif line.key in run.bias_corrected:
+                    recorded = run.bias_corrected[line.key][t - 1, k]
+                else:
+                    continue
+                assert line.result[k] == pytest.approx(recorded, rel=1e-12, abs=1e-300), (line.key, t, k)

@@ -14,7 +14,6 @@ A reference package that is not installed skips its tests, saying so.
 from __future__ import annotations
 
 import functools
-import importlib
 
 import numpy as np
 import pytest

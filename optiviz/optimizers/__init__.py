@@ -18,10 +18,10 @@ __all__ = ["HP_SIZE", "OPTIMIZERS", "SCALAR", "STATE_SIZE", "VECTOR", "Optimizer
 #: The registry: one line per optimizer, in the order the app lists them.
 _MODULES = (
     adam,
+    adamw,
     rmsprop,
     adagrad,
     sgd,
-    adamw,
     adamax,
 )
 
