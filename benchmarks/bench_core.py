@@ -7,7 +7,7 @@ Prints nanoseconds per optimizer-step (median of the repeats) for:
   torch     the same four as a PyTorch user writes them (autograd, optimizer.step()), float64
   bare      a bare Numba loop: Adam on Rosenbrock, recording positions only
   each      every registered optimizer alone, everything recorded
-and the ratios (goals: torch/optiviz >= 1000, optiviz/bare <= 3, the slowest optimizer/bare <= 3). Then the time of a first
+and the ratios (goals: torch/optiviz >= 1000, optiviz/bare <= 3, slowest optimizer/bare <= 3). Then the time of a first
 ``simulate`` call in a fresh process, with Numba's on-disk cache warm and cold.
 Timings are never asserted anywhere: these machines are shared and noisy.
 """
