@@ -9,9 +9,11 @@ import pytest
 from _apptest import chart_elements, chart_figures
 from streamlit.testing.v1 import AppTest
 
+import optiviz
 import surfaces
 from optiviz import controls as C
 from optiviz import figures
+from optiviz._text import parse_run
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -640,3 +642,33 @@ def test_the_formula_and_the_summary_come_in_a_narrow_screens_form_too(at):
     cards = next(m.value for m in at.markdown if m.value.startswith("**Adam"))
     assert cards.count("\n\n") == 3 and "final loss: " in cards and "steps to within 0.01 of a minimum: " in cards
     assert len(at.table) == 1
+
+
+@pytest.mark.parametrize("name", list(optiviz.OPTIMIZERS))
+def test_every_optimizers_controls_come_from_its_metadata(name):
+    """Switching a run to any optimizer draws exactly its widgets, as its Params describe them (a slider on its
+    grid, a checkbox for a flag, a number box otherwise), at its defaults and its recommended lr; a change to one
+    of them reaches the run's settings."""
+    at = _run()
+    _edit(at, 1)
+    at.selectbox(key="r1.optimizer").set_value(name)
+    _run(at)
+    spec = optiviz.OPTIMIZERS[name]
+    kinds = {"slider": at.select_slider, "checkbox": at.checkbox, "number": at.number_input}
+    for param, hyper, index in spec.widgets():
+        kind = "checkbox" if param.flag else "slider" if param.grid else "number"
+        widget = kinds[kind](key=f"r1.{param.name}")
+        assert widget.label == param.label, (name, param.name)
+        default = spec.defaults[hyper] if index is None else spec.defaults[hyper][index]
+        want = spec.recommended_lr(surfaces.get("rosenbrock")) if param.name == "lr" else default
+        assert widget.value == want, (name, param.name)
+    first = next(p for p, _, _ in spec.widgets() if p.grid and p.name != "lr")
+    options = at.select_slider(key=f"r1.{first.name}").options
+    new = next(o for o in options if float(o) != at.select_slider(key=f"r1.{first.name}").value)
+    at.select_slider(key=f"r1.{first.name}").set_value(float(new))
+    _run(at)
+    spec_now = parse_run(at.query_params["run"][1])  # the link says what the run now is
+    assert spec_now.optimizer == name
+    _, hyper, index = spec.widget(first.name)
+    value = spec_now.hyper[hyper] if index is None else spec_now.hyper[hyper][index]
+    assert value == float(new)
