@@ -275,6 +275,10 @@ SCENARIOS = {
     "adam_state_overflows": lambda: optiviz.simulate("quadratic", [RunSpec("adam", lr=0.1)], start=(1.0, 1.0),
                                                      steps=50, noise=2e155),
     "ackley": lambda: optiviz.simulate("ackley", optiviz.default_runs("ackley"), steps=300),
+    # Every optimizer beyond the first five, at its recommended lr (the script imports the reference packages).
+    "every_later_optimizer": lambda: optiviz.simulate("himmelblau", optiviz.default_runs(
+        "himmelblau", [n for n in optiviz.OPTIMIZERS if n not in ("adam", "adamw", "rmsprop", "adagrad", "sgd")]),
+        steps=300),
     # Not AdaGrad at lr=1 here: its path crosses Lévi's ripples in big steps, which amplify the one-ulp
     # differences of torch's fused multiply-adds (first at step 9) to 1.6e-3 by step 50 (4.6e-6 at step 300,
     # once both settle in the same minimum); replaying optiviz's gradients into torch agrees to 4e-16.
@@ -288,6 +292,9 @@ SCENARIOS = {
 def test_torch_script_reproduces_the_runs(scenario, tmp_path):
     pytest.importorskip("torch")
     sim = SCENARIOS[scenario]()
+    for spec in sim.scenario.runs:
+        module, _ = spec.spec.reference
+        pytest.importorskip(module, reason=f"{spec.optimizer}'s reference needs the {spec.spec.package} package")
     got = _run_script(export.to_torch_script(sim), tmp_path)
     assert sorted(got) == list(range(1, len(sim.runs) + 1))  # numbered as in the app
     for i, run in enumerate(sim.runs):
