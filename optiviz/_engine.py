@@ -261,11 +261,11 @@ class Run:
         """Where ε is most of the effective step size's denominator ((n, 2) bools): √v < ε (v < ε with
         ``eps_inside_sqrt``), v being the second moment the step divides by (v̂_t, square_avg, sum). There
         η_t is close to η/ε (η/√ε): a second moment of (nearly) 0, as where the gradient has been 0. All False
-        for an optimizer without a second moment (SGD)."""
+        for an optimizer without a second moment (SGD) or without an ε."""
         v = self.divisor_moment()
-        if v is None:
-            return np.zeros((self.steps_done, 2), dtype=bool)
         h = self.spec.hyper
+        if v is None or "eps" not in h:
+            return np.zeros((self.steps_done, 2), dtype=bool)
         with np.errstate(invalid="ignore"):
             if h.get("eps_inside_sqrt", False):
                 return v < h["eps"]
