@@ -346,7 +346,7 @@ _STOP_WORDS = {
 def _step_failure(run: Run) -> str | None:
     """"zero_division" or "negative_variance" when that is what made the failed step's position or state
     non-finite, from the last recorded state and the gradient the step received (the kernel's arithmetic);
-    None otherwise (an overflow)."""
+    None otherwise (an overflow). Only Adam's, AdamW's, RMSProp's and AdaGrad's denominators are examined."""
     g, st, h = run.failed_grad, run.state, run.spec.hyper
     if g is None:
         return None
@@ -354,13 +354,13 @@ def _step_failure(run: Run) -> str | None:
     with np.errstate(all="ignore"):
         decoupled = run.spec.spec.decoupled(h)  # its weight decay scales the position, not the gradient
         d = g + wd * run.path[-1] if wd != 0.0 and not decoupled else g
-        if "exp_avg_sq" in st:
+        if run.optimizer in ("adam", "adamw"):
             b2 = h["betas"][1]
             v = st["exp_avg_sq"][-1] * b2 + ((1.0 - b2) * d) * d
             if "max_exp_avg_sq" in st:
                 v = np.maximum(st["max_exp_avg_sq"][-1], v)
             denominator = v
-        elif "square_avg" in st:
+        elif run.optimizer == "rmsprop":
             alpha = h["alpha"]
             denominator = st["square_avg"][-1] * alpha + ((1.0 - alpha) * d) * d
             if "grad_avg" in st:
@@ -369,7 +369,7 @@ def _step_failure(run: Run) -> str | None:
                 denominator = denominator + (-ga) * ga
                 if np.any(denominator < 0):
                     return "negative_variance"
-        elif "sum" in st:
+        elif run.optimizer == "adagrad":
             denominator = st["sum"][-1] + d * d
         else:
             return None
