@@ -100,7 +100,7 @@ def effective_lr(run) -> np.ndarray:
 
 def panels(run) -> tuple[list, list]:
     st = run.state
-    return ([("g_t (prev: the gradient kept; 0 after a sign flip)", st["prev"][1:], "solid")],
+    return ([("prev (g_t kept; 0 after a sign flip)", st["prev"][1:], "solid")],
             [("Δ_t (step_size)", st["step_size"][1:], "solid")])
 
 
