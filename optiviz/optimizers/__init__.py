@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import adagrad, adam, adamax, adamw, rmsprop, sgd
+from . import adadelta, adagrad, adam, adamax, adamw, nadam, radam, rmsprop, rprop, sgd
 from ._base import HP_SIZE, SCALAR, STATE_SIZE, VECTOR, Optimizer, Param
 
 __all__ = ["HP_SIZE", "OPTIMIZERS", "SCALAR", "STATE_SIZE", "VECTOR", "Optimizer", "Param", "get", "oid"]
@@ -23,6 +23,10 @@ _MODULES = (
     adagrad,
     sgd,
     adamax,
+    nadam,
+    radam,
+    adadelta,
+    rprop,
 )
 
 OPTIMIZERS: Mapping[str, Optimizer] = MappingProxyType({m.SPEC.name: m.SPEC for m in _MODULES})
