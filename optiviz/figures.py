@@ -61,8 +61,9 @@ __all__ = [
 
 #: The runs' colours: each registered optimizer's own (OPTIMIZER_COLORS: the first five's, then the others' in the
 #: registry's order); any left over for optimizers without one.
-PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#854d0e",
-           "#4b5563", "#65a30d", "#7c3aed", "#b91c1c", "#0f766e", "#ca8a04", "#c026d3", "#1e3a8a")
+#: Each light enough that a second run's darker shade stands apart (contrast >= 2.5, tested).
+PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#db2777", "#b45309",
+           "#64748b", "#65a30d", "#8b5cf6", "#e11d48", "#0d9488", "#ca8a04", "#c026d3", "#6366f1")
 #: A run's full path on the contour: its width (on a white halo 3 px wider) and opacity; its head's size.
 PATH_WIDTH = 2.5
 PATH_OPACITY = 0.9
