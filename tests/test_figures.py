@@ -985,3 +985,10 @@ def test_in_the_stacks_the_moment_key_sits_above_the_lifted_panel_titles(sim, fo
     lift = max(t["yshift"] for t in titles)
     assert key["yanchor"] == "bottom" and key["yshift"] >= lift + 14
     assert key["yshift"] + 3 * 14 <= _layouts.STACK_KEY_PX + 30
+
+
+@pytest.mark.parametrize("color", figures.PALETTE)
+def test_every_palette_colour_leaves_room_for_a_darker_repeat(color):
+    """The colours an optimizer added later will get: each one's darker shade stands apart as the first five's do."""
+    darker = figures._mix(color, figures._SHADES[1])
+    assert (_luminance(color) + 0.05) / (_luminance(darker) + 0.05) >= 2.5, (color, darker)
