@@ -974,20 +974,31 @@ def _add_panel_note(layout: dict, ref: dict, lines: list[str], drawn, axis_range
     })
 
 
+#: How the key names a dotted or dashed series, by the start of its label; any other by its label's first word.
+_KEY_NAMES = (("m̂", "m̂_t, v̂_t (bias-corrected)"), ("v̂", "m̂_t, v̂_t (bias-corrected)"), ("g_t", "g_t where no m_t"),
+              ("max_exp", "AMSGrad's max"), ("grad_avg", "grad_avg (centered)"))
+
+
+def _key_names(labels: list[str], most: int = 3) -> list[str]:
+    """The key's names of these series' labels, each once, in order; at most ``most`` (then "…")."""
+    names: list[str] = []
+    for label in labels:
+        name = next((text for start, text in _KEY_NAMES if label.startswith(start)), label.split(" (")[0])
+        if name not in names:
+            names.append(name)
+    return names[:most] + ["…"] * (len(names) > most)
+
+
 def _add_moment_key(layout: dict, refs, styles: set[str], sim: Simulation, bands: set[int]) -> None:
     """Which line style is which, right above the panels (only the styles drawn)."""
     if not styles:
         return
-    states = [name for run in sim.runs if run.steps_done for series in moment_series(run)[:2]
-              for name, _, _ in series]
+    drawn = [(name, dash) for run in sim.runs if run.steps_done for series in moment_series(run)[:2]
+             for name, _, dash in series]
     lines = ["—— state torch.optim keeps; η_t"]
-    dotted = (["m̂_t, v̂_t (bias-corrected)"] if any(n.startswith(("m̂", "v̂")) for n in states) else []) + (
-        ["g_t where no m_t"] if any(n.startswith("g_t") for n in states) else [])
-    if "dot" in styles and dotted:
+    if "dot" in styles and (dotted := _key_names([n for n, d in drawn if d == "dot"])):
         lines.append("····· " + "; ".join(dotted))
-    dashed = (["AMSGrad's max"] if any(n.startswith("max_exp") for n in states) else []) + (
-        ["grad_avg (centered)"] if "grad_avg" in states else [])
-    if "dash" in styles and dashed:
+    if "dash" in styles and (dashed := _key_names([n for n, d in drawn if d == "dash"])):
         lines.append("– – – " + "; ".join(dashed))
     if bands:
         k = max(bands)

@@ -992,3 +992,19 @@ def test_every_palette_colour_leaves_room_for_a_darker_repeat(color):
     """The colours an optimizer added later will get: each one's darker shade stands apart as the first five's do."""
     darker = figures._mix(color, figures._SHADES[1])
     assert (_luminance(color) + 0.05) / (_luminance(darker) + 0.05) >= 2.5, (color, darker)
+
+
+def test_the_moment_key_names_the_dotted_and_dashed_series_of_any_optimizer():
+    """RAdam's dashed r_t and NAdam's dotted blend are in the key by their own names, next to Adam's."""
+    sim = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.01, amsgrad=True),
+                                          optiviz.RunSpec("radam", lr=0.01), optiviz.RunSpec("nadam", lr=0.01)],
+                           steps=60)
+    key = next(a["text"] for a in figures.create_trajectory_figure(sim).spec["layout"]["annotations"]
+               if a.get("name") == "moment key")
+    dashed = {n.split(" (")[0] for run in sim.runs for series in figures.moment_series(run)[:2]
+              for n, _, d in series if d == "dash" and not n.startswith("max_exp")}
+    dotted = {n.split(" (")[0] for run in sim.runs for series in figures.moment_series(run)[:2]
+              for n, _, d in series if d == "dot" and not n.startswith(("m̂", "v̂"))}
+    assert dashed and dotted, (dashed, dotted)
+    for name in dashed | dotted | {"AMSGrad's max", "bias-corrected"}:
+        assert name in key, (name, key)
