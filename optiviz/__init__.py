@@ -8,6 +8,7 @@
 
 from ._engine import MAX_STEPS, Run, RunSpec, Scenario, Simulation, default_runs, run_scenario, simulate, warmup
 from .optimizers import OPTIMIZERS
+from .schedules import Schedule
 
 __all__ = [
     "MAX_STEPS",
@@ -15,6 +16,7 @@ __all__ = [
     "Run",
     "RunSpec",
     "Scenario",
+    "Schedule",
     "Simulation",
     "default_runs",
     "run_scenario",

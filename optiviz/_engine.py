@@ -15,6 +15,7 @@ import surfaces
 from surfaces import Surface
 
 from . import optimizers as _optimizers
+from . import schedules as _schedules
 from ._kernel import ESCAPED, NON_FINITE, NON_FINITE_GRAD, NON_FINITE_LOSS, simulate_kernel
 
 MAX_STEPS = 100_000
@@ -26,21 +27,30 @@ class RunSpec:
     ``RunSpec("adam", lr=1e-2, betas=(0.9, 0.999))``: unspecified hyperparameters take
     torch's defaults; a bad value raises ``ValueError`` with torch's message. Immutable
     and hashable (usable as a cache key); ``hyper`` is the complete settings dict.
+    ``schedule``: an :class:`optiviz.Schedule` (torch's scheduler, stepped after every step), or None.
     """
 
-    __slots__ = ("_items", "optimizer")
+    __slots__ = ("_items", "optimizer", "schedule")
 
-    def __init__(self, optimizer: str, **hyper: Any) -> None:
+    def __init__(self, optimizer: str, schedule: _schedules.Schedule | None = None, **hyper: Any) -> None:
         spec = _optimizers.get(optimizer)
         values = spec.resolve(hyper)
+        if schedule is not None:
+            if not isinstance(schedule, _schedules.Schedule):
+                raise ValueError(f"schedule must be an optiviz.Schedule or None, got {schedule!r}")
+            _schedules.check_run(schedule, values)
+            if schedule.cycles_momentum and spec.momentum_slot is None:
+                raise ValueError(f"{schedule.name} cycles the momentum, which optiviz does not yet do for "
+                                 f"{spec.title}: set cycle_momentum=False")
         object.__setattr__(self, "optimizer", spec.name)
         object.__setattr__(self, "_items", tuple(values.items()))
+        object.__setattr__(self, "schedule", schedule)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("RunSpec is immutable; use .replace(...)")
 
     def __reduce__(self):
-        return (_runspec, (self.optimizer, self._items))
+        return (_runspec, (self.optimizer, self._items, self.schedule))
 
     @property
     def spec(self) -> _optimizers.Optimizer:
@@ -68,8 +78,8 @@ class RunSpec:
         return {k: v for k, v in self._items if k in self.spec.extensions and v != defaults[k]}
 
     def replace(self, **changes: Any) -> RunSpec:
-        """A copy with some hyperparameters changed (validated again)."""
-        return RunSpec(self.optimizer, **{**self.hyper, **changes})
+        """A copy with some hyperparameters (or the ``schedule``) changed (validated again)."""
+        return RunSpec(self.optimizer, **{"schedule": self.schedule, **self.hyper, **changes})
 
     def changed(self) -> dict[str, Any]:
         """The hyperparameters that differ from torch's defaults."""
@@ -77,18 +87,20 @@ class RunSpec:
         return {k: v for k, v in self._items if v != defaults[k]}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, RunSpec) and (self.optimizer, self._items) == (other.optimizer, other._items)
+        return isinstance(other, RunSpec) and (self.optimizer, self._items, self.schedule) == (
+            other.optimizer, other._items, other.schedule)
 
     def __hash__(self) -> int:
-        return hash((self.optimizer, self._items))
+        return hash((self.optimizer, self._items, self.schedule))
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self._items)
-        return f"RunSpec({self.optimizer!r}{args})"
+        schedule = "" if self.schedule is None else f", schedule={self.schedule!r}"
+        return f"RunSpec({self.optimizer!r}{args}{schedule})"
 
 
-def _runspec(optimizer: str, items: tuple) -> RunSpec:
-    return RunSpec(optimizer, **dict(items))
+def _runspec(optimizer: str, items: tuple, schedule=None) -> RunSpec:
+    return RunSpec(optimizer, schedule=schedule, **dict(items))
 
 
 def _finite_pair(name: str, value: Any) -> tuple[float, float]:
@@ -144,6 +156,10 @@ class Scenario:
         for run in runs:
             if not isinstance(run, RunSpec):
                 raise ValueError(f"runs must be RunSpec objects, got {run!r}")
+        steps = _steps(steps)
+        for run in runs:
+            if run.schedule is not None:  # what torch refuses only over these steps (OneCycleLR's total_steps)
+                _schedules.check_run(run.schedule, run.hyper, steps)
         start = surf.start if start is None else _finite_pair("start", start)
         if noise is None:
             noise = surf.noise
@@ -153,12 +169,12 @@ class Scenario:
             raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
-        return cls(surf, runs, start, _steps(steps), float(noise), int(seed))
+        return cls(surf, runs, start, steps, float(noise), int(seed))
 
     @property
     def key(self) -> tuple:
         """Everything that determines the result, as plain hashable values (a cache key)."""
-        runs = tuple((r.optimizer, r._items) for r in self.runs)
+        runs = tuple((r.optimizer, r._items, r.schedule) for r in self.runs)
         return (self.surface.name, self.surface.params, runs, self.start, self.steps, self.noise, self.seed)
 
     def noise_array(self) -> np.ndarray:
@@ -175,16 +191,19 @@ class Run:
 
     Recorded by the kernel: ``path`` (n+1, 2), ``loss`` (n+1,), ``grad`` (n, 2) and
     ``state`` (the reference's buffer names -> (n+1, 2) for a vector, (n+1,) for a scalar; row 0 the
-    initial state) and ``lr`` (n,), the learning rate of each step. Derived
+    initial state), ``lr`` (n,), the learning rate of each step, and ``momentum`` (n,), the momentum or β₁ of
+    each step where a schedule cycles it (None otherwise). Derived
     here from those, exactly as the optimizer computes them: ``update``,
     ``bias_corrected`` and ``effective_lr`` (each (n, 2), row i describing step i+1).
     """
 
     def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason, failure=None,
-                 failed_grad=None, lr=None):
+                 failed_grad=None, lr=None, momentum=None):
         self.spec = spec
         #: The learning rate of each step ((n,): row i for step i + 1).
         self.lr: np.ndarray = np.full(grad.shape[0], spec.lr) if lr is None else lr
+        #: The momentum (or β₁) of each step ((n,)) where a schedule (OneCycleLR, CyclicLR) cycles it, else None.
+        self.momentum: np.ndarray | None = momentum
         self.path: np.ndarray = path
         self.loss: np.ndarray = loss
         self.grad: np.ndarray = grad
@@ -250,8 +269,19 @@ class Run:
             return np.repeat(self.lr[:, None], 2, axis=1)
         return derive(self)
 
+    def hyper_at(self, t: int) -> dict[str, Any]:
+        """The hyperparameters step ``t`` (1..n) used: ``spec.hyper`` with the cycled momentum or β₁ of that step
+        where a schedule cycles it."""
+        h = self.spec.hyper
+        if self.momentum is None:
+            return h
+        value = float(self.momentum[t - 1])
+        key = _schedules.momentum_key(h)
+        h[key] = (value, *h[key][1:]) if key == "betas" else value
+        return h
+
     @cached_property
-    def momentum(self) -> np.ndarray | None:
+    def first_moment(self) -> np.ndarray | None:
         """The first moment the step multiplies ((n, 2)): Adam's m̂_t, SGD's or RMSProp's momentum buffer; None
         where there is none."""
         return self.spec.spec.momentum(self)
@@ -302,14 +332,25 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
     opt = spec.spec
     hyper = spec.hyper
     layout = opt.layout(hyper)
-    lrs = np.full(steps, spec.lr)
+    hp = opt.hp_array(hyper)
+    moms, slot = np.zeros(0), 0
+    if spec.schedule is None:
+        lrs = np.full(steps, spec.lr)
+    else:
+        lrs, cycled = _schedules.series(spec.schedule, hyper, steps)
+        if cycled is not None:
+            moms, slot = cycled, opt.momentum_slot
+            key = _schedules.momentum_key(hyper)
+            # the buffers the reference keeps are the ones its first step's momentum makes
+            layout = opt.layout({**hyper, key: (moms[0], *hyper[key][1:]) if key == "betas" else moms[0]})
     path = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
     grads = np.empty((steps, 2))
     state = np.empty((steps + 1, max(1, sum(kind for _, kind in opt.state))))
     n, status = simulate_kernel(
-        np.int64(surf.sid), surf.param_array, np.int64(_optimizers.oid(opt.name)), opt.hp_array(hyper),
-        float(scenario.start[0]), float(scenario.start[1]), noise, lrs, np.int64(steps),
+        np.int64(surf.sid), surf.param_array, np.int64(_optimizers.oid(opt.name)), hp,
+        float(scenario.start[0]), float(scenario.start[1]), noise, lrs, moms, np.int64(slot),
+        _schedules.plateau_array(spec.schedule), np.int64(steps),
         np.array(surf.escape_box, dtype=np.float64), path, loss, grads, state,
     )
     n, status = int(n), int(status)
@@ -330,6 +371,7 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
         failure[status],
         grads[n].copy() if status not in (0, NON_FINITE_GRAD) else None,
         lrs[:n].copy() if n < steps else lrs,
+        None if not moms.shape[0] else moms[:n].copy() if n < steps else moms,
     )
 
 

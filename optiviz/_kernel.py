@@ -23,11 +23,16 @@ OK, NON_FINITE, ESCAPED, NON_FINITE_GRAD, NON_FINITE_LOSS = 0, 1, 2, 3, 4
 
 
 @jit
-def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, steps, box, path, loss, grads, state):
+def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, moms, mslot, plateau, steps, box, path, loss, grads,
+                    state):
     """Run ``steps`` optimizer steps from (x0, y0), filling the output arrays in place.
 
     ``oid`` and ``hp``: the optimizer's id and hyperparameter vector (``optiviz.optimizers``); ``lrs``
-    ``(steps,)``: the learning rate of each step. ``noise`` is ``(steps, 2)`` (already scaled by sigma) or
+    ``(steps,)``: the learning rate of each step (a schedule's; with ReduceLROnPlateau, ``plateau`` its settings
+    (``optiviz.schedules.plateau_array``), the kernel lowers the rates after ``lrs[0]`` by torch's rule from the
+    loss after each step and writes each step's rate into ``lrs``; ``(0,)`` for none). ``moms`` ``(steps,)``:
+    the momentum or β₁ of each step, written into ``hp[mslot]`` before it (OneCycleLR, CyclicLR), or ``(0,)``.
+    ``hp`` is changed in place then. ``noise`` is ``(steps, 2)`` (already scaled by sigma) or
     ``(0, 2)`` for none; ``box`` is the escape box (x_min, x_max, y_min, y_max). Outputs: ``path`` and
     ``state`` rows 0..n (``state`` row t is the flat state vector after step t), ``loss`` 0..n, ``grads``
     0..n-1. Returns ``(n, status)`` where n is the number of completed steps and status is OK, or why step
@@ -48,6 +53,13 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, steps, box, path,
     for k in range(size):
         state[0, k] = st[k]
     has_noise = noise.shape[0] > 0
+    has_moms = moms.shape[0] > 0
+    has_plateau = plateau.shape[0] > 0
+    lr = lrs[0]
+    # ReduceLROnPlateau's state, as torch's _reset leaves it
+    best = -math.inf if has_plateau and plateau[0] != 0.0 else math.inf
+    num_bad = 0
+    cooldown_counter = 0
 
     for t in range(1, steps + 1):
         gx, gy = surface_kernels.grad(sid, p[0], p[1], sparams)
@@ -60,7 +72,13 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, steps, box, path,
         grads[t - 1, 1] = gy
         g[0] = gx
         g[1] = gy
-        dispatch.step(oid, t, lrs[t - 1], hp, g, p, st)
+        if has_plateau:
+            lrs[t - 1] = lr
+        else:
+            lr = lrs[t - 1]
+        if has_moms:
+            hp[mslot] = moms[t - 1]
+        dispatch.step(oid, t, lr, hp, g, p, st)
 
         finite = math.isfinite(p[0]) and math.isfinite(p[1])
         for k in range(size):
@@ -77,4 +95,34 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, steps, box, path,
         path[t, 1] = p[1]
         for k in range(size):
             state[t, k] = st[k]
+        if has_plateau:
+            if _plateau_better(plateau, f, best):
+                best = f
+                num_bad = 0
+            else:
+                num_bad += 1
+            if cooldown_counter > 0:
+                cooldown_counter -= 1
+                num_bad = 0
+            if num_bad > plateau[3]:
+                new_lr = max(lr * plateau[2], plateau[6])
+                if lr - new_lr > plateau[7]:
+                    lr = new_lr
+                cooldown_counter = int(plateau[5])
+                num_bad = 0
     return steps, OK
+
+
+@jit
+def _plateau_better(plateau, a, best):
+    """torch's ReduceLROnPlateau._is_better (plateau[0]: mode max; plateau[1]: threshold_mode abs)."""
+    threshold = plateau[4]
+    if plateau[0] == 0.0 and plateau[1] == 0.0:
+        rel_epsilon = 1.0 - threshold
+        return a < best * rel_epsilon
+    if plateau[0] == 0.0:
+        return a < best - threshold
+    if plateau[1] == 0.0:
+        rel_epsilon = threshold + 1.0
+        return a > best * rel_epsilon
+    return a > best + threshold

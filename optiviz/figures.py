@@ -336,7 +336,7 @@ def _arrow_vectors(run: Run) -> dict[str, np.ndarray | None]:
     the update x_{t+1} − x_t, and −η·m and −η·∇f, the steps the momentum and the gradient would give at the run's
     learning rate η (plain SGD's update is −η·∇f; SGD's with momentum −η·m)."""
     lr = run.lr[:, None]
-    momentum = run.momentum
+    momentum = run.first_moment
     return {"update": run.update, "−momentum": None if momentum is None else -lr * momentum, "−∇f": -lr * run.grad}
 
 

@@ -926,7 +926,7 @@ def test_arrows_are_the_steps_at_one_stated_power_of_ten_scale(surface):
     top = 10 * cap / scale
     for i, run in enumerate(sim.runs):
         lr = run.spec.lr
-        momentum = run.momentum
+        momentum = run.first_moment
         expected = [run.update, None if momentum is None else -lr * momentum, -lr * run.grad]
         for k, vectors in enumerate(expected):
             length = columns[6 * i + 2 * k + 1]

@@ -160,6 +160,9 @@ class Optimizer:
     decoupled: Callable[[dict], bool] = lambda h: False
     #: A note under the optimizer's menu: what to look for in the default comparison.
     look_for: str = ""
+    #: Where in the hyperparameter vector the momentum (or β₁) sits that OneCycleLR and CyclicLR set at every
+    #: step (``step`` reads it afresh each step); None: this optimizer's cannot be cycled.
+    momentum_slot: int | None = None
     defaults: Mapping[str, Any] = field(init=False)
     extensions: tuple[str, ...] = field(init=False)
 

@@ -93,7 +93,7 @@ class Builder:
         self.run = run
         self.t = t
         self.noisy = noisy
-        self.h = run.spec.hyper
+        self.h = run.hyper_at(t)  # a cycled momentum or β₁ as step t used it
         #: The learning rate of step t (the run's lr, or what a schedule made it).
         self.lr = float(run.lr[t - 1])
         self.lines: list[Line] = []

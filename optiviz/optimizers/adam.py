@@ -99,10 +99,13 @@ def step(t, lr, hp, g, p, st):
 
 
 def bias_corrections(run) -> tuple[np.ndarray | float, np.ndarray | float]:
-    """``(1 - beta1^t, 1 - beta2^t)`` per step ((n, 1) each), or ``(1.0, 1.0)`` with ``bias_correction=False``."""
+    """``(1 - beta1^t, 1 - beta2^t)`` per step ((n, 1) each), or ``(1.0, 1.0)`` with ``bias_correction=False``.
+    Where a schedule cycles β₁, each step's own β₁ (torch corrects with the β₁ of the step)."""
     if not run.spec.hyper["bias_correction"]:
         return 1.0, 1.0
     beta1, beta2 = run.spec.hyper["betas"][:2]
+    if run.momentum is not None:
+        beta1 = run.momentum[:, None]
     t = steps_column(run)
     return 1.0 - beta1**t, 1.0 - beta2**t
 
@@ -290,6 +293,6 @@ SPEC = Optimizer(
     PARAMS, STATE, check, packer(False), init, step, ("torch.optim", "Adam"),
     recommended_lr=C.surface_lr("adam"), kept=kept, bias_corrected=bias_corrected, divisor_moment=divisor_moment,
     effective_lr=effective_lr, momentum=momentum, panels=panels, explain=explain, notes=NOTES, step_note=step_note,
-    title_options=title_options, option_notes=option_notes,
+    title_options=title_options, option_notes=option_notes, momentum_slot=0,
     look_for="lr-sized first steps whatever the gradient's size; m̂/√v̂ near ±1 while the gradient keeps its sign",
 )

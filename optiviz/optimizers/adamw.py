@@ -33,6 +33,6 @@ SPEC = Optimizer(
     recommended_lr=C.surface_lr("adamw"), kept=adam.kept, bias_corrected=adam.bias_corrected,
     divisor_moment=adam.divisor_moment, effective_lr=adam.effective_lr, momentum=adam.momentum, panels=adam.panels,
     explain=adam.explain, notes=NOTES, step_note=adam.step_note, title_options=adam.title_options,
-    option_notes=adam.option_notes, listed=listed, decoupled=lambda h: True,
+    option_notes=adam.option_notes, listed=listed, decoupled=lambda h: True, momentum_slot=0,
     look_for="a steady pull toward the origin (θ shrinks by lr·λ each step) on top of Adam's steps",
 )

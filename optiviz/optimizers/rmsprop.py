@@ -194,6 +194,6 @@ SPEC = Optimizer(
     PARAMS, STATE, check, pack, init, step, ("torch.optim", "RMSprop"),
     recommended_lr=C.surface_lr("rmsprop"), kept=kept, divisor_moment=divisor_moment, effective_lr=effective_lr,
     momentum=momentum, panels=panels, explain=explain, notes=NOTES, step_note=step_note,
-    title_options=title_options, option_notes=option_notes,
+    title_options=title_options, option_notes=option_notes, momentum_slot=3,
     look_for="steep and flat directions taking steps of similar size; large first steps (no bias correction)",
 )

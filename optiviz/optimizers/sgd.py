@@ -161,6 +161,6 @@ SPEC = Optimizer(
     "sgd", "SGD", "steps against the gradient, optionally with (Nesterov) momentum",
     PARAMS, STATE, check, pack, init, step, ("torch.optim", "SGD"),
     recommended_lr=C.surface_lr("sgd"), kept=kept, effective_lr=effective_lr, momentum=momentum, panels=panels,
-    explain=explain, notes=NOTES, step_note=step_note, title_options=title_options,
+    explain=explain, notes=NOTES, step_note=step_note, title_options=title_options, momentum_slot=0,
     look_for="steps in proportion to the gradient: zig-zags across a ravine and crawls along its floor",
 )
