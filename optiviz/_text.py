@@ -1,7 +1,8 @@
 """Text forms of runs and surfaces, shared by the command line and the shareable links (``share``).
 
 A run is written ``optimizer:key=value,key=value`` (``adam:lr=0.01,betas=0.9/0.999``,
-``sgd:lr=1e-4,momentum=0.9,nesterov=true``); a surface ``name`` or
+``sgd:lr=1e-4,momentum=0.9,nesterov=true``), with its schedule last as torch writes the class
+(``adam:lr=0.1,schedule=CosineAnnealingLR(T_max=500)``; ``optiviz.schedules.parse_schedule``); a surface ``name`` or
 ``name:key=value`` (``quadratic:kappa=50,angle=30``).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._engine import RunSpec
+from .schedules import format_schedule, parse_schedule
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -39,6 +41,22 @@ def _parse_number(key: str, text: str) -> float:
         raise ValueError(f"{key} must be a number, got {text.strip()!r}") from None
 
 
+def split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets: ``"lr=0.1,schedule=StepLR(step_size=5,gamma=0.5)"`` is
+    two items."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return items
+
+
 def parse_assignments(text: str, defaults: dict[str, Any], owner: str, what: str = "hyperparameter") -> dict[str, Any]:
     """``"a=1,b=2/3"`` -> typed values (types taken from ``defaults``); ``owner`` and ``what`` name them in
     messages ("adam got an unexpected hyperparameter 'foo'")."""
@@ -60,7 +78,14 @@ def parse_run(text: str) -> RunSpec:
 
     name, _, rest = text.strip().partition(":")
     spec = get(name.strip().lower())
-    return RunSpec(spec.name, **parse_assignments(rest, dict(spec.defaults), spec.name))
+    items = split_top_level(rest)
+    schedule = None
+    scheduled = [item for item in items if item.strip().startswith("schedule=")]
+    if scheduled:
+        schedule = parse_schedule(scheduled[-1].strip()[len("schedule="):])
+        items = [item for item in items if item not in scheduled]
+    return RunSpec(spec.name, schedule=schedule, **parse_assignments(",".join(items), dict(spec.defaults),
+                                                                     spec.name))
 
 
 def _format_value(value: Any) -> str:
@@ -75,6 +100,8 @@ def format_run(spec: RunSpec, full: bool = False) -> str:
     """The text form of a run: only what differs from torch's defaults unless ``full``."""
     items = spec.hyper if full else spec.changed()
     body = ",".join(f"{k}={_format_value(v)}" for k, v in items.items())
+    if spec.schedule is not None:
+        body += ("," if body else "") + "schedule=" + format_schedule(spec.schedule)
     return f"{spec.optimizer}:{body}" if body else spec.optimizer
 
 

@@ -660,3 +660,128 @@ def plateau_array(schedule: Schedule | None) -> np.ndarray:
     h = schedule.kwargs
     return np.array([h["mode"] == "max", h["threshold_mode"] == "abs", h["factor"], h["patience"], h["threshold"],
                      h["cooldown"], h["min_lr"], h["eps"]], dtype=np.float64)
+
+
+# ---- text: the command line and the links -----------------------------------------------------------------------
+
+#: Limits on a schedule's text (a link can hold anything): its length and its nesting.
+MAX_TEXT = 600
+MAX_DEPTH = 4
+
+
+def format_schedule(schedule: Schedule) -> str:
+    """``CosineAnnealingLR(T_max=500,eta_min=0.001)``: the keywords away from torch's defaults (and the required
+    ones), as :func:`parse_schedule` reads them."""
+    return f"{schedule.name}({','.join(f'{k}={_format(v)}' for k, v in schedule.changed().items())})"
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, Schedule):
+        return format_schedule(value)
+    if isinstance(value, tuple):
+        return f"[{','.join(_format(v) for v in value)}]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    return value if isinstance(value, str) else repr(value)
+
+
+def parse_schedule(text: str) -> Schedule | None:
+    """``"CosineAnnealingLR(T_max=500)"`` -> ``Schedule("CosineAnnealingLR", T_max=500)``; ``"none"`` (or an
+    empty text) -> None. ``ValueError`` saying what is wrong, and where, otherwise."""
+    text = text.strip()
+    if text.lower() in ("", "none"):
+        return None
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"schedule: at most {MAX_TEXT} characters, got {len(text)}")
+    parser = _Parser(text)
+    value = parser.schedule(0)
+    parser.end()
+    return value
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text, self.i = text, 0
+
+    def fail(self, what: str):
+        near = self.text[self.i: self.i + 20] or "the end"
+        raise ValueError(f"schedule: {what} at character {self.i + 1} ({near!r}) of {self.text[:80]!r}")
+
+    def skip(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] == " ":
+            self.i += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.i] if self.i < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            self.fail(f"expected {char!r}")
+        self.i += 1
+
+    def word(self) -> str:
+        self.skip()
+        start = self.i
+        while self.i < len(self.text) and (self.text[self.i].isascii() and (self.text[self.i].isalnum() or
+                                                                             self.text[self.i] in "_.+-")):
+            self.i += 1
+        if self.i == start:
+            self.fail("expected a name or a number")
+        return self.text[start: self.i]
+
+    def schedule(self, depth: int) -> Schedule:
+        if depth >= MAX_DEPTH:
+            self.fail("too deeply nested")
+        name = self.word()
+        if name not in KEYWORDS:
+            raise ValueError(f"Unknown schedule {name!r}; valid schedules: {', '.join(KEYWORDS)}")
+        self.expect("(")
+        kwargs: dict[str, Any] = {}
+        while self.peek() != ")":
+            key = self.word()
+            if key not in KEYWORDS[name]:
+                raise ValueError(f"{name} got an unexpected keyword argument {key!r}; valid: "
+                                 f"{', '.join(KEYWORDS[name])}")
+            self.expect("=")
+            kwargs[key] = self.value(depth)
+            if self.peek() == ",":
+                self.i += 1
+            elif self.peek() != ")":
+                self.fail("expected ',' or ')'")
+        self.i += 1
+        return Schedule(name, **kwargs)
+
+    def value(self, depth: int) -> Any:
+        if self.peek() == "[":
+            self.i += 1
+            items = []
+            while self.peek() != "]":
+                items.append(self.value(depth + 1))
+                if self.peek() == ",":
+                    self.i += 1
+                elif self.peek() != "]":
+                    self.fail("expected ',' or ']'")
+            self.i += 1
+            return items
+        start = self.i
+        token = self.word()
+        if self.peek() == "(":
+            self.i = start
+            return self.schedule(depth + 1)
+        low = token.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        if low == "none":
+            return None
+        try:
+            number = float(token)
+        except ValueError:
+            return token  # a word: mode=min, anneal_strategy=cos
+        return int(number) if number == int(number) and "." not in token and "e" not in low else number
+
+    def end(self) -> None:
+        if self.peek():
+            self.fail("unexpected text after the schedule")
