@@ -291,17 +291,11 @@ def title_options(h: dict) -> list[str]:
     return out + (["decay at z"] if h.get("decay_at_z") and h["weight_decay"] else [])
 
 
-def recommended_lr(surface) -> float:
-    return _LR.get(surface.name, surface.lr["adam"])
-
-
-_LR: dict[str, float] = {}
-
 SPEC = Optimizer(
     "adamw_schedulefree", "Schedule-Free AdamW",
     "AdamW without a schedule: y, where gradients are taken, between z (Adam's step) and x (their average)",
     PARAMS, STATE, check, pack, init, step, ("schedulefree", "AdamWScheduleFreeReference"), package="schedulefree",
-    reference_options={}, train_mode=True, recommended_lr=recommended_lr, bias_corrected=bias_corrected,
+    reference_options={}, train_mode=True, recommended_lr=C.surface_lr("adam"), bias_corrected=bias_corrected,
     divisor_moment=divisor_moment, effective_lr=effective_lr, panels=panels, explain=explain, notes=NOTES,
     step_note=step_note, title_options=title_options, listed=listed, decoupled=lambda h: True,
     companions=companions,
