@@ -541,8 +541,6 @@ def create_trajectory_figure(
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
         halo = halos[i]
-        companions = _add_companions(data, run, i, label, c, scale, companion_columns)
-        companion_labels += [data[e["line"]]["name"] for e in companions]
         data.append({
             "type": "scatter", "mode": "lines", "name": label, "legendgroup": f"run{i}",
             "line": {"color": c, "width": widths[i], "dash": dashes[i]}, "opacity": PATH_OPACITY,
@@ -559,6 +557,8 @@ def create_trajectory_figure(
                 "textfont": {"color": c, "size": 11},
                 "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })
+        companions = _add_companions(data, run, i, label, c, scale, companion_columns)
+        companion_labels += [data[e["line"]]["name"] for e in companions]
         start = [float(run.path[0, 0])], [float(run.path[0, 1])]
         data.append({
             "type": "scatter", "mode": "lines", "line": {"color": c, "width": (PATH_WIDTH + 2) * scale},
@@ -642,9 +642,9 @@ def create_trajectory_figure(
 def _add_companions(data: list, run: Run, i: int, label: str, color: str, scale: float,
                     columns: list[_codec.Column]) -> list[dict]:
     """The thin lines and heads of the points ``run``'s optimizer keeps beside its path (``Optimizer.companions``),
-    under the run's own line; their every step's position goes into ``columns`` for the playback, which fills in
-    the lines and moves the heads. Returns the playback's entries: each line's and head's trace and its first
-    column."""
+    over the run's line and under its trail and head (and after it in the legend); their every step's position
+    goes into ``columns`` for the playback, which fills in the lines and moves the heads. Returns the playback's
+    entries: each line's and head's trace and its first column."""
     entries = []
     for (name, points), (dash, symbol) in zip(run.spec.spec.companions(run), COMPANION_STYLES, strict=False):
         full = f"{label}: {name}"

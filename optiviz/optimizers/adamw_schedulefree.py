@@ -281,8 +281,8 @@ NOTES = (
     "average of all the z's (by default each weighs the same, c_t = 1/t), what Schedule-Free evaluates and "
     "returns; y = β₁x + (1 − β₁)z, between them, is where the gradient is taken, and the path drawn. The "
     "average does what a decaying learning rate would (no schedule is needed), and β₁ gives y the inertia "
-    "momentum would. On the contour x (average) and z are drawn beside the path, thin and dashed: z runs "
-    "ahead, x lags behind, y follows x closely."
+    "momentum would. On the contour x (average, dotted) and z (dashed) are drawn beside the path, thin: "
+    "z runs ahead, x lags behind, y follows x closely."
 )
 
 

@@ -97,7 +97,7 @@ NOTES = (
     "the z's (by default each weighs the same, c_t = 1/t), what Schedule-Free evaluates and returns; "
     "y = μx + (1 − μ)z, between them, is where the gradient is taken, and the path drawn. The average does what "
     "a decaying learning rate would, and μ gives y the inertia heavy-ball momentum would, without a momentum "
-    "buffer. On the contour x (average) and z are drawn beside the path, thin and dashed."
+    "buffer. On the contour x (average, dotted) and z (dashed) are drawn beside the path, thin."
 )
 
 
