@@ -54,7 +54,7 @@ CASES: list[tuple[str, str, dict, float]] = [
     ("adamw_schedulefree", "warmup", dict(warmup_steps=20, weight_lr_power=1.0), 1.0),
     ("adamw_schedulefree", "r", dict(r=1.0, weight_lr_power=0.0), 1.0),
     ("sgd_schedulefree", "default", {}, 1.0),
-    ("sgd_schedulefree", "weight_decay_momentum", dict(weight_decay=0.1, momentum=0.5), 1.0),
+    ("sgd_schedulefree", "weight_decay_momentum", dict(weight_decay=0.1, momentum=0.8), 1.0),
     ("sgd_schedulefree", "warmup", dict(warmup_steps=20, weight_lr_power=1.0), 1.0),
     ("sgd_schedulefree", "r", dict(r=1.0, weight_lr_power=0.0), 1.0),
 ]
