@@ -262,9 +262,9 @@ def step_note(b: E.Builder, name: str = "β₁") -> str:
                 f"first step is the base step alone; {E.moved(b)}.")
     gap = tuple(z[k] - x[k] for k in range(2))
     share = E.txt(1.0 / ckp1) if ckp1 else "∞"
-    return (f"At step {t} z_t got weight c = {E.txt(ckp1)} in the average (about 1/{share}), so x moved a little "
-            f"toward z; z − x is {E.xy(gap)}, and y sits {name} = {E.txt(_interpolation(run))} of the way from z to "
-            f"x. " + E.sentence(E.moved(b)))
+    return (f"At step {t} z_t got weight c = {E.txt(ckp1)} in the average (about 1/{share}), so x moved that share "
+            f"of the way to z; z − x is now {E.xy(gap)}, and y sits {name} = {E.txt(_interpolation(run))} of the way "
+            f"from z to x. " + E.sentence(E.moved(b)))
 
 
 def _interpolation(run) -> float:
