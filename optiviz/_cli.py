@@ -11,13 +11,18 @@ from . import export
 from ._engine import MAX_STEPS, simulate, warmup
 from ._text import parse_run, parse_surface
 from .optimizers import OPTIMIZERS
+from .schedules import KEYWORDS
 
 _RUN_HELP = (
     "a run, as OPTIMIZER:KEY=VALUE,...; repeat for several runs (the same optimizer twice is fine). "
     f"Optimizers: {', '.join(OPTIMIZERS)}. Keys are torch.optim's: "
     + "; ".join(f"{name}: {', '.join(spec.defaults)}" for name, spec in OPTIMIZERS.items())
     + ". Pairs use '/', booleans true/false: "
-    + '"adam:lr=0.01,betas=0.9/0.999", "sgd:lr=1e-4,momentum=0.9,nesterov=true"'
+    + '"adam:lr=0.01,betas=0.9/0.999", "sgd:lr=1e-4,momentum=0.9,nesterov=true". A learning-rate schedule '
+    "comes last, as torch.optim.lr_scheduler's class with its keywords: "
+    '"adam:lr=0.1,schedule=CosineAnnealingLR(T_max=500)", "adam:lr=0.1,schedule=SequentialLR(schedulers=['
+    'LinearLR(start_factor=0.1,total_iters=50),CosineAnnealingLR(T_max=450)],milestones=[50])"; schedules: '
+    + ", ".join(KEYWORDS)
 )
 
 

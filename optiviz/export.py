@@ -18,6 +18,7 @@ from surfaces import Surface
 from surfaces import _kernels as K
 
 from ._engine import Run, RunSpec, Simulation
+from .schedules import Schedule
 
 
 def settings(sim: Simulation) -> dict[str, Any]:
@@ -30,12 +31,24 @@ def settings(sim: Simulation) -> dict[str, Any]:
         "steps": sc.steps,
         "noise": sc.noise,
         "seed": sc.seed,
-        "runs": [{"optimizer": r.optimizer, **_jsonable(r.hyper)} for r in sc.runs],
+        "runs": [{"optimizer": r.optimizer, **_jsonable(r.hyper),
+                  **({"schedule": schedule_dict(r.schedule)} if r.schedule is not None else {})} for r in sc.runs],
     }
 
 
 def _jsonable(hyper: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+
+
+def schedule_dict(schedule: Schedule) -> dict[str, Any]:
+    """``{"name": "CosineAnnealingLR", "T_max": 500, "eta_min": 0.0}``: every keyword (SequentialLR's
+    schedulers as such dicts too)."""
+    def plain(value):
+        if isinstance(value, Schedule):
+            return schedule_dict(value)
+        return [plain(v) for v in value] if isinstance(value, tuple) else value
+
+    return {"name": schedule.name, **{k: plain(v) for k, v in schedule.kwargs.items()}}
 
 
 def to_dict(sim: Simulation) -> dict[str, Any]:
@@ -46,6 +59,9 @@ def to_dict(sim: Simulation) -> dict[str, Any]:
             {
                 "optimizer": run.optimizer,
                 "hyper": _jsonable(run.spec.hyper),
+                "schedule": None if run.spec.schedule is None else schedule_dict(run.spec.schedule),
+                "lr": run.lr.tolist(),
+                "momentum": None if run.momentum is None else run.momentum.tolist(),
                 "steps_done": run.steps_done,
                 "diverged_at": run.diverged_at,
                 "diverged_reason": run.diverged_reason,
@@ -73,9 +89,11 @@ def _run_numbers(sim: Simulation, numbers: Sequence[int] | None) -> list[int]:
 
 def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     """One header row, then one row per run and step (0..n): ``run``, ``optimizer``, ``settings``, ``step``, the
-    position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received, and each state buffer after
-    step t (``exp_avg_x, exp_avg_y``, ...; a scalar buffer such as NAdam's ``mu_product`` in one column). Cells
-    a run does not have (another optimizer's state, the gradient after its last step) are empty.
+    position ``x, y``, ``loss``, the gradient ``grad_x, grad_y`` step t+1 received and the learning rate ``lr``
+    it was taken with (a schedule's; and ``momentum``, its momentum or β₁, where a schedule cycles it in some
+    run), and each state buffer after step t (``exp_avg_x, exp_avg_y``, ...; a scalar buffer such as NAdam's
+    ``mu_product`` in one column). Cells a run does not have (another optimizer's state, the gradient and lr
+    after its last step) are empty.
 
     ``run`` numbers the runs as the app's sidebar does: 1, 2, ... in order, or ``numbers`` (one per run; the app
     passes its own when a refused run leaves a gap). ``settings`` is the run's hyperparameters that differ from
@@ -90,19 +108,24 @@ def to_csv(sim: Simulation, numbers: Sequence[int] | None = None) -> str:
     for run in sim.runs:
         state_names += [n for n in run.state if n not in state_names]
         widths.update({n: 2 if a.ndim == 2 else 1 for n, a in run.state.items()})
-    header = ["run", "optimizer", "settings", "step", "x", "y", "loss", "grad_x", "grad_y"]
+    cycled = any(run.momentum is not None for run in sim.runs)
+    header = ["run", "optimizer", "settings", "step", "x", "y", "loss", "grad_x", "grad_y", "lr"]
+    header += ["momentum"] * cycled
     header += [h for n in state_names for h in ([f"{n}_{c}" for c in "xy"] if widths[n] == 2 else [n])]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
     for number, run in zip(numbers, sim.runs, strict=True):
         n = run.steps_done
-        path, loss, grad = run.path.tolist(), run.loss.tolist(), run.grad.tolist()
+        path, loss, grad, lrs = run.path.tolist(), run.loss.tolist(), run.grad.tolist(), run.lr.tolist()
+        moms = run.momentum.tolist() if run.momentum is not None else None
         states = [run.state[name].tolist() if name in run.state else None for name in state_names]
         head = [number, run.optimizer, format_run(run.spec)]
         for t in range(n + 1):
             row: list[Any] = [*head, t, *path[t], loss[t]]
-            row += grad[t] if t < n else ["", ""]
+            row += [*grad[t], lrs[t]] if t < n else ["", "", ""]
+            if cycled:
+                row += [moms[t] if moms is not None and t < n else ""]
             for name, arr in zip(state_names, states, strict=True):
                 row += [""] * widths[name] if arr is None else arr[t] if widths[name] == 2 else [arr[t]]
             w.writerow(row)
@@ -296,6 +319,17 @@ def _torch_kwargs(spec: RunSpec) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in items.items())
 
 
+def scheduler_source(schedule: Schedule, optimizer: str = "opt") -> str:
+    """The torch scheduler as Python: ``torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)``."""
+    def source(value):
+        if isinstance(value, Schedule):
+            return scheduler_source(value, optimizer)
+        return f"[{', '.join(source(v) for v in value)}]" if isinstance(value, tuple) else repr(value)
+
+    args = "".join(f", {k}={source(v)}" for k, v in schedule.changed().items())
+    return f"torch.optim.lr_scheduler.{schedule.name}({optimizer}{args})"
+
+
 def _reference_class(spec: RunSpec) -> str:
     module, name = spec.spec.reference
     return f"{module}.{name}"
@@ -348,9 +382,10 @@ def finite(*values):
     return all(math.isfinite(v) for v in values)
 
 
-def run(index, name, optimizer_class, train_mode=False, **hyper):
+def run(index, name, optimizer_class, train_mode=False, schedule=None, **hyper):
     p = torch.tensor(START, dtype=torch.float64)
     opt = optimizer_class([p], **hyper)
+    scheduler = schedule(opt) if schedule is not None else None  # stepped after every optimizer step
     if train_mode:  # Schedule-Free steps only in train mode, where p holds y (where gradients are taken)
         with contextlib.redirect_stdout(io.StringIO()):  # AdamWScheduleFreeReference prints as it switches
             opt.train()
@@ -382,6 +417,10 @@ def run(index, name, optimizer_class, train_mode=False, **hyper):
                     loss = math.nan
                 if not finite(loss):
                     reason = "non-finite"
+                elif isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    scheduler.step(loss)  # it reads the loss at the new position
+                elif scheduler is not None:
+                    scheduler.step()
         if reason is not None:
             print(f"run {{index}} {{name}} stopped at step {{t}} ({{reason}}); last (x, y) = ({{x!r}}, {{y!r}})")
             return
@@ -431,6 +470,8 @@ def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> st
             call = f'run({i}, "{spec.optimizer}", {_reference_class(spec)},' + (
                 " train_mode=True," if spec.spec.train_mode else "")
             kwargs = _torch_kwargs(spec)
+            if spec.schedule is not None:
+                kwargs += f",\n    schedule=lambda opt: {scheduler_source(spec.schedule)}"
             blocks.append(f"{call} {kwargs})" if len(call) + len(kwargs) < 100 else f"{call}\n    {kwargs})")
     params = "".join(f", {k}={v!r}" for k, v in surf.parameters.items())
     noise_text = f"gradient noise sigma={sc.noise!r}, seed={sc.seed}" if sc.noise else "no gradient noise"

@@ -301,3 +301,132 @@ def test_without_a_schedule_the_lr_is_constant_and_the_momentum_none():
 def test_series_is_the_lr_each_step_reads():
     lrs, moms = series(S("StepLR", step_size=2, gamma=0.5), {"lr": 1.0}, 6)
     assert list(lrs) == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25] and moms is None
+
+
+# ---- text, links, the command line, CSV/JSON and the PyTorch script -----------------------------------------
+
+TEXTS = [
+    "adam:lr=0.1,schedule=CosineAnnealingLR(T_max=500)",
+    "adam:lr=0.1,schedule=SequentialLR(schedulers=[LinearLR(start_factor=0.1,total_iters=50),"
+    "CosineAnnealingLR(T_max=450)],milestones=[50])",
+    "sgd:lr=0.01,momentum=0.9,schedule=OneCycleLR(max_lr=0.1,total_steps=1000,anneal_strategy='linear')",
+    "rmsprop:schedule=ReduceLROnPlateau(mode=max,threshold_mode=abs,patience=3)",
+    "adagrad:lr=0.5,lr_decay=0.01,schedule=CyclicLR(base_lr=0.01,max_lr=0.5,cycle_momentum=false)",
+    "adam:schedule=MultiStepLR(milestones=[10,20],gamma=0.5),betas=0.8/0.99",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_run_text_round_trips(text):
+    from optiviz._text import format_run, parse_run
+
+    spec = parse_run(text.replace("'", ""))
+    assert spec.schedule is not None
+    assert parse_run(format_run(spec)) == spec
+    assert parse_run(format_run(spec, full=True)) == spec
+
+
+def test_a_link_carries_the_schedule():
+    from optiviz import share
+
+    spec = parse_run_text(TEXTS[1])
+    view = share.View(runs=(spec,))
+    query = share.view_to_query(view)
+    back, problems = share.parse_view(query)
+    assert not problems and back.runs == (spec,)
+
+
+def parse_run_text(text):
+    from optiviz._text import parse_run
+
+    return parse_run(text)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("adam:schedule=CosineAnnealingLR(T_max=-5)", "T_max must be a positive whole number, got -5"),
+    ("adam:schedule=MultiStepLR(milestones=[50,20])", "milestones must be increasing, got [50, 20]"),
+    ("adagrad:schedule=OneCycleLR(max_lr=0.1,total_steps=10)", "optimizer must support momentum or beta1"),
+    ("adam:schedule=CosineAnnealingLR(T_max=5", "expected ',' or ')' at character"),
+    ("adam:schedule=Cosine(T_max=5)", "Unknown schedule 'Cosine'"),
+    ("adam:schedule=StepLR(step_size=__import__('os'))", "Unknown schedule '__import__'"),
+    ("adam:schedule=" + "SequentialLR(schedulers=[" * 20, "too deeply nested"),
+    ("adam:schedule=" + "x" * 1000, "at most 600 characters"),
+])
+def test_bad_schedule_text_says_what_is_wrong(text, message):
+    from optiviz._text import parse_run
+
+    with pytest.raises(ValueError, match=_escape(message)):
+        parse_run(text)
+
+
+def test_a_bad_schedule_in_a_link_is_reported_and_the_other_runs_go_on():
+    from optiviz import share
+
+    view, problems = share.parse_view({"run": ["adam:lr=0.1,schedule=CosineAnnealingLR(T_max=-5)", "sgd:lr=0.01"]})
+    assert [r.optimizer for r in view.runs] == ["sgd"]
+    assert any("T_max must be a positive whole number" in p for p in problems), problems
+
+
+def _mixed_simulation():
+    runs = [optiviz.RunSpec("adam", lr=0.05, schedule=S("SequentialLR", schedulers=[
+                S("LinearLR", start_factor=0.1, total_iters=20), S("CosineAnnealingLR", T_max=80)], milestones=[20])),
+            optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9, schedule=S("OneCycleLR", max_lr=2e-3, total_steps=100)),
+            optiviz.RunSpec("rmsprop", lr=3e-3, schedule=S("ReduceLROnPlateau", patience=3, factor=0.5,
+                                                           threshold=0.01)),
+            optiviz.RunSpec("adagrad", lr=0.5)]
+    return optiviz.simulate("rosenbrock", runs, steps=100)
+
+
+def test_csv_and_json_carry_the_lr_and_momentum_of_every_step():
+    import csv
+    import io
+    import json
+
+    from optiviz import export
+
+    sim = _mixed_simulation()
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(sim))))
+    for number, run in enumerate(sim.runs, start=1):
+        mine = [r for r in rows if r["run"] == str(number)]
+        assert [float(r["lr"]) for r in mine[:-1]] == run.lr.tolist() and mine[-1]["lr"] == ""
+        if run.momentum is not None:
+            assert [float(r["momentum"]) for r in mine[:-1]] == run.momentum.tolist()
+        else:
+            assert all(r["momentum"] == "" for r in mine)
+    data = json.loads(export.to_json(sim))
+    assert data["runs"][0]["lr"] == sim.runs[0].lr.tolist()
+    assert data["runs"][1]["momentum"] == sim.runs[1].momentum.tolist()
+    assert data["runs"][3]["schedule"] is None and data["runs"][3]["momentum"] is None
+    assert data["settings"]["runs"][0]["schedule"]["schedulers"][1] == {"name": "CosineAnnealingLR", "T_max": 80,
+                                                                         "eta_min": 0.0}
+    assert len(set(sim.runs[2].lr)) > 1  # the plateau came on
+
+
+def test_cli_takes_a_schedule(capsys):
+    import json
+
+    from optiviz._cli import main
+
+    main(["simulate", "--surface", "rosenbrock", "--run", TEXTS[1], "--steps", "60"])
+    data = json.loads(capsys.readouterr().out)
+    want = optiviz.simulate("rosenbrock", [parse_run_text(TEXTS[1])], steps=60).runs[0]
+    assert data["runs"][0]["lr"] == want.lr.tolist()
+    assert data["runs"][0]["path"] == want.path.tolist()
+
+
+def test_torch_script_builds_and_steps_the_scheduler(tmp_path):
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    from optiviz import export
+
+    sim = _mixed_simulation()
+    src = export.to_torch_script(sim)
+    assert "torch.optim.lr_scheduler.SequentialLR(opt, schedulers=[torch.optim.lr_scheduler.LinearLR(" in src
+    script = tmp_path / "replay.py"
+    script.write_text(src)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    finals = [line.split("= (")[1].rstrip(")").split(", ") for line in out.splitlines()]
+    for run, (x, y) in zip(sim.runs, finals, strict=True):
+        np.testing.assert_allclose([float(x), float(y)], run.path[-1], rtol=1e-9, atol=1e-12)
