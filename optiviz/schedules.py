@@ -785,3 +785,97 @@ class _Parser:
     def end(self) -> None:
         if self.peek():
             self.fail("unexpected text after the schedule")
+
+
+# ---- the app's controls ------------------------------------------------------------------------------------------
+
+#: How the app shows each keyword: (label, help, kind, range or choices). kind: "int", "float", "word", "flag",
+#: "list" (whole numbers, "30, 60") or "schedules" (SequentialLR's, in the text form of :func:`parse_schedule`).
+FIELDS: Mapping[str, tuple[str, str, str, Any]] = {
+    "step_size": ("step_size", "Multiply the lr by γ every step_size steps.", "int", (1, 100_000)),
+    "gamma": ("gamma (γ)", "The factor the lr is multiplied by (CyclicLR's exp_range: per step).", "float",
+              (0.0, 10.0)),
+    "milestones": ("milestones", "Steps at which the lr changes, in increasing order: 300, 600.", "list", None),
+    "factor": ("factor", "ConstantLR: the lr is multiplied by it until total_iters; ReduceLROnPlateau: by it at "
+               "each plateau.", "float", (0.0, 1.0)),
+    "total_iters": ("total_iters", "Steps until the schedule reaches its end value.", "int", (1, 100_000)),
+    "start_factor": ("start_factor", "The lr's factor at step 1 (a warm-up from start_factor · lr).", "float",
+                     (0.0, 1.0)),
+    "end_factor": ("end_factor", "The lr's factor from total_iters on.", "float", (0.0, 1.0)),
+    "schedulers": ("schedulers", "The schedules one after another, in the command line's form: "
+                   "LinearLR(start_factor=0.1,total_iters=100), CosineAnnealingLR(T_max=900).", "schedules", None),
+    "power": ("power", "The exponent of the polynomial decay (1: linear).", "float", (0.0, 100.0)),
+    "T_max": ("T_max", "Steps of half a cosine, from the lr down to eta_min.", "int", (1, 100_000)),
+    "eta_min": ("eta_min", "The smallest lr of the cosine.", "float", (0.0, 10.0)),
+    "mode": ("mode", "ReduceLROnPlateau: min (the loss should fall) or max; CyclicLR: triangular, triangular2 "
+             "(halved each cycle) or exp_range (times γ per step).", "word",
+             ("min", "max", "triangular", "triangular2", "exp_range")),
+    "patience": ("patience", "Steps without improvement before the lr is cut.", "int", (0, 100_000)),
+    "threshold": ("threshold", "How much better the loss must get to count as an improvement.", "float",
+                  (0.0, 1e6)),
+    "threshold_mode": ("threshold_mode", "rel: better by a factor (1 − threshold); abs: by threshold.", "word",
+                       ("rel", "abs")),
+    "cooldown": ("cooldown", "Steps after a cut before improvements are counted again.", "int", (0, 100_000)),
+    "min_lr": ("min_lr", "The lr is never cut below it.", "float", (0.0, 10.0)),
+    "eps": ("eps", "A cut smaller than eps is not made.", "float", (0.0, 1.0)),
+    "base_lr": ("base_lr", "The lowest lr of the cycle (it replaces the run's lr).", "float", (0.0, 10.0)),
+    "max_lr": ("max_lr", "The highest lr of the cycle.", "float", (0.0, 10.0)),
+    "step_size_up": ("step_size_up", "Steps from base_lr up to max_lr.", "int", (1, 100_000)),
+    "step_size_down": ("step_size_down", "Steps from max_lr back down (empty: as step_size_up).", "int",
+                       (1, 100_000)),
+    "cycle_momentum": ("cycle_momentum", "Cycle the momentum (Adam's β₁) against the lr, between base_momentum "
+                       "and max_momentum, as torch does by default.", "flag", None),
+    "base_momentum": ("base_momentum", "The momentum (β₁) where the lr is highest.", "float", (0.0, 1.0)),
+    "max_momentum": ("max_momentum", "The momentum (β₁) where the lr is lowest.", "float", (0.0, 1.0)),
+    "T_0": ("T_0", "Steps until the first restart.", "int", (1, 100_000)),
+    "T_mult": ("T_mult", "Each period is T_mult times the one before.", "int", (1, 100)),
+    "total_steps": ("total_steps", "Steps of the whole cycle (at least the run's steps).", "int", (1, 100_000)),
+    "epochs": ("epochs", "With steps_per_epoch, in place of total_steps.", "int", (1, 100_000)),
+    "steps_per_epoch": ("steps_per_epoch", "With epochs, in place of total_steps.", "int", (1, 100_000)),
+    "pct_start": ("pct_start", "The part of the cycle spent raising the lr.", "float", (0.0, 1.0)),
+    "anneal_strategy": ("anneal_strategy", "cos or linear.", "word", ("cos", "linear")),
+    "div_factor": ("div_factor", "The cycle starts at max_lr / div_factor.", "float", (1.0, 1e6)),
+    "final_div_factor": ("final_div_factor", "It ends at max_lr / (div_factor · final_div_factor).", "float",
+                         (1.0, 1e9)),
+    "three_phase": ("three_phase", "Up, back down to the start, then the final annealing.", "flag", None),
+}
+
+#: One line on each schedule, under the app's schedule menu.
+SUMMARIES: Mapping[str, str] = {
+    "StepLR": "the lr times γ every step_size steps",
+    "MultiStepLR": "the lr times γ at each milestone",
+    "ConstantLR": "the lr times factor until total_iters, then the lr",
+    "LinearLR": "from start_factor · lr to end_factor · lr in a straight line over total_iters steps (a warm-up)",
+    "ExponentialLR": "the lr times γ at every step",
+    "SequentialLR": "one schedule after another, switching at the milestones (a warm-up, then a decay)",
+    "PolynomialLR": "the lr down to 0 over total_iters steps, as (1 − t/total_iters)^power",
+    "CosineAnnealingLR": "half a cosine from the lr down to eta_min over T_max steps",
+    "ReduceLROnPlateau": "the lr times factor whenever the loss has not improved for patience steps",
+    "CyclicLR": "the lr up and down between base_lr and max_lr (and the momentum against it)",
+    "CosineAnnealingWarmRestarts": "cosine from the lr to eta_min, restarting every T_0 (· T_mult) steps",
+    "OneCycleLR": "up from max_lr/div_factor to max_lr, then down far below it (the momentum against it)",
+}
+
+
+def suggested(name: str, lr: float, steps: int) -> Schedule:
+    """``name`` with settings that make sense for a run of ``steps`` steps at ``lr``: its decay spread over the
+    run, a warm-up of a tenth of it, a cycle from lr/10 to lr."""
+    tenth = max(1, steps // 10)
+    rounded = float(f"{lr:.3g}")
+    kwargs: dict[str, Any] = {
+        "StepLR": {"step_size": max(1, steps // 4), "gamma": 0.5},
+        "MultiStepLR": {"milestones": [max(1, steps // 2), max(2, 3 * steps // 4)], "gamma": 0.1},
+        "ConstantLR": {"factor": 1.0 / 3, "total_iters": tenth},
+        "LinearLR": {"start_factor": 0.1, "end_factor": 1.0, "total_iters": tenth},
+        "ExponentialLR": {"gamma": float(f"{0.01 ** (1.0 / steps):.4g}")},
+        "SequentialLR": {"schedulers": [Schedule("LinearLR", start_factor=0.1, total_iters=tenth),
+                                        Schedule("CosineAnnealingLR", T_max=max(1, steps - tenth))],
+                         "milestones": [tenth]},
+        "PolynomialLR": {"total_iters": steps, "power": 1.0},
+        "CosineAnnealingLR": {"T_max": steps, "eta_min": 0.0},
+        "ReduceLROnPlateau": {"patience": 10},
+        "CyclicLR": {"base_lr": float(f"{lr / 10:.3g}"), "max_lr": rounded, "step_size_up": max(1, steps // 8)},
+        "CosineAnnealingWarmRestarts": {"T_0": max(1, steps // 5), "T_mult": 1, "eta_min": 0.0},
+        "OneCycleLR": {"max_lr": rounded, "total_steps": steps},
+    }[name]
+    return Schedule(name, **kwargs)

@@ -28,6 +28,7 @@ import surfaces
 
 from ._engine import RunSpec, default_runs
 from ._text import format_run, parse_run, parse_surface
+from .schedules import check_run
 
 MIN_STEPS, MAX_STEPS = 10, 10_000
 MAX_NOISE = 2.0
@@ -237,6 +238,8 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
                     raise ValueError("too long")
                 spec = parse_run(text)
                 _check_ranges(spec)
+                if spec.schedule is not None:  # what torch refuses only over the link's steps
+                    check_run(spec.schedule, spec.hyper, view.steps)
                 runs.append(spec)
             except (ValueError, TypeError) as exc:
                 problem(f"run #{i}", text, str(exc), "no run in its place")
