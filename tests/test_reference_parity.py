@@ -44,6 +44,9 @@ CASES: list[tuple[str, str, dict, float]] = [
     ("rprop", "default", {}, 1.0),
     ("rprop", "etas_step_sizes", dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.5)), 1.0),
     ("rprop", "lr", {}, 0.1),
+    ("lion", "default", {}, 1.0),
+    ("lion", "betas_wd", dict(betas=(0.5, 0.9), weight_decay=0.1), 1.0),
+    ("lion", "decoupled", dict(weight_decay=1e-3, decoupled_weight_decay=True), 1.0),
 ]
 
 #: (surface, optimizer) where the reference itself runs out of the escape box before STEPS with some case's
