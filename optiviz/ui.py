@@ -523,15 +523,17 @@ def summary_table(rows: Sequence[dict]) -> None:
             st.markdown(summary_cards(rows))
 
 
-def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
+def number_input(parent, label: str, key: str, lo: float, hi: float, none_ok: bool = False, **options) -> None:
     """``st.number_input`` whose range optiviz checks: a value outside [lo, hi], or a box left empty, keeps the
     value it had and says the range under the box. (With Streamlit's own bounds, such a value would silently
-    become the box's minimum, and the range would show only on hover.)"""
+    become the box's minimum, and the range would show only on hover.) ``none_ok``: an empty box is a value,
+    None (a hyperparameter whose reference default is None)."""
     ss = st.session_state
     valid = ss.setdefault("_valid_numbers", {})
-    if _in_range(ss.get(key), lo, hi):
-        valid[key] = ss[key]
-    parent.number_input(label, value=None, key=key, on_change=_check_number, args=(key, label, lo, hi), **options)
+    if _in_range(ss.get(key), lo, hi) or (none_ok and ss.get(key) is None):
+        valid[key] = ss.get(key)
+    parent.number_input(label, value=None, key=key, on_change=_check_number, args=(key, label, lo, hi, none_ok),
+                        **options)
     problem = ss.get("_number_problems", {}).pop(key, None)
     if problem:
         parent.caption(f":red[{problem}]")
@@ -541,10 +543,10 @@ def _in_range(value, lo: float, hi: float) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi
 
 
-def _check_number(key: str, label: str, lo: float, hi: float) -> None:
+def _check_number(key: str, label: str, lo: float, hi: float, none_ok: bool = False) -> None:
     ss = st.session_state
     value = ss.get(key)
-    if _in_range(value, lo, hi):
+    if _in_range(value, lo, hi) or (none_ok and value is None):
         return
     kept = ss["_valid_numbers"][key]
     ss[key] = kept
@@ -567,6 +569,10 @@ def _param_widget(param, k, select_slider, checkbox, number) -> None:
         elif part.grid:
             select_slider(part.label, _options(_GRIDS[part.grid], k(part.name)), key=k(part.name),
                           format_func=C.fmt_number, help=part.help)
+        elif part.optional:  # the reference's default is None: an empty box means None (the help says what)
+            lo, hi = part.range
+            number(part.label, k(part.name), lo, hi, none_ok=True, step=part.step, format="%g",
+                   placeholder="None", help=part.help)
         else:
             lo, hi = part.range
             number(part.label, k(part.name), lo, hi, step=part.step, format="%g", help=part.help)

@@ -47,6 +47,12 @@ CASES: list[tuple[str, str, dict, float]] = [
     ("lion", "default", {}, 1.0),
     ("lion", "betas_wd", dict(betas=(0.5, 0.9), weight_decay=0.1), 1.0),
     ("lion", "decoupled", dict(weight_decay=1e-3, decoupled_weight_decay=True), 1.0),
+    ("ademamix", "default", {}, 1.0),
+    ("ademamix", "weight_decay", dict(weight_decay=0.1), 1.0),
+    ("ademamix", "decouple", dict(weight_decay=0.1, weight_decouple=True), 1.0),
+    ("ademamix", "fixed_decay", dict(weight_decay=1e-3, weight_decouple=True, fixed_decay=True), 1.0),
+    ("ademamix", "warmup", dict(t_alpha_beta3=100.0, alpha=2.0, betas=(0.8, 0.99, 0.999)), 1.0),
+    ("ademamix", "cautious_eps", dict(cautious=True, eps=1e-3), 1.0),
 ]
 
 #: (surface, optimizer) where the reference itself runs out of the escape box before STEPS with some case's
