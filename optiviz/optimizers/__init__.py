@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import adadelta, adagrad, adam, adamax, adamw, ademamix, lion, nadam, radam, rmsprop, rprop, sgd
+from . import adadelta, adagrad, adam, adamax, adamw, ademamix, lion, nadam, prodigy, radam, rmsprop, rprop, sgd
 from ._base import HP_SIZE, SCALAR, STATE_SIZE, VECTOR, Optimizer, Param
 
 __all__ = ["HP_SIZE", "OPTIMIZERS", "SCALAR", "STATE_SIZE", "VECTOR", "Optimizer", "Param", "get", "oid"]
@@ -29,6 +29,7 @@ _MODULES = (
     rprop,
     lion,
     ademamix,
+    prodigy,
 )
 
 OPTIMIZERS: Mapping[str, Optimizer] = MappingProxyType({m.SPEC.name: m.SPEC for m in _MODULES})

@@ -98,9 +98,10 @@ def momentum(run) -> np.ndarray:
 
 
 def panels(run) -> tuple[list, list]:
+    """m_t and c_t; |c_t|, which Lion discards (the step is −η·sign(c_t): the effective step size row shows η)."""
     return ([("m_t (exp_avg)", run.state["exp_avg"][1:], "solid"),
              ("c_t = β₁m + (1 − β₁)g (its sign is the step)", run.bias_corrected["c"], "dot")],
-            [("sign(c_t) (the step is −η·sign(c_t))", run.bias_corrected["sign_c"], "solid")])
+            [("|c_t| (the size the sign throws away)", np.abs(run.bias_corrected["c"]), "solid")])
 
 
 def _decay_factor(h: dict, lr: float) -> float:
