@@ -8,6 +8,7 @@ import csv
 import inspect
 import io
 import json
+import math
 import shlex
 import textwrap
 from collections.abc import Sequence
@@ -35,7 +36,16 @@ def settings(sim: Simulation) -> dict[str, Any]:
 
 
 def _jsonable(hyper: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+    """Tuples as lists; an infinite value (Prodigy's growth_rate=inf), which JSON cannot hold, as the string
+    ``"inf"`` (``float("inf")`` reads it back); None (a reference default of None) as null."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+
+    return {k: plain(v) for k, v in hyper.items()}
 
 
 def to_dict(sim: Simulation) -> dict[str, Any]:
@@ -133,7 +143,7 @@ def _describe_hyper(spec: RunSpec) -> str:
     def fmt(v: Any) -> str:
         if isinstance(v, tuple):
             return "(" + ", ".join(f"{x:g}" for x in v) + ")"
-        return str(v) if isinstance(v, bool) else f"{v:g}"
+        return str(v) if v is None or isinstance(v, bool) else f"{v:g}"
 
     # optiviz's own options (eps_inside_sqrt, bias_correction) only when set away from torch's behaviour:
     # torch.optim's names otherwise.
@@ -290,10 +300,20 @@ def surface_source(surface: Surface) -> str:
     )
 
 
+def _literal(value) -> str:
+    """``value`` as Python source: ``repr``, except that infinity and NaN (Prodigy's growth_rate=inf) are written
+    ``float('inf')``, as their repr ``inf`` is not a name the script defines."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
 def _torch_kwargs(spec: RunSpec) -> str:
     """The reference class's keywords: the hyperparameters it takes, then its options (``foreach=False``)."""
     items = {**spec.torch_hyper, **spec.spec.reference_options}
-    return ", ".join(f"{k}={v!r}" for k, v in items.items())
+    return ", ".join(f"{k}={_literal(v)}" for k, v in items.items())
 
 
 def _reference_class(spec: RunSpec) -> str:
@@ -320,6 +340,8 @@ Prints one line per run (I: the run's number, as optiviz's sidebar numbers it):
   run I NAME stopped at step T (REASON); last (x, y) = (X, Y)
 """
 
+import contextlib
+import io
 import math
 
 import numpy as np
@@ -348,7 +370,8 @@ def finite(*values):
 
 def run(index, name, optimizer_class, **hyper):
     p = torch.tensor(START, dtype=torch.float64)
-    opt = optimizer_class([p], **hyper)
+    with contextlib.redirect_stdout(io.StringIO()):  # one line per run: prodigyopt announces its weight decay
+        opt = optimizer_class([p], **hyper)
     x, y = START
     for t in range(1, STEPS + 1):
         try:

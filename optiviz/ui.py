@@ -168,8 +168,8 @@ def _store_run(rid: int, spec: RunSpec) -> None:
         if param.parts:
             for part, v in zip(param.parts, value, strict=True):
                 ss[_run_key(rid, part.name)] = v
-        else:
-            ss[_run_key(rid, param.name)] = value
+        else:  # a blank param's default (None, inf) is an empty box
+            ss[_run_key(rid, param.name)] = None if param.blank and value == param.default else value
 
 
 def _add_run(spec: RunSpec, *, edit: bool = True) -> None:
@@ -409,7 +409,8 @@ def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
             if all(_run_key(rid, part.name) in ss for part in param.parts):
                 hyper[param.name] = tuple(ss[_run_key(rid, part.name)] for part in param.parts)
         elif _run_key(rid, param.name) in ss:
-            hyper[param.name] = ss[_run_key(rid, param.name)]
+            value = ss[_run_key(rid, param.name)]
+            hyper[param.name] = param.default if value is None and param.blank else value
     try:
         return RunSpec(opt, **hyper), None
     except ValueError as exc:
@@ -569,10 +570,10 @@ def _param_widget(param, k, select_slider, checkbox, number) -> None:
         elif part.grid:
             select_slider(part.label, _options(_GRIDS[part.grid], k(part.name)), key=k(part.name),
                           format_func=C.fmt_number, help=part.help)
-        elif part.optional:  # the reference's default is None: an empty box means None (the help says what)
+        elif part.blank:  # a default of None or inf: an empty box means it (the help says what it does)
             lo, hi = part.range
             number(part.label, k(part.name), lo, hi, none_ok=True, step=part.step, format="%g",
-                   placeholder="None", help=part.help)
+                   placeholder=str(part.default), help=part.help)
         else:
             lo, hi = part.range
             number(part.label, k(part.name), lo, hi, step=part.step, format="%g", help=part.help)

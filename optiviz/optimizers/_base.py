@@ -73,8 +73,14 @@ class Param:
     @property
     def optional(self) -> bool:
         """A number whose reference default is None (AdEMAMix's t_alpha_beta3, Prodigy's beta3): None is a
-        value, meaning what the help says (no warm-up, √β₂...). An empty number box sets it."""
+        value, meaning what the help says (no warm-up, √β₂...)."""
         return self.default is None
+
+    @property
+    def blank(self) -> bool:
+        """Whether the sidebar shows the default as an empty number box: None, or an infinite default (Prodigy's
+        growth_rate=inf: "no limit"), which a number box cannot show. The help says what empty means."""
+        return self.default is None or (is_real(self.default) and math.isinf(self.default))
 
 
 def is_real(value: Any) -> bool:

@@ -50,7 +50,7 @@ PARAMS = (
     Param("d_coef", 1.0, r"c_d", "d_coef", "d_coef", "A factor on each estimate of d (prodigyopt default 1; 0.5 "
           "or 2 also work): the preferred way to tune Prodigy.", (0.01, 100.0), None, 0.1, advanced=True),
     Param("growth_rate", math.inf, r"\gamma", "growth", "growth_rate", "The most d may grow per step, as a "
-          "factor (prodigyopt default inf: no limit; 1.02 gives a warm-up).", (1.0, math.inf), None, 0.01,
+          "factor; 1.02 gives a warm-up. Empty (inf, prodigyopt's default): no limit.", (1.0, math.inf), None, 0.01,
           advanced=True),
 )
 STATE = (("exp_avg", VECTOR), ("exp_avg_sq", VECTOR), ("s", VECTOR), ("p0", VECTOR), ("d", SCALAR),
@@ -150,8 +150,10 @@ def dlr(run) -> np.ndarray:
     """d·lr·bc of each step ((n,)): the d before the step's update, as the step uses it."""
     h = run.spec.hyper
     beta1, beta2 = h["betas"]
-    k = run.state["k"][:-1]
-    bc = ((1.0 - beta2 ** (k + 1.0)) ** 0.5) / (1.0 - beta1 ** (k + 1.0)) if h["use_bias_correction"] else 1.0
+    bc = 1.0
+    if h["use_bias_correction"]:  # Python floats' pow, as the reference (numpy's ** 0.5 is a sqrt)
+        bc = np.array([((1.0 - beta2 ** (k + 1.0)) ** 0.5) / (1.0 - beta1 ** (k + 1.0))
+                       for k in run.state["k"][:-1].tolist()])
     return run.state["d"][:-1] * np.asarray(run.lr, dtype=np.float64) * bc
 
 
