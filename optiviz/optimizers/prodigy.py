@@ -108,14 +108,16 @@ def step(t, lr, hp, g, p, st):
     d_denom = 0.0
     delta = 0.0
     if lr > 0.0:
+        ratio = d / d0
         dot = g0 * (st[6] - p[0]) + g1 * (st[7] - p[1])
-        delta = 0.0 + (d / d0) * dlr * dot
+        delta = 0.0 + ratio * dlr * dot
+        w_m, w_v, w_s = d * (1.0 - beta1), d * d * (1.0 - beta2), ratio * d if safeguard else ratio * dlr
         for k2 in range(2):
             gk = g0 if k2 == 0 else g1
             if beta1 > 0.0:
-                st[k2] = st[k2] * beta1 + (d * (1.0 - beta1)) * gk
-            st[2 + k2] = st[2 + k2] * beta2 + ((d * d * (1.0 - beta2)) * gk) * gk
-            st[4 + k2] = st[4 + k2] * beta3 + ((d / d0) * d if safeguard else (d / d0) * dlr) * gk
+                st[k2] = st[k2] * beta1 + w_m * gk
+            st[2 + k2] = st[2 + k2] * beta2 + (w_v * gk) * gk
+            st[4 + k2] = st[4 + k2] * beta3 + w_s * gk
         d_denom = 0.0 + (abs(st[4]) + abs(st[5]))
     if d_denom == 0.0:
         return  # no progress yet: the reference returns before moving (k unchanged)
