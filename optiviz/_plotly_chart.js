@@ -174,16 +174,21 @@ async function prepare(raw, cache) {
     const pb = meta.optivizPlayback;
     const positions = await decoded(pb.positions.b64, () => decodeColumns(pb.positions));
     const vectors = pb.vectors ? await decoded(pb.vectors.b64, () => decodeColumns(pb.vectors)) : null;
+    // points a run's optimizer keeps beside its path (Schedule-Free's x and z): a line and a head each
+    const others = pb.companions ? await decoded(pb.companions.b64, () => decodeColumns(pb.companions)) : null;
     playback = {
       ...pb,
       runs: pb.runs.map((run, i) => ({
         ...run, x: positions[2 * i], y: positions[2 * i + 1], vectors: vectors ? vectors.slice(6 * i, 6 * i + 6) : null,
         marker: data[run.head] && data[run.head].marker, // the head's own, its size changed where heads meet
         arrowMarkers: run.arrows ? run.arrows.map((k) => data[k].marker) : null,
+        companions: run.companions && others
+          ? run.companions.map((c) => ({ ...c, x: others[c.col], y: others[c.col + 1] })) : null,
       })),
     };
     for (const run of playback.runs) {
       for (const k of [run.line, run.halo]) if (k !== undefined) data[k] = { ...data[k], x: run.x, y: run.y };
+      for (const c of run.companions || []) data[c.line] = { ...data[c.line], x: c.x, y: c.y };
     }
   }
   const playback3d = meta.optivizPlayback3d ? await preparePlayback3d(meta.optivizPlayback3d, decoded, data) : null;
@@ -200,6 +205,7 @@ function summarize(raw) {
   const meta = (raw.layout && raw.layout.meta) || {};
   const pb = meta.optivizPlayback;
   const lines = new Set(pb ? pb.runs.flatMap((r) => [r.line, r.halo]) : []);
+  const companionLines = new Set(pb ? pb.runs.flatMap((r) => (r.companions || []).map((c) => c.line)) : []);
   const shape = raw.data.map((trace) => {
     const rest = {};
     for (const [k, v] of Object.entries(trace)) if (!DATA_KEYS.includes(k) && !LABEL_KEYS.includes(k)) rest[k] = v;
@@ -225,14 +231,16 @@ function summarize(raw) {
       // the playback's arrays and step counts are data; which traces it draws is structure
       const { optivizPlayback, ...rest } = v || {};
       const traces = optivizPlayback
-        ? [optivizPlayback.runs.map((r) => [r.line, r.halo, r.head, r.trail, r.arrows]), optivizPlayback.cursors] : null;
+        ? [optivizPlayback.runs.map((r) => [r.line, r.halo, r.head, r.trail, r.arrows, r.companions]),
+          optivizPlayback.cursors] : null;
       layout[k] = { ...rest, playback: traces };
     } else {
       layout[k] = v;
     }
   }
   return {
-    traces: raw.data.map((trace, i) => JSON.stringify(trace) + (lines.has(i) ? pb.positions.b64 : "")),
+    traces: raw.data.map((trace, i) => JSON.stringify(trace) + (lines.has(i) ? pb.positions.b64 : "")
+      + (companionLines.has(i) ? pb.companions.b64 : "")),
     labels: raw.data.map((trace) => JSON.stringify(LABEL_KEYS.map((k) => trace[k]))),
     widths: raw.data.map((trace) => (trace.line && trace.line.width !== undefined ? trace.line.width : null)),
     shape: JSON.stringify(shape),
@@ -687,6 +695,7 @@ function stepFrame(pb, t) {
     const from = Math.max(0, s - pb.trail);
     put(run.trail, { x: Array.from(run.x.subarray(from, s + 1)), y: Array.from(run.y.subarray(from, s + 1)) });
     if (run.arrows) drawArrows(pb, run, s, put);
+    for (const c of run.companions || []) put(c.head, { x: [c.x[s]], y: [c.y[s]], customdata: [s] });
   });
   for (const i of pb.cursors) put(i, { x: [t, t] });
   return { data, traces };

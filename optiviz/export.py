@@ -368,10 +368,13 @@ def finite(*values):
     return all(math.isfinite(v) for v in values)
 
 
-def run(index, name, optimizer_class, **hyper):
+def run(index, name, optimizer_class, train_mode=False, **hyper):
     p = torch.tensor(START, dtype=torch.float64)
     with contextlib.redirect_stdout(io.StringIO()):  # one line per run: prodigyopt announces its weight decay
         opt = optimizer_class([p], **hyper)
+    if train_mode:  # Schedule-Free steps only in train mode, where p holds y (where gradients are taken)
+        with contextlib.redirect_stdout(io.StringIO()):  # AdamWScheduleFreeReference prints as it switches
+            opt.train()
     x, y = START
     for t in range(1, STEPS + 1):
         try:
@@ -446,7 +449,8 @@ def to_torch_script(sim: Simulation, numbers: Sequence[int] | None = None) -> st
                 f'print("run {i} {spec.optimizer} skipped ({options}: {not_torch})")'
             )
         else:
-            call = f'run({i}, "{spec.optimizer}", {_reference_class(spec)},'
+            call = f'run({i}, "{spec.optimizer}", {_reference_class(spec)},' + (
+                " train_mode=True," if spec.spec.train_mode else "")
             kwargs = _torch_kwargs(spec)
             blocks.append(f"{call} {kwargs})" if len(call) + len(kwargs) < 100 else f"{call}\n    {kwargs})")
     params = "".join(f", {k}={v!r}" for k, v in surf.parameters.items())

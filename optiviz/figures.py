@@ -321,6 +321,11 @@ _ARROW_STYLE = {
     "−momentum": ({"width": 2, "dash": "dash"}, "arrow-open", 11, 1.0),
     "−∇f": ({"width": 2, "dash": "dot"}, "arrow-wide-open", 11, 1.0),
 }
+#: Each of a run's companions (Schedule-Free's average x and base sequence z: ``Optimizer.companions``), in
+#: order: its thin line's pattern and its head's symbol, in the run's colour.
+COMPANION_STYLES = (("dot", "diamond"), ("dash", "square"), ("dashdot", "triangle-up"))
+COMPANION_WIDTH = 1.5
+COMPANION_HEAD_SIZE = 8
 #: The longest arrow drawn, as a share of the contour's larger side: a longer one (or one that would leave the
 #: plot) is cut there and ends in a double head.
 ARROW_CAP = 0.25
@@ -531,6 +536,8 @@ def create_trajectory_figure(
             "opacity": 0.9,
         })
         halos.append(len(data) - 1)
+    companion_columns: list[_codec.Column] = []
+    companion_labels: list[str] = []
     for i, run in enumerate(sim.runs):
         c, label, n = colors[i], labels[i], run.steps_done
         halo = halos[i]
@@ -550,6 +557,8 @@ def create_trajectory_figure(
                 "textfont": {"color": c, "size": 11},
                 "hovertemplate": f"{label} {run.stop_reason} at step {run.diverged_at}<extra></extra>",
             })
+        companions = _add_companions(data, run, i, label, c, scale, companion_columns)
+        companion_labels += [data[e["line"]]["name"] for e in companions]
         start = [float(run.path[0, 0])], [float(run.path[0, 1])]
         data.append({
             "type": "scatter", "mode": "lines", "line": {"color": c, "width": (PATH_WIDTH + 2) * scale},
@@ -565,6 +574,8 @@ def create_trajectory_figure(
             "x": start[0], "y": start[1], "customdata": [0],
         })
         entry = {"n": n, "line": line, "halo": halo, "trail": len(data) - 2, "head": len(data) - 1, "arrows": None}
+        if companions:
+            entry["companions"] = companions
         positions += [_codec.column(run.path[:, 0]), _codec.column(run.path[:, 1])]
         if arrows:
             entry["arrows"] = []
@@ -608,12 +619,14 @@ def create_trajectory_figure(
         "n": longest, "trail": trail_steps(longest), "runs": played, "cursors": cursors,
         "positions": _codec.encode(positions), "span": 0.08 * span,
     }
+    if companion_columns:
+        playback["companions"] = _codec.encode(companion_columns)
     if arrows:
         playback["vectors"] = _codec.encode(vectors)
         playback["arrows"] = {"scale": arrow_scale, "cap": cap, "box": [x0, x1, y0, y1]}
         _add_arrow_key(layout, sim, arrow_scale, cap, surface.domain)
     # The legend's entries: the minimum's star, and every run.
-    entries = (["global minimum"] if surface.minima else []) + labels
+    entries = (["global minimum"] if surface.minima else []) + labels + companion_labels
     narrow, narrow_square = narrow_stack(moments, legend_lines(entries, 280))
     narrow = _key_lifted(narrow, layout)
     below = FOCUS_NARROW_BELOW if focus else NARROW_BELOW
@@ -624,6 +637,33 @@ def create_trajectory_figure(
         layout = _merged(layout, patch)
         layout["meta"]["optivizSquare"] = dict(square)
     return SpecFigure.from_arrays({"data": data, "layout": layout})
+
+
+def _add_companions(data: list, run: Run, i: int, label: str, color: str, scale: float,
+                    columns: list[_codec.Column]) -> list[dict]:
+    """The thin lines and heads of the points ``run``'s optimizer keeps beside its path (``Optimizer.companions``),
+    over the run's line and under its trail and head (and after it in the legend); their every step's position
+    goes into ``columns`` for the playback, which fills in the lines and moves the heads. Returns the playback's
+    entries: each line's and head's trace and its first column."""
+    entries = []
+    for (name, points), (dash, symbol) in zip(run.spec.spec.companions(run), COMPANION_STYLES, strict=False):
+        full = f"{label}: {name}"
+        data.append({
+            "type": "scatter", "mode": "lines", "name": full, "legendgroup": f"run{i}",
+            "line": {"color": color, "width": COMPANION_WIDTH * scale, "dash": dash}, "opacity": PATH_OPACITY,
+            "hovertemplate": f"{full}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        })
+        start = [float(points[0, 0])], [float(points[0, 1])]
+        data.append({
+            "type": "scatter", "mode": "markers", "legendgroup": f"run{i}", "showlegend": False,
+            "name": f"{full} now", "x": start[0], "y": start[1], "customdata": [0],
+            "marker": {"symbol": symbol, "size": COMPANION_HEAD_SIZE * scale, "color": color,
+                       "line": {"color": "white", "width": 1.0 * scale}},
+            "hovertemplate": f"{full}<br>step %{{customdata}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+        })
+        entries.append({"line": len(data) - 2, "head": len(data) - 1, "col": len(columns)})
+        columns += [_codec.column(points[:, 0]), _codec.column(points[:, 1])]
+    return entries
 
 
 def _key_lifted(patch: dict, layout: dict) -> dict:

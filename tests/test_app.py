@@ -665,7 +665,8 @@ def test_every_optimizers_controls_come_from_its_metadata(name):
     sliders = [p for p, _, _ in spec.widgets() if p.grid]
     first = next((p for p in sliders if p.name != "lr"), sliders[0])  # Rprop has only lr on a grid
     options = at.select_slider(key=f"r1.{first.name}").options
-    new = next(o for o in options if float(o) != at.select_slider(key=f"r1.{first.name}").value)
+    # from the top of the grid: its bottom (0) is refused where 0 is not allowed (Schedule-Free SGD's momentum)
+    new = next(o for o in reversed(options) if float(o) != at.select_slider(key=f"r1.{first.name}").value)
     at.select_slider(key=f"r1.{first.name}").set_value(float(new))
     _run(at)
     spec_now = parse_run(at.query_params["run"][1])  # the link says what the run now is

@@ -13,13 +13,16 @@ A reference package that is not installed skips its tests, saying so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 
 import numpy as np
 import pytest
 from test_parity import STEPS, SURFACES, assert_close
 
 import optiviz
+import surfaces
 from optiviz import optimizers
 
 #: The first five, covered by test_parity.py.
@@ -44,6 +47,16 @@ CASES: list[tuple[str, str, dict, float]] = [
     ("rprop", "default", {}, 1.0),
     ("rprop", "etas_step_sizes", dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.5)), 1.0),
     ("rprop", "lr", {}, 0.1),
+    ("adamw_schedulefree", "default", {}, 1.0),
+    ("adamw_schedulefree", "weight_decay", dict(weight_decay=0.1), 1.0),
+    ("adamw_schedulefree", "decay_at_z", dict(weight_decay=0.1, decay_at_z=True), 1.0),
+    ("adamw_schedulefree", "betas_eps", dict(betas=(0.5, 0.99), eps=1e-3), 1.0),
+    ("adamw_schedulefree", "warmup", dict(warmup_steps=20, weight_lr_power=1.0), 1.0),
+    ("adamw_schedulefree", "r", dict(r=1.0, weight_lr_power=0.0), 1.0),
+    ("sgd_schedulefree", "default", {}, 1.0),
+    ("sgd_schedulefree", "weight_decay_momentum", dict(weight_decay=0.1, momentum=0.8), 1.0),
+    ("sgd_schedulefree", "warmup", dict(warmup_steps=20, weight_lr_power=1.0), 1.0),
+    ("sgd_schedulefree", "r", dict(r=1.0, weight_lr_power=0.0), 1.0),
     ("lion", "default", {}, 1.0),
     ("lion", "betas_wd", dict(betas=(0.5, 0.9), weight_decay=0.1), 1.0),
     ("lion", "decoupled", dict(weight_decay=1e-3, decoupled_weight_decay=True), 1.0),
@@ -83,6 +96,16 @@ def _read_radam(opt, p) -> dict:
     return {**state, "rho_t": rho_t, "rect_applied": float(rho_t > 5.0)}
 
 
+def _read_schedulefree(opt, p) -> dict:
+    """Schedule-Free's state (z, x, exp_avg_sq; its y is the parameter), its group's scalars (weight_sum, lr_max,
+    scheduled_lr, kept in param_groups) and the averaging weight ckp1 it computed, by its formula."""
+    group = opt.param_groups[0]
+    k = group["k"]  # the steps taken: the step just taken computed its weight with k + 1 before counting it
+    weight = (k ** group["r"]) * (group["lr_max"] ** group["weight_lr_power"])
+    scalars = {key: group[key] for key in ("weight_sum", "lr_max", "scheduled_lr")}
+    return {**_read_state(opt, p), **scalars, "ckp1": weight / group["weight_sum"] if group["weight_sum"] else 0.0}
+
+
 def _read_prodigy(opt, p) -> dict:
     """Prodigy's state: exp_avg, exp_avg_sq, s and p0 in ``state[p]`` (p0 a 0-dim zero where the start is (0, 0)),
     and its scalars d, d_max, d_numerator, d_denom, d_hat and the step count k in ``param_groups[0]``."""
@@ -93,7 +116,8 @@ def _read_prodigy(opt, p) -> dict:
 
 
 #: How to read a reference's state where it is not all in ``optimizer.state[p]`` (optimizer -> reader).
-READERS: dict = {"radam": _read_radam, "prodigy": _read_prodigy}
+READERS: dict = {"radam": _read_radam, "adamw_schedulefree": _read_schedulefree,
+                 "sgd_schedulefree": _read_schedulefree, "prodigy": _read_prodigy}
 
 
 def _reference_class(name: str):
@@ -112,6 +136,9 @@ def run_reference(name: str, hyper: dict, start, grads: np.ndarray) -> tuple[np.
     kwargs = {k: v for k, v in hyper.items() if k not in spec.extensions}
     p = torch.tensor(np.asarray(start, dtype=np.float64), dtype=torch.float64)
     opt = cls([p], **kwargs, **spec.reference_options)
+    if spec.train_mode:
+        with contextlib.redirect_stdout(io.StringIO()):  # Schedule-Free AdamW prints "Switching to train mode"
+            opt.train()
     read = READERS.get(name, _read_state)
     path = [p.detach().numpy().copy()]
     states: dict[str, list] = {}
@@ -175,7 +202,8 @@ def test_engine_matches_reference(sid, name, cid):
 def test_state_layout_is_the_references_names_vectors_and_scalars():
     for name in set(optimizers.OPTIMIZERS) - set(CORE):
         spec = optimizers.get(name)
-        run = optiviz.simulate("rosenbrock", [optiviz.RunSpec(name)], steps=5).runs[0]
+        lr = spec.recommended_lr(surfaces.get("rosenbrock"))  # torch's defaults, but an lr that keeps to the plot
+        run = optiviz.simulate("rosenbrock", [optiviz.RunSpec(name, lr=lr)], steps=5).runs[0]
         for buffer, _, kind in spec.layout(run.spec.hyper):
             want = (6, 2) if kind == optimizers.VECTOR else (6,)
             assert run.state[buffer].shape == want, (name, buffer)

@@ -10,7 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import adadelta, adagrad, adam, adamax, adamw, ademamix, lion, nadam, prodigy, radam, rmsprop, rprop, sgd
+from . import (
+    adadelta,
+    adagrad,
+    adam,
+    adamax,
+    adamw,
+    adamw_schedulefree,
+    ademamix,
+    lion,
+    nadam,
+    prodigy,
+    radam,
+    rmsprop,
+    rprop,
+    sgd,
+    sgd_schedulefree,
+)
 from ._base import HP_SIZE, SCALAR, STATE_SIZE, VECTOR, Optimizer, Param
 
 __all__ = ["HP_SIZE", "OPTIMIZERS", "SCALAR", "STATE_SIZE", "VECTOR", "Optimizer", "Param", "get", "oid"]
@@ -27,6 +43,8 @@ _MODULES = (
     radam,
     adadelta,
     rprop,
+    adamw_schedulefree,
+    sgd_schedulefree,
     lion,
     ademamix,
     prodigy,

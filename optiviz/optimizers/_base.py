@@ -147,6 +147,8 @@ class Optimizer:
     package: str | None = None
     #: Keywords the reference class is built with besides the hyperparameters (torch's single-tensor path).
     reference_options: Mapping[str, Any] = field(default_factory=lambda: {"foreach": False})
+    #: Whether the reference must be put in train mode (``opt.train()``, Schedule-Free's) before it steps.
+    train_mode: bool = False
     #: The recommended learning rate on a surface (surfaces.Surface -> float).
     recommended_lr: Callable[[Any], float] = lambda surface: 1e-3
     #: The buffers the reference keeps with these settings (default: every buffer of ``state``).
@@ -159,6 +161,9 @@ class Optimizer:
     momentum: Callable[[Run], np.ndarray | None] = lambda run: None
     #: The moment panels' series: ([first-moment-like (label, values (n, 2), dash)], [second-moment-like]).
     panels: Callable[[Run], tuple[list, list]] = lambda run: ([], [])
+    #: Points the optimizer keeps besides the path, drawn beside it on the contour with their heads at the step
+    #: shown: [(label, (n+1, 2) positions)] (Schedule-Free's average x and base sequence z).
+    companions: Callable[[Run], list[tuple[str, np.ndarray]]] = lambda run: []
     #: Explain: the builder of a step's lines, the note on what to look for, the note on one step, the options
     #: named in the title, and notes on the options set.
     explain: Callable[[Any], None] | None = None

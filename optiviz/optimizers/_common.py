@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from surfaces._numba import jit
 
 from ._base import Param
@@ -13,6 +15,29 @@ def lerp(a, b, w):
     if abs(w) < 0.5:
         return a + w * (b - a)
     return b - (b - a) * (1.0 - w)
+
+
+@jit
+def _power(bases, exponents):
+    n = max(bases.shape[0], exponents.shape[0])
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = bases[i % bases.shape[0]] ** exponents[i % exponents.shape[0]]
+    return out
+
+
+def power(base, exponent) -> np.ndarray | float:
+    """``base ** exponent`` elementwise (numbers or arrays of one shape, or one of them a number), computed as the
+    kernels compute it: by the C library's pow. numpy's own ``**`` on arrays is vectorised (AVX-512 on some
+    machines) and differs from it in the last bit at some exponents, which a derived series such as m̂_t would
+    carry into Explain's positions. Used for every β^t of the derived series."""
+    shape = np.broadcast_shapes(np.shape(base), np.shape(exponent))
+    bases = np.ascontiguousarray(np.asarray(base, dtype=np.float64).ravel())
+    exponents = np.ascontiguousarray(np.asarray(exponent, dtype=np.float64).ravel())
+    if bases.size == 0 or exponents.size == 0:
+        return np.zeros(shape)
+    out = _power(bases, exponents)
+    return float(out[0]) if shape == () else out.reshape(shape)
 
 
 def lr(default: float, help: str = "Learning rate η, on a log scale (1e-5 to 10).") -> Param:

@@ -104,7 +104,7 @@ def bias_corrections(run) -> tuple[np.ndarray | float, np.ndarray | float]:
         return 1.0, 1.0
     beta1, beta2 = run.spec.hyper["betas"][:2]
     t = steps_column(run)
-    return 1.0 - beta1**t, 1.0 - beta2**t
+    return 1.0 - C.power(beta1, t), 1.0 - C.power(beta2, t)
 
 
 def bias_corrected(run) -> dict[str, np.ndarray]:

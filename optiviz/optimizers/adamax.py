@@ -57,7 +57,7 @@ def step(t, lr, hp, g, p, st):
 
 
 def bias_corrected(run) -> dict[str, np.ndarray]:
-    return {"m_hat": run.state["exp_avg"][1:] / (1.0 - run.spec.hyper["betas"][0] ** steps_column(run))}
+    return {"m_hat": run.state["exp_avg"][1:] / (1.0 - C.power(run.spec.hyper["betas"][0], steps_column(run)))}
 
 
 def divisor_moment(run) -> np.ndarray:

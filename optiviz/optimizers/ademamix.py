@@ -126,17 +126,22 @@ def step(t, lr, hp, g, p, st):
         p[k] = p[k] + (-lr * update) / denom
 
 
-def schedule(h: dict, t) -> tuple:
-    """(alpha_t, beta3_t) at step(s) ``t`` (a float or an (n, 1) array), as the reference computes them."""
+def schedule(h: dict, t: float) -> tuple[float, float]:
+    """(alpha_t, beta3_t) at step ``t``, in the reference's (and the kernel's) scalar arithmetic (math's log and
+    exp, not numpy's vectorised ones, which can differ in the last bit)."""
     alpha, (beta1, _, beta3), big_t = h["alpha"], h["betas"], h["t_alpha_beta3"]
     if big_t is None:
-        return np.full_like(np.asarray(t, dtype=float), alpha), np.full_like(np.asarray(t, dtype=float), beta3)
-    tt = np.asarray(t, dtype=float)
-    alpha_t = np.minimum(tt * alpha / big_t, alpha)
-    lb1, lb3 = math.log(beta1), math.log(beta3)
-    with np.errstate(all="ignore"):
-        beta3_t = np.minimum(np.exp(lb1 * lb3 / ((1.0 - tt / big_t) * lb3 + (tt / big_t) * lb1)), beta3)
-    return alpha_t, beta3_t
+        return alpha, beta3
+    a = t * alpha / big_t
+    log_beta1, log_beta3 = math.log(beta1), math.log(beta3)
+    b = math.exp(log_beta1 * log_beta3 / ((1.0 - t / big_t) * log_beta3 + (t / big_t) * log_beta1))
+    return (alpha if alpha < a else a), (beta3 if beta3 < b else b)
+
+
+def schedules(run) -> tuple[np.ndarray, np.ndarray]:
+    """alpha_t and beta3_t of every step, as (n, 1) columns."""
+    values = np.array([schedule(run.spec.hyper, float(t)) for t in range(1, run.steps_done + 1)]).reshape(-1, 2)
+    return values[:, :1], values[:, 1:]
 
 
 def used_gradient(run) -> np.ndarray:
@@ -162,9 +167,9 @@ def bias_corrected(run) -> dict[str, np.ndarray]:
     t = steps_column(run)
     beta1, beta2, _ = h["betas"]
     st = run.state
-    m_hat = st["exp_avg"][1:] * cautious_scale(run) / (1.0 - beta1**t)
-    alpha_t, _ = schedule(h, t)
-    return {"m_hat": m_hat, "v_hat": st["exp_avg_sq"][1:] / (1.0 - beta2**t),
+    m_hat = st["exp_avg"][1:] * cautious_scale(run) / (1.0 - C.power(beta1, t))
+    alpha_t, _ = schedules(run)
+    return {"m_hat": m_hat, "v_hat": st["exp_avg_sq"][1:] / (1.0 - C.power(beta2, t)),
             "mix": m_hat + alpha_t * st["exp_avg_slow"][1:]}
 
 
@@ -224,7 +229,7 @@ def explain(b: E.Builder) -> None:
     else:
         d = g
     tf = float(t)
-    alpha_t, beta3_t = (float(x) for x in schedule(h, tf))
+    alpha_t, beta3_t = schedule(h, tf)
     if h["t_alpha_beta3"] is not None:
         big_t, a = E.format_number(h["t_alpha_beta3"]), E.format_number(h["alpha"])
         b.add("alpha_t", "warm-up of α (grows linearly to α over T steps)",
@@ -297,7 +302,7 @@ def explain(b: E.Builder) -> None:
 def step_note(b: E.Builder) -> str:
     t = b.t
     m_hat, s, mix = E.result(b, "m_hat"), E.result(b, "exp_avg_slow"), E.result(b, "mix")
-    alpha_t = float(schedule(b.h, float(t))[0])
+    alpha_t = schedule(b.h, float(t))[0]
     if t == 1:
         return (f"At step 1 m̂₁ = g₁ as in Adam, while the slow momentum holds only (1 − β₃)·g₁ = {E.xy(s)}, so α·m₂ "
                 f"adds little: the mix is {E.xy(mix)} and the step is Adam's, lr-sized; {E.moved(b)}.")

@@ -91,7 +91,7 @@ def step(t, lr, hp, g, p, st):
 def schedule(h: dict, t):
     """``mu_t`` for step(s) ``t`` (a number or an array)."""
     beta1, psi = h["betas"][0], h["momentum_decay"]
-    return beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
+    return beta1 * (1.0 - 0.5 * C.power(0.96, t * psi))
 
 
 def used_gradient(run) -> np.ndarray:
@@ -114,7 +114,7 @@ def coefficients(run) -> tuple[np.ndarray, np.ndarray]:
 def bias_corrected(run) -> dict[str, np.ndarray]:
     """``m_bar``: the Nesterov blend the step divides by √v̂ + ε; ``v_hat``: exp_avg_sq over 1 − β₂^t."""
     a, b = coefficients(run)
-    bc2 = 1.0 - run.spec.hyper["betas"][1] ** steps_column(run)
+    bc2 = 1.0 - C.power(run.spec.hyper["betas"][1], steps_column(run))
     return {"m_bar": a * used_gradient(run) + b * run.state["exp_avg"][1:], "v_hat": run.state["exp_avg_sq"][1:] / bc2}
 
 

@@ -153,9 +153,9 @@ def dlr(run) -> np.ndarray:
     h = run.spec.hyper
     beta1, beta2 = h["betas"]
     bc = 1.0
-    if h["use_bias_correction"]:  # Python floats' pow, as the reference (numpy's ** 0.5 is a sqrt)
-        bc = np.array([((1.0 - beta2 ** (k + 1.0)) ** 0.5) / (1.0 - beta1 ** (k + 1.0))
-                       for k in run.state["k"][:-1].tolist()])
+    if h["use_bias_correction"]:  # the C library's pow, as the reference's Python floats (numpy's ** 0.5: sqrt)
+        k1 = run.state["k"][:-1] + 1.0
+        bc = C.power(1.0 - C.power(beta2, k1), 0.5) / (1.0 - C.power(beta1, k1))
     return run.state["d"][:-1] * np.asarray(run.lr, dtype=np.float64) * bc
 
 

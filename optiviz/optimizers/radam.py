@@ -94,9 +94,10 @@ def step(t, lr, hp, g, p, st):
 
 def rho(beta2: float, t):
     """torch's rho_t for step(s) ``t`` (float or array), in its order of operations."""
-    bc2 = 1.0 - beta2**t
+    power = C.power(beta2, t)
+    bc2 = 1.0 - power
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    return rho_inf - 2.0 * t * (beta2**t) / bc2
+    return rho_inf - 2.0 * t * power / bc2
 
 
 def rectification(run) -> np.ndarray:
@@ -115,7 +116,8 @@ def bias_corrected(run) -> dict[str, np.ndarray]:
     t = steps_column(run)
     beta1, beta2 = h["betas"]
     st = run.state
-    return {"m_hat": st["exp_avg"][1:] / (1.0 - beta1**t), "v_hat": st["exp_avg_sq"][1:] / (1.0 - beta2**t)}
+    return {"m_hat": st["exp_avg"][1:] / (1.0 - C.power(beta1, t)),
+            "v_hat": st["exp_avg_sq"][1:] / (1.0 - C.power(beta2, t))}
 
 
 def divisor_moment(run) -> np.ndarray:
@@ -127,7 +129,7 @@ def divisor_moment(run) -> np.ndarray:
 def effective_lr(run) -> np.ndarray:
     """What multiplies m̂_t: ``lr`` before the rectification applies, ``lr r_t √bc2 / (√v_t + eps)`` after."""
     h = run.spec.hyper
-    bc2 = 1.0 - h["betas"][1] ** steps_column(run)
+    bc2 = 1.0 - C.power(h["betas"][1], steps_column(run))
     on = run.state["rect_applied"][1:, None] != 0.0
     lr = lr_column(run)
     with np.errstate(all="ignore"):
