@@ -357,8 +357,10 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
     # Copies, so that a diverged run does not pin its full-length buffers in memory.
     trim = (lambda a: a[: n + 1].copy()) if n < steps else (lambda a: a)
     failure = {0: None, NON_FINITE: "step", ESCAPED: "box", NON_FINITE_GRAD: "gradient", NON_FINITE_LOSS: "loss"}
-    buffers = {name: np.ascontiguousarray(state[: n + 1, slot: slot + kind] if kind == _optimizers.VECTOR
-                                          else state[: n + 1, slot])
+    # Views of the kernel's record where the run did every step (copying each buffer out of the wide record
+    # took as long as the run); copies where it stopped early, so that it does not pin the full-length record.
+    keep = (lambda a: a) if n == steps else np.ascontiguousarray
+    buffers = {name: keep(state[: n + 1, slot: slot + kind] if kind == _optimizers.VECTOR else state[: n + 1, slot])
                for name, slot, kind in layout}
     return Run(
         spec,

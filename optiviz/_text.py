@@ -1,8 +1,10 @@
 """Text forms of runs and surfaces, shared by the command line and the shareable links (``share``).
 
 A run is written ``optimizer:key=value,key=value`` (``adam:lr=0.01,betas=0.9/0.999``,
-``sgd:lr=1e-4,momentum=0.9,nesterov=true``), with its schedule last as torch writes the class
-(``adam:lr=0.1,schedule=CosineAnnealingLR(T_max=500)``; ``optiviz.schedules.parse_schedule``); a surface ``name`` or
+``sgd:lr=1e-4,momentum=0.9,nesterov=true``; ``none`` where the reference's default is None,
+``ademamix:t_alpha_beta3=none``; ``inf`` for infinity, ``prodigy:growth_rate=inf``), with its schedule last as
+torch writes the class (``adam:lr=0.1,schedule=CosineAnnealingLR(T_max=500)``;
+``optiviz.schedules.parse_schedule``); a surface ``name`` or
 ``name:key=value`` (``quadratic:kappa=50,angle=30``).
 """
 
@@ -19,6 +21,8 @@ _FALSE = {"false", "0", "no", "off"}
 
 def _parse_value(key: str, text: str, default: Any) -> Any:
     text = text.strip()
+    if default is None and text.lower() == "none":  # a number whose reference default is None
+        return None
     if isinstance(default, bool):
         low = text.lower()
         if low in _TRUE:
@@ -89,6 +93,8 @@ def parse_run(text: str) -> RunSpec:
 
 
 def _format_value(value: Any) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):

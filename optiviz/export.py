@@ -8,6 +8,7 @@ import csv
 import inspect
 import io
 import json
+import math
 import shlex
 import textwrap
 from collections.abc import Sequence
@@ -37,7 +38,16 @@ def settings(sim: Simulation) -> dict[str, Any]:
 
 
 def _jsonable(hyper: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+    """Tuples as lists; an infinite value (Prodigy's growth_rate=inf), which JSON cannot hold, as the string
+    ``"inf"`` (``float("inf")`` reads it back); None (a reference default of None) as null."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+
+    return {k: plain(v) for k, v in hyper.items()}
 
 
 def schedule_dict(schedule: Schedule) -> dict[str, Any]:
@@ -156,7 +166,7 @@ def _describe_hyper(spec: RunSpec) -> str:
     def fmt(v: Any) -> str:
         if isinstance(v, tuple):
             return "(" + ", ".join(f"{x:g}" for x in v) + ")"
-        return str(v) if isinstance(v, bool) else f"{v:g}"
+        return str(v) if v is None or isinstance(v, bool) else f"{v:g}"
 
     # optiviz's own options (eps_inside_sqrt, bias_correction) only when set away from torch's behaviour:
     # torch.optim's names otherwise.
@@ -313,10 +323,20 @@ def surface_source(surface: Surface) -> str:
     )
 
 
+def _literal(value) -> str:
+    """``value`` as Python source: ``repr``, except that infinity and NaN (Prodigy's growth_rate=inf) are written
+    ``float('inf')``, as their repr ``inf`` is not a name the script defines."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
 def _torch_kwargs(spec: RunSpec) -> str:
     """The reference class's keywords: the hyperparameters it takes, then its options (``foreach=False``)."""
     items = {**spec.torch_hyper, **spec.spec.reference_options}
-    return ", ".join(f"{k}={v!r}" for k, v in items.items())
+    return ", ".join(f"{k}={_literal(v)}" for k, v in items.items())
 
 
 def scheduler_source(schedule: Schedule, optimizer: str = "opt") -> str:
@@ -384,7 +404,8 @@ def finite(*values):
 
 def run(index, name, optimizer_class, train_mode=False, schedule=None, **hyper):
     p = torch.tensor(START, dtype=torch.float64)
-    opt = optimizer_class([p], **hyper)
+    with contextlib.redirect_stdout(io.StringIO()):  # one line per run: prodigyopt announces its weight decay
+        opt = optimizer_class([p], **hyper)
     scheduler = schedule(opt) if schedule is not None else None  # stepped after every optimizer step
     if train_mode:  # Schedule-Free steps only in train mode, where p holds y (where gradients are taken)
         with contextlib.redirect_stdout(io.StringIO()):  # AdamWScheduleFreeReference prints as it switches

@@ -121,7 +121,7 @@ def _check_ranges(spec: RunSpec) -> None:
     for param in spec.spec.params:
         value = spec.hyper[param.name]
         for part, v in zip(param.parts, value, strict=True) if param.parts else ((param, value),):
-            if part.range is None:
+            if part.range is None or v is None:  # a flag, or None where the reference's default is None
                 continue
             lo, hi = part.range
             if not lo <= v <= hi:

@@ -168,8 +168,8 @@ def _store_run(rid: int, spec: RunSpec) -> None:
         if param.parts:
             for part, v in zip(param.parts, value, strict=True):
                 ss[_run_key(rid, part.name)] = v
-        else:
-            ss[_run_key(rid, param.name)] = value
+        else:  # a blank param's default (None, inf) is an empty box
+            ss[_run_key(rid, param.name)] = None if param.blank and value == param.default else value
 
 
 def _add_run(spec: RunSpec, *, edit: bool = True) -> None:
@@ -409,7 +409,8 @@ def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
             if all(_run_key(rid, part.name) in ss for part in param.parts):
                 hyper[param.name] = tuple(ss[_run_key(rid, part.name)] for part in param.parts)
         elif _run_key(rid, param.name) in ss:
-            hyper[param.name] = ss[_run_key(rid, param.name)]
+            value = ss[_run_key(rid, param.name)]
+            hyper[param.name] = param.default if value is None and param.blank else value
     try:
         return RunSpec(opt, **hyper), None
     except ValueError as exc:
@@ -523,15 +524,17 @@ def summary_table(rows: Sequence[dict]) -> None:
             st.markdown(summary_cards(rows))
 
 
-def number_input(parent, label: str, key: str, lo: float, hi: float, **options) -> None:
+def number_input(parent, label: str, key: str, lo: float, hi: float, none_ok: bool = False, **options) -> None:
     """``st.number_input`` whose range optiviz checks: a value outside [lo, hi], or a box left empty, keeps the
     value it had and says the range under the box. (With Streamlit's own bounds, such a value would silently
-    become the box's minimum, and the range would show only on hover.)"""
+    become the box's minimum, and the range would show only on hover.) ``none_ok``: an empty box is a value,
+    None (a hyperparameter whose reference default is None)."""
     ss = st.session_state
     valid = ss.setdefault("_valid_numbers", {})
-    if _in_range(ss.get(key), lo, hi):
-        valid[key] = ss[key]
-    parent.number_input(label, value=None, key=key, on_change=_check_number, args=(key, label, lo, hi), **options)
+    if _in_range(ss.get(key), lo, hi) or (none_ok and ss.get(key) is None):
+        valid[key] = ss.get(key)
+    parent.number_input(label, value=None, key=key, on_change=_check_number, args=(key, label, lo, hi, none_ok),
+                        **options)
     problem = ss.get("_number_problems", {}).pop(key, None)
     if problem:
         parent.caption(f":red[{problem}]")
@@ -541,10 +544,10 @@ def _in_range(value, lo: float, hi: float) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and lo <= value <= hi
 
 
-def _check_number(key: str, label: str, lo: float, hi: float) -> None:
+def _check_number(key: str, label: str, lo: float, hi: float, none_ok: bool = False) -> None:
     ss = st.session_state
     value = ss.get(key)
-    if _in_range(value, lo, hi):
+    if _in_range(value, lo, hi) or (none_ok and value is None):
         return
     kept = ss["_valid_numbers"][key]
     ss[key] = kept
@@ -567,6 +570,10 @@ def _param_widget(param, k, select_slider, checkbox, number) -> None:
         elif part.grid:
             select_slider(part.label, _options(_GRIDS[part.grid], k(part.name)), key=k(part.name),
                           format_func=C.fmt_number, help=part.help)
+        elif part.blank:  # a default of None or inf: an empty box means it (the help says what it does)
+            lo, hi = part.range
+            number(part.label, k(part.name), lo, hi, none_ok=True, step=part.step, format="%g",
+                   placeholder=str(part.default), help=part.help)
         else:
             lo, hi = part.range
             number(part.label, k(part.name), lo, hi, step=part.step, format="%g", help=part.help)

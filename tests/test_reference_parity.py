@@ -57,12 +57,27 @@ CASES: list[tuple[str, str, dict, float]] = [
     ("sgd_schedulefree", "weight_decay_momentum", dict(weight_decay=0.1, momentum=0.8), 1.0),
     ("sgd_schedulefree", "warmup", dict(warmup_steps=20, weight_lr_power=1.0), 1.0),
     ("sgd_schedulefree", "r", dict(r=1.0, weight_lr_power=0.0), 1.0),
+    ("lion", "default", {}, 1.0),
+    ("lion", "betas_wd", dict(betas=(0.5, 0.9), weight_decay=0.1), 1.0),
+    ("lion", "decoupled", dict(weight_decay=1e-3, decoupled_weight_decay=True), 1.0),
+    ("ademamix", "default", {}, 1.0),
+    ("ademamix", "weight_decay", dict(weight_decay=0.1), 1.0),
+    ("ademamix", "decouple", dict(weight_decay=0.1, weight_decouple=True), 1.0),
+    ("ademamix", "fixed_decay", dict(weight_decay=1e-3, weight_decouple=True, fixed_decay=True), 1.0),
+    ("ademamix", "warmup", dict(t_alpha_beta3=100.0, alpha=2.0, betas=(0.8, 0.99, 0.999)), 1.0),
+    ("ademamix", "cautious_eps", dict(cautious=True, eps=1e-3), 1.0),
+    ("prodigy", "default", {}, 1.0),
+    ("prodigy", "l2_bias_correction", dict(weight_decay=0.1, decouple=False, use_bias_correction=True), 1.0),
+    ("prodigy", "decoupled_safeguard", dict(weight_decay=0.1, safeguard_warmup=True, eps=1e-6), 1.0),
+    ("prodigy", "beta3_d0_coef_growth", dict(beta3=0.9, d0=1e-4, d_coef=0.5, growth_rate=1.05), 1.0),
+    ("prodigy", "betas", dict(betas=(0.0, 0.99)), 0.5),
 ]
 
 #: (surface, optimizer) where the reference itself runs out of the escape box before STEPS with some case's
-#: settings (Rprop's step sizes grow by eta_plus per step down the saddle's slope, at any lr): there every step
-#: up to the escape is compared, and the run must have got some way first.
-ESCAPES = {("saddle", "rprop")}
+#: settings (Rprop's step sizes grow by eta_plus per step down the saddle's slope, at any lr; Prodigy's d, the
+#: distance to a solution the saddle does not have, grows without end): there every step up to the escape is
+#: compared, and the run must have got some way first.
+ESCAPES = {("saddle", "rprop"), ("saddle", "prodigy"), ("noisy_saddle", "prodigy")}
 MIN_STEPS_BEFORE_ESCAPE = 30
 
 
@@ -91,9 +106,18 @@ def _read_schedulefree(opt, p) -> dict:
     return {**_read_state(opt, p), **scalars, "ckp1": weight / group["weight_sum"] if group["weight_sum"] else 0.0}
 
 
+def _read_prodigy(opt, p) -> dict:
+    """Prodigy's state: exp_avg, exp_avg_sq, s and p0 in ``state[p]`` (p0 a 0-dim zero where the start is (0, 0)),
+    and its scalars d, d_max, d_numerator, d_denom, d_hat and the step count k in ``param_groups[0]``."""
+    state = _read_state(opt, p)
+    state["p0"] = state["p0"].expand(2)
+    group = opt.param_groups[0]
+    return {**state, **{key: float(group[key]) for key in ("d", "d_max", "d_numerator", "d_denom", "d_hat", "k")}}
+
+
 #: How to read a reference's state where it is not all in ``optimizer.state[p]`` (optimizer -> reader).
 READERS: dict = {"radam": _read_radam, "adamw_schedulefree": _read_schedulefree,
-                 "sgd_schedulefree": _read_schedulefree}
+                 "sgd_schedulefree": _read_schedulefree, "prodigy": _read_prodigy}
 
 
 def _reference_class(name: str):

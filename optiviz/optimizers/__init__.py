@@ -17,7 +17,10 @@ from . import (
     adamax,
     adamw,
     adamw_schedulefree,
+    ademamix,
+    lion,
     nadam,
+    prodigy,
     radam,
     rmsprop,
     rprop,
@@ -42,6 +45,9 @@ _MODULES = (
     rprop,
     adamw_schedulefree,
     sgd_schedulefree,
+    lion,
+    ademamix,
+    prodigy,
 )
 
 OPTIMIZERS: Mapping[str, Optimizer] = MappingProxyType({m.SPEC.name: m.SPEC for m in _MODULES})

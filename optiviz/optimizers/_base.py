@@ -70,6 +70,18 @@ class Param:
     def flag(self) -> bool:
         return isinstance(self.default, bool)
 
+    @property
+    def optional(self) -> bool:
+        """A number whose reference default is None (AdEMAMix's t_alpha_beta3, Prodigy's beta3): None is a
+        value, meaning what the help says (no warm-up, √β₂...)."""
+        return self.default is None
+
+    @property
+    def blank(self) -> bool:
+        """Whether the sidebar shows the default as an empty number box: None, or an infinite default (Prodigy's
+        growth_rate=inf: "no limit"), which a number box cannot show. The help says what empty means."""
+        return self.default is None or (is_real(self.default) and math.isinf(self.default))
+
 
 def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -107,7 +119,7 @@ def check_betas(betas: tuple[float, ...]) -> None:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, tuple):
         return tuple(float(x) for x in value)
@@ -160,7 +172,8 @@ class Optimizer:
     title_options: Callable[[dict], list[str]] = lambda h: []
     option_notes: Callable[[dict], list[str]] = lambda h: []
     #: Whether ``hyper[key]`` is worth listing in Explain (default: all but optional terms set to 0).
-    listed: Callable[[str, Any], bool] = lambda key, value: not (value == 0 and key in OPTIONAL_TERMS)
+    listed: Callable[[str, Any], bool] = lambda key, value: (
+        value is not None and not (value == 0 and key in OPTIONAL_TERMS))
     #: Whether weight_decay is decoupled (shrinks the parameters) rather than L2 (added to the gradient).
     decoupled: Callable[[dict], bool] = lambda h: False
     #: A note under the optimizer's menu: what to look for in the default comparison.
@@ -210,7 +223,9 @@ class Optimizer:
         values: dict[str, Any] = {}
         for key, default in self.defaults.items():
             raw = hyper.get(key, default)
-            if isinstance(default, bool):
+            if default is None and raw is None:
+                values[key] = None  # the reference's default None ("no warm-up", "√β₂"...)
+            elif isinstance(default, bool):
                 values[key] = _flag(self.name, key, raw)
             elif isinstance(default, tuple):
                 if isinstance(raw, (str, bytes)) or not hasattr(raw, "__len__") or len(raw) != len(default):
