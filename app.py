@@ -93,6 +93,9 @@ with main:
     chart.plotly_chart(traj_text, key="trajectory_chart", on_click=ui.set_start_from_click,
                        on_step=ui.set_step_from_chart, config={"displaylogo": False, "scrollZoom": False,
                                                                "responsive": True})
+    schedule_text = ui.schedule_text(settings.scenario, tuple(labels), tuple(colors), settings.dashes)
+    if schedule_text is not None:  # a run has a learning-rate schedule: η_t (and a cycled β₁) per step
+        chart.plotly_chart(schedule_text, key="schedule_chart", config={"displaylogo": False, "responsive": True})
 if beside is not None:
     with beside:
         ui.lesson_box(ui.current_view(settings))

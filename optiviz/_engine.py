@@ -174,7 +174,7 @@ class Scenario:
     @property
     def key(self) -> tuple:
         """Everything that determines the result, as plain hashable values (a cache key)."""
-        runs = tuple((r.optimizer, r._items, r.schedule) for r in self.runs)
+        runs = tuple((r.optimizer, r._items, r.schedule and _schedules.format_schedule(r.schedule)) for r in self.runs)
         return (self.surface.name, self.surface.params, runs, self.start, self.steps, self.noise, self.seed)
 
     def noise_array(self) -> np.ndarray:

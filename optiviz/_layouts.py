@@ -83,6 +83,27 @@ def loss_grid(has_min: bool) -> dict:
                                  subplot_titles=LOSS_TITLES[has_min]))
 
 
+#: The schedule chart's panels: the learning rate of each step, and (where a schedule cycles it) the momentum or β₁.
+SCHEDULE_TITLES = {True: ("learning rate η_t of each step (log)", "momentum or β₁ of each step"),
+                   False: ("learning rate η_t of each step (log)",)}
+
+
+def schedule_grid(cycled: bool) -> dict:
+    """Layout of the schedule chart: η_t, and (``cycled``) the momentum or β₁ beside it."""
+    return _layout(make_subplots(rows=1, cols=2 if cycled else 1, horizontal_spacing=0.1,
+                                 subplot_titles=SCHEDULE_TITLES[cycled]))
+
+
+@lru_cache(maxsize=1)
+def narrow_schedule_patch() -> dict:
+    """For narrow screens: the schedule chart's two panels one above the other."""
+    stacked = _layout(make_subplots(rows=2, cols=1, vertical_spacing=0.25, subplot_titles=SCHEDULE_TITLES[True]))
+    patch = {**_restacked(stacked, SCHEDULE_TITLES[True]), "height": 480, "legend": {"y": -0.2}}
+    for ann in patch["annotations"]:
+        ann["font"] = {"size": 13}
+    return patch
+
+
 def _restacked(stacked: dict, titles: Sequence[str]) -> dict:
     """The patch that gives every axis its domain in the ``stacked`` grid and moves each title (``titles``:
     the wide layout's, in its order) to where ``stacked`` has it."""

@@ -425,6 +425,7 @@ async function draw(Plotly, chart, text, config) {
   chart.drawn = next;
   if (how !== "skipped" && chart.highlight) chart.highlight.reset();
   chart.cursors = prepared.cursors;
+  chart.noPreview = !!((fig.layout || {}).meta || {}).optivizNoPreview; // the schedule chart: no loss preview
   if (how !== "skipped") {
     if (prepared.playback) await chart.player.attach(prepared.playback);
     else chart.player.detach();
@@ -934,7 +935,7 @@ class PreviewLayer {
       xs = detail.path.x;
       ys = detail.path.y;
     } else if (this.chart.cursors) {
-      if (!detail.loss) return null;
+      if (!detail.loss || this.chart.noPreview) return null;
       xs = detail.loss.steps;
       const logged = detail.lossScale === "log";
       // the loss panel's axis is log where the values are log10(f − f*)

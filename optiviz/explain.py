@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from . import optimizers
 from ._engine import Run
 from .optimizers._explain import Builder, Line, format_number
+from .schedules import explain_lines
 
 __all__ = ["Explanation", "Line", "explain", "format_number", "notes"]
 
@@ -79,7 +80,8 @@ def _title(run: Run, t: int) -> str:
     if not h.get("bias_correction", True):
         options.append("no bias correction")
     name = opt.title + (f" ({', '.join(options)})" if options else "")
-    return f"{name} — step {t} of {run.steps_done}"
+    schedule = "" if run.spec.schedule is None else f", {run.spec.schedule.name}"
+    return f"{name}{schedule} — step {t} of {run.steps_done}"
 
 
 def _option_notes(run: Run) -> list[str]:
@@ -112,6 +114,12 @@ def explain(run: Run, step: int, noisy: bool = False) -> Explanation:
     builder = Builder(run, t, bool(noisy))
     opt = run.spec.spec
     opt.explain(builder)
+    if run.spec.schedule is not None:  # the step's η (and cycled β₁) come first: the schedule sets them
+        scheduled = [Line(key, label, formula, (f"{symbol} = {numbers} = {format_number(value)}",) * 2, (value, value))
+                     for (key, label, formula, numbers, value), symbol in zip(
+                         explain_lines(run.spec.schedule, run.spec.lr, t, run.lr, run.momentum),
+                         (rf"\eta_{{{t}}}", rf"\beta_{{1,{t}}}"), strict=False)]
+        builder.lines[:0] = scheduled
     note = " ".join([opt.notes, *_option_notes(run)])
     return Explanation(_title(run, t), t, _hyper_latex(run), builder.lines, note, opt.step_note(builder))
 

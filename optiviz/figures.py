@@ -34,7 +34,9 @@ from ._layouts import (
     loss_grid,
     narrow_loss_patch,
     narrow_meta,
+    narrow_schedule_patch,
     narrow_stack,
+    schedule_grid,
     trajectory_grid,
 )
 from ._plotly import convert_to_base64, go
@@ -47,6 +49,7 @@ __all__ = [
     "SpecFigure",
     "SurfaceGrid",
     "create_loss_figure",
+    "create_schedule_figure",
     "create_surface3d_figure",
     "create_trajectory_figure",
     "default_labels",
@@ -1159,6 +1162,64 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
     layout["meta"] = {"optivizCursors": cursors, **(narrow_meta(narrow_loss_patch()) if has_min else {})}
+    return SpecFigure.from_arrays({"data": data, "layout": layout})
+
+
+def create_schedule_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
+                           colors: Sequence[str] | None = None, height: int = 300,
+                           dashes: Sequence[str] | None = None) -> SpecFigure | None:
+    """The learning rate of every step (log scale), and beside it the momentum or β₁ of every step where a
+    schedule cycles it (OneCycleLR, CyclicLR), with the step cursor the chart component moves. Every run is
+    drawn (a run without a schedule as its flat lr), so the scheduled ones read against it; None where no run
+    has a schedule."""
+    if all(run.spec.schedule is None for run in sim.runs):
+        return None
+    labels = list(labels) if labels is not None else default_labels(sim)
+    colors = _colors(sim, colors)
+    dashes = _dashes(sim, dashes)
+    cycled = any(run.momentum is not None for run in sim.runs)
+    layout = copy.deepcopy(schedule_grid(cycled))
+    data: list[dict] = []
+    seen: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+    for i, run in enumerate(sim.runs):
+        if run.steps_done == 0:
+            continue
+        common = {"type": "scatter", "mode": "lines", "name": labels[i], "legendgroup": f"run{i}",
+                  "line": {"color": colors[i], "width": 1.8, "dash": dashes[i]}}
+        lr = np.where(run.lr > 0, run.lr, np.nan)
+        kept, reduced = _envelope(lr, MAX_SERIES_POINTS + 1)
+        seen[0].append(reduced[np.isfinite(reduced)])
+        what = "η_t" if run.spec.schedule is not None else "η (no schedule)"
+        data.append({**common, **_series_x(kept, 1), "y": _codec.pack(reduced, scale="log"),
+                     "hovertemplate": f"{labels[i]}<br>{what} at step %{{x}}: %{{y:.4g}}<extra></extra>"})
+        if run.momentum is not None:
+            kept, reduced = _envelope(run.momentum, MAX_SERIES_POINTS + 1)
+            seen[1].append(reduced[np.isfinite(reduced)])
+            name = "β₁" if "betas" in run.spec.hyper else "momentum"
+            data.append({**common, **_series_x(kept, 1), "y": _codec.pack(reduced), "showlegend": False,
+                         "xaxis": "x2", "yaxis": "y2",
+                         "hovertemplate": f"{labels[i]}<br>{name} at step %{{x}}: %{{y:.4g}}<extra></extra>"})
+    last_step = max(1, max(run.steps_done for run in sim.runs))
+    bottom, top = {}, {}
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        if key.startswith("xaxis"):
+            layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
+        else:
+            values = seen[0 if key == "yaxis" else 1]
+            bottom[key[5:]], top[key[5:]] = _fix_range(layout[key], *_panel_range(values, robust=False),
+                                                       log=key == "yaxis")
+    cursors = []
+    for axis in bottom:
+        data.append({
+            "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
+            "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0],
+            "y": [bottom[axis], top[axis]], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+        })
+        cursors.append(len(data) - 1)
+    layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
+                  legend={"orientation": "h", "y": -0.35})
+    layout["meta"] = {"optivizCursors": cursors, "optivizNoPreview": True,
+                      **(narrow_meta(narrow_schedule_patch()) if cycled else {})}
     return SpecFigure.from_arrays({"data": data, "layout": layout})
 
 

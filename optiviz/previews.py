@@ -17,6 +17,7 @@ import numpy as np
 from . import _codec
 from . import controls as C
 from ._engine import RunSpec, Scenario, run_scenario
+from .schedules import format_schedule
 
 __all__ = ["LOSS_POINTS", "PATH_POINTS", "family", "preview_loss", "preview_path", "previewed", "previews"]
 
@@ -120,7 +121,8 @@ def family_key(scenario: Scenario, spec: RunSpec, name: str) -> tuple:
     else:
         hyper.pop(hyper_name)
     surface, params, _runs, *rest = scenario.key
-    return (surface, params, *rest, spec.optimizer, tuple(hyper.items()), name)
+    schedule = spec.schedule and format_schedule(spec.schedule)
+    return (surface, params, *rest, spec.optimizer, tuple(hyper.items()), schedule, name)
 
 
 def previews(scenario: Scenario, index: int, families=family) -> dict:

@@ -879,3 +879,139 @@ def suggested(name: str, lr: float, steps: int) -> Schedule:
         "OneCycleLR": {"max_lr": rounded, "total_steps": steps},
     }[name]
     return Schedule(name, **kwargs)
+
+
+# ---- Explain: the schedule's formula at a step, with its numbers -------------------------------------------------
+
+def _num(x: float) -> str:
+    from .optimizers._explain import format_number
+
+    return format_number(float(x))
+
+
+def _anneal(strategy: str, start: str, end: str, pct: str) -> str:
+    if strategy == "cos":
+        return rf"{end} + \frac{{{start} - {end}}}{{2}}\,(1 + \cos(\pi \cdot {pct}))"
+    return rf"{start} + ({end} - {start}) \cdot {pct}"
+
+
+def _onecycle_phase(h: dict, e: int) -> tuple[int, float, list[dict]]:
+    total = h["total_steps"] if h["total_steps"] is not None else h["epochs"] * h["steps_per_epoch"]
+    pct_start = h["pct_start"]
+    ends = ([float(pct_start * total) - 1, float(2 * pct_start * total) - 2, total - 1] if h["three_phase"]
+            else [float(pct_start * total) - 1, total - 1])
+    start = 0.0
+    for i, end in enumerate(ends):
+        if e <= end or i == len(ends) - 1:
+            return i, (e - start) / (end - start), ends
+        start = end
+    raise AssertionError("unreachable")
+
+
+def explain_lines(schedule: Schedule, lr0: float, t: int, lrs: np.ndarray, moms: np.ndarray | None
+                  ) -> list[tuple[str, str, str, str, float]]:
+    """Explain's lines for the schedule at step ``t`` (1..n): ``(key, label, formula, substituted, value)`` for
+    η_t, and for the momentum or β₁ where the schedule cycles it. ``lr0``: the run's lr; ``lrs``/``moms``: the
+    run's recorded rates (the values shown are those, which torch computes in its own (often recursive) way; the
+    formulas are torch's closed forms, equal to them to rounding)."""
+    e = t - 1  # the scheduler's last_epoch when step t is taken
+    lr = float(lrs[t - 1])
+    lines = [("lr_t", f"learning rate of step {t} ({schedule.name})", *_lr_formula(schedule, lr0, e, lrs, t), lr)]
+    if moms is not None:
+        lines.append(("momentum_t", f"momentum (β₁) of step {t} ({schedule.name} cycles it against η)",
+                      *_momentum_formula(schedule, e), float(moms[t - 1])))
+    return lines
+
+
+def _lr_formula(s: Schedule, lr0: float, e: int, lrs: np.ndarray, t: int) -> tuple[str, str]:
+    h, n = s.kwargs, _num
+    if s.name == "SequentialLR":
+        idx = bisect_right(h["milestones"], e)
+        local = e - h["milestones"][idx - 1] if idx > 0 else e
+        child = h["schedulers"][idx]
+        formula, numbers = _lr_formula(child, lr0, local, lrs, t)
+        return (rf"\text{{{child.name}, from step {h['milestones'][idx - 1] + 1 if idx else 1}}}:\ {formula}",
+                numbers)
+    if s.name == "StepLR":
+        return (r"\eta_t = \eta\,\gamma^{\lfloor (t-1)/\text{step\_size} \rfloor}",
+                rf"{n(lr0)} \cdot {n(h['gamma'])}^{{\lfloor {e}/{h['step_size']} \rfloor}}")
+    if s.name == "MultiStepLR":
+        k = bisect_right(sorted(h["milestones"]), e)
+        return (r"\eta_t = \eta\,\gamma^{\#\{\text{milestones} \le t-1\}}", rf"{n(lr0)} \cdot {n(h['gamma'])}^{{{k}}}")
+    if s.name == "ConstantLR":
+        if e < h["total_iters"]:
+            return r"\eta_t = \eta \cdot \text{factor}\quad (t - 1 < \text{total\_iters})", \
+                rf"{n(lr0)} \cdot {n(h['factor'])}"
+        return r"\eta_t = \eta\quad (t - 1 \ge \text{total\_iters})", n(lr0)
+    if s.name == "LinearLR":
+        return (r"\eta_t = \eta\,\big(s + (e - s)\,\tfrac{\min(t-1,\,T)}{T}\big)",
+                rf"{n(lr0)} \cdot ({n(h['start_factor'])} + ({n(h['end_factor'])} - {n(h['start_factor'])}) "
+                rf"\cdot \tfrac{{{min(e, h['total_iters'])}}}{{{h['total_iters']}}})")
+    if s.name == "ExponentialLR":
+        return r"\eta_t = \eta\,\gamma^{t-1}", rf"{n(lr0)} \cdot {n(h['gamma'])}^{{{e}}}"
+    if s.name == "PolynomialLR":
+        return (r"\eta_t = \eta\,\big(1 - \tfrac{\min(t-1,\,T)}{T}\big)^{p}",
+                rf"{n(lr0)} \cdot (1 - \tfrac{{{min(e, h['total_iters'])}}}{{{h['total_iters']}}})^{{{n(h['power'])}}}")
+    if s.name == "CosineAnnealingLR":
+        return (r"\eta_t = \eta_{\min} + (\eta - \eta_{\min})\,\frac{1 + \cos(\pi\,(t-1)/T_{\max})}{2}",
+                rf"{n(h['eta_min'])} + ({n(lr0)} - {n(h['eta_min'])}) \cdot "
+                rf"\frac{{1 + \cos(\pi \cdot {e}/{h['T_max']})}}{{2}}")
+    if s.name == "CosineAnnealingWarmRestarts":
+        t_cur, t_i = e, h["T_0"]
+        while t_cur >= t_i:
+            t_cur -= t_i
+            t_i *= h["T_mult"]
+        return (r"\eta_t = \eta_{\min} + (\eta - \eta_{\min})\,\frac{1 + \cos(\pi\,T_{cur}/T_i)}{2}",
+                rf"{n(h['eta_min'])} + ({n(lr0)} - {n(h['eta_min'])}) \cdot \frac{{1 + \cos(\pi \cdot {t_cur}/{t_i})}}"
+                r"{2}")
+    if s.name == "OneCycleLR":
+        i, pct, _ = _onecycle_phase(h, e)
+        initial = h["max_lr"] / h["div_factor"]
+        values = {"initial": initial, "max": h["max_lr"], "min": initial / h["final_div_factor"]}
+        pairs = ([("initial", "max"), ("max", "initial"), ("initial", "min")] if h["three_phase"]
+                 else [("initial", "max"), ("max", "min")])
+        a, b = pairs[i]
+        return (rf"\text{{phase {i + 1} of {len(pairs)}}}:\ \eta_t = "
+                + _anneal(h["anneal_strategy"], rf"\eta_{{\text{{{a}}}}}", rf"\eta_{{\text{{{b}}}}}", r"\text{pct}"),
+                _anneal(h["anneal_strategy"], n(values[a]), n(values[b]), n(pct)))
+    if s.name == "CyclicLR":
+        total = float(h["step_size_up"]) + float(h["step_size_down"] if h["step_size_down"] is not None
+                                                 else h["step_size_up"])
+        ratio = float(h["step_size_up"]) / total
+        cycle = math.floor(1 + e / total)
+        x = 1.0 + e / total - cycle
+        height = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        scale = {"triangular": "1", "triangular2": rf"2^{{-({cycle} - 1)}}",
+                 "exp_range": rf"{n(h['gamma'])}^{{{e}}}"}[h["mode"]]
+        return (r"\eta_t = \text{base\_lr} + (\text{max\_lr} - \text{base\_lr}) \cdot h_t \cdot \text{scale}",
+                rf"{n(h['base_lr'])} + ({n(h['max_lr'])} - {n(h['base_lr'])}) \cdot {n(height)} \cdot {scale}")
+    if s.name == "ReduceLROnPlateau":
+        cuts = int(np.count_nonzero(np.diff(lrs[:t]) < 0))
+        return (r"\eta_t = \max(\eta \cdot \text{factor}^{k},\ \text{min\_lr}),\ k = \text{cuts so far}",
+                rf"\max({n(lr0)} \cdot {n(h['factor'])}^{{{cuts}}},\ {n(h['min_lr'])})")
+    raise AssertionError(s.name)
+
+
+def _momentum_formula(s: Schedule, e: int) -> tuple[str, str]:
+    h, n = s.kwargs, _num
+    if s.name == "SequentialLR":
+        idx = bisect_right(h["milestones"], e)
+        return _momentum_formula(h["schedulers"][idx], e - h["milestones"][idx - 1] if idx > 0 else e)
+    if s.name == "OneCycleLR":
+        i, pct, _ = _onecycle_phase(h, e)
+        pairs = ([("max", "base"), ("base", "max"), ("max", "max")] if h["three_phase"]
+                 else [("max", "base"), ("base", "max")])
+        a, b = pairs[i]
+        values = {"max": h["max_momentum"], "base": h["base_momentum"]}
+        return (r"\beta_{1,t} = " + _anneal(h["anneal_strategy"], rf"m_{{\text{{{a}}}}}", rf"m_{{\text{{{b}}}}}",
+                                                r"\text{pct}"),
+                _anneal(h["anneal_strategy"], n(values[a]), n(values[b]), n(pct)))
+    total = float(h["step_size_up"]) + float(h["step_size_down"] if h["step_size_down"] is not None
+                                             else h["step_size_up"])
+    ratio = float(h["step_size_up"]) / total
+    cycle = math.floor(1 + e / total)
+    x = 1.0 + e / total - cycle
+    height = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    return (r"\beta_{1,t} = m_{\max} - (m_{\max} - m_{\text{base}}) \cdot h_t \cdot \text{scale}",
+            rf"{n(h['max_momentum'])} - ({n(h['max_momentum'])} - {n(h['base_momentum'])}) \cdot {n(height)}"
+            + ("" if h["mode"] == "triangular" else r" \cdot \text{scale}"))

@@ -22,7 +22,7 @@ import streamlit as st
 
 import surfaces
 
-from . import chart, export, figures, lessons, previews, share
+from . import _text, chart, export, figures, lessons, previews, schedules, share
 from . import controls as C
 from ._engine import MAX_STEPS, RunSpec, Scenario, Simulation, default_runs, run_scenario, warmup
 from .explain import explain
@@ -109,6 +109,15 @@ def figure_texts(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str,
     return chart.figure_json(traj), chart.figure_json(loss)
 
 
+@st.cache_data(max_entries=32, show_spinner=False, hash_funcs={Scenario: lambda s: s.key})
+def schedule_text(scenario: Scenario, labels: tuple[str, ...], colors: tuple[str, ...],
+                  dashes: tuple[str, ...] | None = None) -> str | None:
+    """The schedule chart's figure as JSON text (η_t, and the cycled momentum or β₁, per step), or None where
+    no run has a schedule."""
+    fig = figures.create_schedule_figure(simulate_cached(scenario), labels=labels, colors=colors, dashes=dashes)
+    return None if fig is None else chart.figure_json(fig)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def _preview_family(key: tuple, _scenario: Scenario, _spec: RunSpec, name: str) -> dict:
     """One slider's previews: a few hundred runs, packed to ~30 KB. Keyed by ``previews.family_key``, the
@@ -170,6 +179,52 @@ def _store_run(rid: int, spec: RunSpec) -> None:
                 ss[_run_key(rid, part.name)] = v
         else:  # a blank param's default (None, inf) is an empty box
             ss[_run_key(rid, param.name)] = None if param.blank and value == param.default else value
+    _store_schedule(rid, spec.schedule)
+
+
+def _store_schedule(rid: int, schedule: schedules.Schedule | None) -> None:
+    """Write a schedule's name and keywords into run ``rid``'s schedule widgets ("none": no schedule)."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(f"r{rid}.sched.")]:
+        del ss[key]
+    ss[_run_key(rid, "schedule")] = "none" if schedule is None else schedule.name
+    if schedule is None:
+        return
+    for key, value in schedule.kwargs.items():
+        kind = schedules.FIELDS[key][2]
+        if kind == "list":
+            value = ", ".join(str(v) for v in value)
+        elif kind == "schedules":
+            value = ", ".join(schedules.format_schedule(s) for s in value)
+        ss[_run_key(rid, f"sched.{key}")] = value
+
+
+def _schedule_from_state(rid: int) -> schedules.Schedule | None:
+    """The run's schedule from its widgets (None: "none"); ``ValueError`` with the message otherwise."""
+    ss = st.session_state
+    name = ss.get(_run_key(rid, "schedule"), "none")
+    if name == "none":
+        return None
+    kwargs = {}
+    for key in schedules.KEYWORDS[name]:
+        wkey = _run_key(rid, f"sched.{key}")
+        if wkey not in ss:
+            continue
+        value, kind = ss[wkey], schedules.FIELDS[key][2]
+        if kind == "list":
+            value = [_whole_number(key, part) for part in str(value).split(",") if part.strip()]
+        elif kind == "schedules":
+            text = str(value).strip()
+            value = [schedules.parse_schedule(part) for part in _text.split_top_level(text)] if text else []
+        kwargs[key] = value
+    return schedules.Schedule(name, **kwargs)
+
+
+def _whole_number(key: str, text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{key}: {text.strip()!r} is not a whole number (write them as 300, 600)") from None
 
 
 def _add_run(spec: RunSpec, *, edit: bool = True) -> None:
@@ -412,13 +467,20 @@ def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
             value = ss[_run_key(rid, param.name)]
             hyper[param.name] = param.default if value is None and param.blank else value
     try:
-        return RunSpec(opt, **hyper), None
+        schedule = _schedule_from_state(rid)
+        spec = RunSpec(opt, schedule=schedule, **hyper)
+        if schedule is not None:  # what torch refuses only over the run's steps (OneCycleLR's total_steps)
+            schedules.check_run(schedule, spec.hyper, int(ss.get("steps", 1)))
+        return spec, None
     except ValueError as exc:
-        return None, str(exc)
+        message = str(exc)
+        if message.startswith("Tried to step"):  # OneCycleLR's cycle is shorter than the run
+            message += f": set total_steps to at least the run's {int(ss.get('steps', 1)):,} steps"
+        return None, message
 
 
 def run_label(spec: RunSpec) -> str:
-    parts = [f"lr {C.fmt_number(spec.lr)}"]
+    parts = [f"lr {C.fmt_number(spec.lr)}" + ("" if spec.schedule is None else f" {spec.schedule.name}")]
     for name, value in spec.changed().items():
         if name == "lr":
             continue
@@ -579,6 +641,56 @@ def _param_widget(param, k, select_slider, checkbox, number) -> None:
             number(part.label, k(part.name), lo, hi, step=part.step, format="%g", help=part.help)
 
 
+def _on_schedule_change(rid: int) -> None:
+    """A schedule picked from the menu starts from settings that suit the run: spread over its steps, at its lr."""
+    ss = st.session_state
+    name = ss[_run_key(rid, "schedule")]
+    if name == "none":
+        _store_schedule(rid, None)
+        return
+    lr = ss.get(_run_key(rid, "lr"))
+    lr = lr if isinstance(lr, (int, float)) and lr > 0 else OPTIMIZERS[ss[_run_key(rid, "optimizer")]].defaults["lr"]
+    _store_schedule(rid, schedules.suggested(name, float(lr), int(ss.get("steps", 1000))))
+
+
+#: The choices of a word keyword, per schedule.
+_WORD_CHOICES = {("ReduceLROnPlateau", "mode"): ("min", "max"),
+                 ("CyclicLR", "mode"): ("triangular", "triangular2", "exp_range")}
+
+
+def _schedule_controls(rid: int, k, selectbox, checkbox, number) -> None:
+    """The run's learning-rate schedule: a menu of torch's schedulers and the chosen one's keywords."""
+    ss = st.session_state
+    names = ("none", *schedules.KEYWORDS)
+    if ss.get(k("schedule")) not in names:
+        ss[k("schedule")] = "none"
+    name = selectbox("lr schedule", names, key=k("schedule"), on_change=_on_schedule_change, args=(rid,),
+                     format_func=lambda n: "none (constant lr)" if n == "none" else n,
+                     help="A torch.optim.lr_scheduler, stepped after every optimizer step, as in a training "
+                          "loop. Picking one fills in settings for this run's steps and lr.")
+    if name == "none":
+        return
+    st.caption(schedules.SUMMARIES[name] + ".")
+    text = partial(st.text_input, persist_state="page")
+    for key, default in schedules.KEYWORDS[name].items():
+        label, help, kind, spec = schedules.FIELDS[key]
+        wkey = k(f"sched.{key}")
+        if kind == "flag":
+            checkbox(label, key=wkey, help=help)
+        elif kind == "word":
+            choices = _WORD_CHOICES.get((name, key), spec)
+            if ss.get(wkey) not in choices:
+                ss[wkey] = choices[0]
+            selectbox(label, choices, key=wkey, help=help)
+        elif kind in ("list", "schedules"):
+            text(label, key=wkey, help=help)
+        else:
+            lo, hi = spec
+            number(label, wkey, lo, hi, none_ok=default is None, step=1 if kind == "int" else None,
+                   format="%d" if kind == "int" else "%g",
+                   help=help + (" Empty: torch's default, None." if default is None else ""))
+
+
 def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
     """The controls of one run (the one being edited, marked in ``color``), and ``error`` (torch's message) if
     its settings are refused. Every value widget keeps its value while another run is edited
@@ -601,6 +713,7 @@ def _run_controls(i: int, rid: int, color: str, error: str | None) -> None:
     with st.expander("More options"):
         for param in (p for p in params if p.advanced):
             _param_widget(param, k, select_slider, checkbox, number)
+    _schedule_controls(rid, k, selectbox, checkbox, number)
     dup, rem = st.columns(2)
     dup.button("Duplicate", key=k("dup"), help="Add a copy of this run (same optimizer and settings).",
                on_click=_duplicate_run, args=(rid,), disabled=len(ss["run_ids"]) >= MAX_RUNS, width="stretch")
