@@ -29,6 +29,10 @@ TOPICS = {
     "AMSGrad vs Adam": "amsgrad",
     "AdamW vs Adam with L2": "adamw-vs-l2",
     "escaping a saddle with gradient noise": "saddle-noise",
+    # issue 17: learning-rate schedules
+    "warm-up rescuing Adam at a large η": "warmup",
+    "cosine vs constant at the end of a run": "cosine-vs-constant",
+    "OneCycle's β₁ cycling and what it does to m̂ₜ": "onecycle-beta1",
 }
 
 
@@ -376,6 +380,52 @@ def test_escaping_a_saddle_with_gradient_noise():
     for run in _runs("saddle-noise", noise=0.0)[1]:
         assert run.diverged_at is None and np.all(run.path[:, 1] == 0.0)
         assert np.abs(run.path[-50:, 0]).max() < 1e-3
+
+
+def test_warmup_rescues_adam_at_a_large_lr():
+    text, (plain, warm) = _runs("warmup")
+    surf = surfaces.get("goldstein_price")
+    assert "η = 0.5" in text and "jumps 0.5 in each coordinate at step 1" in text
+    np.testing.assert_allclose(np.abs(plain.path[1] - plain.path[0]), [0.5, 0.5], rtol=1e-9)
+    local = np.linalg.norm(plain.path - np.array([1.2, 0.8]), axis=1)
+    assert "f = 840" in text and "(within 0.01 of it at step 31)" in text
+    assert _first(local < 0.01) == 31 and round(float(plain.loss[-1])) == 840
+    assert plain.distance_to(surf.minima).min() > 0.7  # it never comes near the global minimum
+    assert "from 0.005 to 0.5 over the first 100 steps" in text
+    assert warm.lr[0] == pytest.approx(0.005) and warm.lr[100] == pytest.approx(0.5) and np.all(np.diff(warm.lr[:101]) > 0)
+    assert "a hundred times shorter" in text
+    np.testing.assert_allclose(np.abs(warm.path[1] - warm.path[0]), [0.005, 0.005], rtol=1e-9)
+    assert "where f = 3 (within 0.1 at step 90)" in text
+    assert _first(warm.distance_to(surf.minima) < 0.1) == 90 and round(float(warm.loss[-1]), 6) == 3.0
+
+
+def test_cosine_or_constant_at_the_end_of_a_run():
+    text, (constant, cosine) = _runs("cosine-vs-constant")
+    surf = surfaces.get("booth")
+    dc, dk = constant.distance_to(surf.minima), cosine.distance_to(surf.minima)
+    gap = lambda run: float(run.loss[-1] - surf.min_value)  # noqa: E731
+    assert "a median 0.08 away" in text and round(float(np.median(dc[-100:])), 2) == 0.08
+    assert "f − f* = 0.0063" in text and round(gap(constant), 4) == 0.0063
+    assert "ends 0.0093 from the minimum with f − f* = 0.00016" in text
+    assert round(float(dk[-1]), 4) == 0.0093 and round(gap(cosine), 5) == 0.00016
+    assert "about 40 times lower" in text and 30 < gap(constant) / gap(cosine) < 50
+    assert cosine.lr[-1] < 1e-5 and cosine.lr[399] > 0.1 and cosine.lr[499] >= 0.1
+    assert np.median(dk[400:501]) > np.median(dc[400:501])  # "no closer than the constant run" then
+
+
+def test_onecycle_cycles_beta1_and_m_hat_with_it():
+    text, (cycled, fixed) = _runs("onecycle-beta1")
+    assert "from 0.008 to 0.2 at step 300" in text
+    assert cycled.lr[0] == pytest.approx(0.008) and int(np.argmax(cycled.lr)) + 1 == 300 and cycled.lr[299] == 0.2
+    assert "from 0.95 down to 0.85 at the peak and back to 0.95" in text
+    assert cycled.momentum[0] == 0.95 and cycled.momentum[299] == pytest.approx(0.85) and cycled.momentum[-1] == 0.95
+    assert fixed.momentum is None and fixed.spec.hyper["betas"][0] == 0.9
+    assert "about 7 gradients" in text and "about 20 at the ends" in text  # 1 / (1 − β₁)
+    jitter = lambda run, a, b: float(np.median(np.abs(np.diff(run.bias_corrected["m_hat"], axis=0))[a:b]))  # noqa: E731
+    assert "about 30% more from step to step around the peak" in text
+    assert 1.2 < jitter(cycled, 250, 350) / jitter(fixed, 250, 350) < 1.4
+    assert "about half as much over the last 100 steps" in text
+    assert 0.4 < jitter(cycled, 899, 999) / jitter(fixed, 899, 999) < 0.6
 
 
 # ---------------------------------------------------------------------------------------------- the docs
