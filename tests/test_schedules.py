@@ -430,3 +430,107 @@ def test_torch_script_builds_and_steps_the_scheduler(tmp_path):
     finals = [line.split("= (")[1].rstrip(")").split(", ") for line in out.splitlines()]
     for run, (x, y) in zip(sim.runs, finals, strict=True):
         np.testing.assert_allclose([float(x), float(y)], run.path[-1], rtol=1e-9, atol=1e-12)
+
+
+def test_schedules_add_no_kernel_signature():
+    """The rates, the cycled momenta and ReduceLROnPlateau's settings reach the kernel as float64 arrays (empty
+    where unused), as the noise does: scheduled runs of every kind go through its one compiled signature."""
+    from optiviz._kernel import simulate_kernel
+
+    runs = [optiviz.RunSpec("adam", lr=0.01, schedule=make(0.01)) for _, make in SCHEDULES]
+    optiviz.simulate("rosenbrock", [*runs, optiviz.RunSpec("sgd", lr=1e-3)], steps=300)
+    optiviz.simulate("noisy_saddle", runs[:3], steps=300, noise=0.1)
+    assert len(simulate_kernel.signatures) == 1
+
+
+# ---- the app: the picker, the chart, Explain ------------------------------------------------------------------
+
+def test_explain_starts_with_the_schedules_rate_and_its_formula():
+    from test_explain import _check_latex
+
+    from optiviz.explain import explain
+    from optiviz.optimizers._explain import format_number
+
+    specs = [optiviz.RunSpec("adam", lr=0.01, schedule=make(0.01)) for _, make in SCHEDULES]
+    specs.append(optiviz.RunSpec("sgd", lr=1e-3, momentum=0.9, schedule=S("CyclicLR", base_lr=1e-4, max_lr=1e-3,
+                                                                           step_size_up=20)))
+    sim = optiviz.simulate("booth", specs, start=(-8.0, -8.0), steps=300, noise=0.5)
+    for run in sim.runs:
+        for t in (1, 2, 31, 150, 300):
+            ex = explain(run, t)
+            first = ex.lines[0]
+            assert first.key == "lr_t" and first.result == (run.lr[t - 1], run.lr[t - 1]), (run.spec, t)
+            assert first.values[0].endswith(f"= {format_number(run.lr[t - 1])}")
+            _check_latex(first.formula)
+            _check_latex(first.values[0])
+            assert run.spec.schedule.name in ex.title
+            if run.momentum is not None:
+                second = ex.lines[1]
+                assert second.key == "momentum_t" and second.result[0] == run.momentum[t - 1]
+                _check_latex(second.formula)
+                _check_latex(second.values[0])
+            assert ex.lines[-1].result == (run.path[t, 0], run.path[t, 1])  # the kernel's arithmetic, with η_t
+
+
+def test_schedule_figure_draws_each_runs_rate_and_the_cycled_momentum():
+    from optiviz import figures
+
+    plain = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.01)], steps=50)
+    assert figures.create_schedule_figure(plain) is None
+    sim = _mixed_simulation()
+    fig = figures.create_schedule_figure(sim, labels=["a", "b", "c", "d"]).unpacked()
+    lines = [tr for tr in fig["data"] if tr.get("name") != "current step"]
+    lr_lines = [tr for tr in lines if tr.get("yaxis", "y") == "y"]
+    assert [tr["name"] for tr in lr_lines] == ["a", "b", "c", "d"]  # every run, a plain one as its flat η
+    for tr, run in zip(lr_lines, sim.runs, strict=True):
+        np.testing.assert_allclose(tr["y"], run.lr, rtol=1e-6)
+    momentum = [tr for tr in lines if tr.get("yaxis") == "y2"]
+    assert [tr["name"] for tr in momentum] == ["b"]  # only SGD's OneCycleLR cycles
+    np.testing.assert_allclose(momentum[0]["y"], sim.runs[1].momentum, rtol=1e-6)
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    meta = fig["layout"]["meta"]
+    assert len(meta["optivizCursors"]) == 2 and meta["optivizNoPreview"] is True
+
+
+def test_the_sidebar_schedule_picker_fills_in_settings_for_the_run():
+    from _apptest import chart_elements, open_app
+
+    from optiviz._text import parse_run
+
+    at = open_app()
+    assert len(chart_elements(at)) == 2  # no schedule: no schedule chart
+    at.selectbox(key="r0.schedule").set_value("CosineAnnealingLR").run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="r0.sched.T_max").value == 1000  # the run's steps
+    run = parse_run(at.query_params["run"][0])
+    assert run.schedule == S("CosineAnnealingLR", T_max=1000)
+    assert len(chart_elements(at)) == 3  # the schedule chart under the contour
+    at.number_input(key="r0.sched.T_max").set_value(400).run()
+    assert parse_run(at.query_params["run"][0]).schedule == S("CosineAnnealingLR", T_max=400)
+    # SequentialLR's schedulers are written as on the command line
+    at.selectbox(key="r0.schedule").set_value("SequentialLR").run()
+    assert at.text_input(key="r0.sched.schedulers").value == (
+        "LinearLR(start_factor=0.1,total_iters=100), CosineAnnealingLR(T_max=900)")
+    at.text_input(key="r0.sched.schedulers").set_value("LinearLR(start_factor=0.2,total_iters=100), "
+                                                      "ExponentialLR(gamma=0.99)").run()
+    assert parse_run(at.query_params["run"][0]).schedule == S("SequentialLR", schedulers=[
+        S("LinearLR", start_factor=0.2, total_iters=100), S("ExponentialLR", gamma=0.99)], milestones=[100])
+    # torch's refusal skips that run only: AdaGrad (run 3) cannot have its momentum cycled
+    at.radio(key="edit_run").set_value(2).run()
+    at.selectbox(key="r2.schedule").set_value("OneCycleLR").run()
+    assert any("optimizer must support momentum or beta1" in e.value for e in at.error)
+    assert [parse_run(r).optimizer for r in at.query_params["run"]] == ["adam", "rmsprop", "sgd"]
+    at.checkbox(key="r2.sched.cycle_momentum").uncheck().run()
+    assert not at.error and len(at.query_params["run"]) == 4
+    # a run made longer than its OneCycleLR's cycle says what to set
+    at.slider(key="steps").set_value(2000).run()
+    assert any("set total_steps to at least the run's 2,000 steps" in e.value for e in at.error)
+
+
+def test_a_link_with_a_schedule_opens_with_its_settings_in_the_sidebar():
+    from _apptest import open_app
+
+    at = open_app({"run": [TEXTS[1], "sgd:lr=0.001"], "steps": "500"})
+    assert at.selectbox(key="r0.schedule").value == "SequentialLR"
+    assert at.text_input(key="r0.sched.milestones").value == "50"
+    assert at.session_state["r1.schedule"] == "none"  # the other run's controls are not shown, its state kept
