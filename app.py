@@ -122,6 +122,10 @@ if show_moments:
                        "early steps do not flatten the rest; ▲ and ▼ mark the steps beyond the edge. Notes in the "
                        "panels name the runs that keep no m_t or v_t and say where ε alone makes the effective step "
                        "huge. Hover for any value.")
+if schedule_text is not None:
+    how_to_read.append("The chart under the contour: the learning rate η_t each run's step used (log scale; a run "
+                       "without a schedule is its flat η), and beside it the momentum or β₁ of each step where "
+                       "OneCycleLR or CyclicLR cycle it, as torch does by default; the cursor is the step shown.")
 st.caption("\n\n".join(how_to_read))
 # The 3D view goes right under the main chart (at the bottom of the page it is easy to miss), drawn last;
 # the slot is always there, so that switching the view on does not move the charts after it.

@@ -149,7 +149,7 @@ const isPacked = (v) => v !== null && typeof v === "object" && !Array.isArray(v)
 
 // The figure as Plotly gets it: packed arrays unpacked (each blob decoded once, then reused while it stays
 // in the figure), each run's path filled in from the playback's positions, and optiviz's own meta left out.
-// Returns {fig, playback, cursors, cache}.
+// Returns {fig, playback, cursors, cache, noPreview}.
 async function prepare(raw, cache) {
   const next = new Map();
   const decoded = async (key, make) => {
@@ -193,7 +193,10 @@ async function prepare(raw, cache) {
   }
   const playback3d = meta.optivizPlayback3d ? await preparePlayback3d(meta.optivizPlayback3d, decoded, data) : null;
   const { meta: _, ...layout } = raw.layout || {};
-  return { fig: { ...raw, data, layout }, playback, playback3d, cursors: meta.optivizCursors || null, cache: next };
+  return {
+    fig: { ...raw, data, layout }, playback, playback3d, cursors: meta.optivizCursors || null, cache: next,
+    noPreview: !!meta.optivizNoPreview,
+  };
 }
 
 // ------------------------------------------------------------------------------------------ updates
@@ -425,7 +428,7 @@ async function draw(Plotly, chart, text, config) {
   chart.drawn = next;
   if (how !== "skipped" && chart.highlight) chart.highlight.reset();
   chart.cursors = prepared.cursors;
-  chart.noPreview = !!((fig.layout || {}).meta || {}).optivizNoPreview; // the schedule chart: no loss preview
+  chart.noPreview = prepared.noPreview; // the schedule chart: no loss preview drawn into it
   if (how !== "skipped") {
     if (prepared.playback) await chart.player.attach(prepared.playback);
     else chart.player.detach();
