@@ -45,6 +45,7 @@ with st.sidebar:
             st.checkbox("first option", help="A static checkbox.")
             st.checkbox("second option", help="A static checkbox.")
             st.checkbox("third option", help="A static checkbox.")
+        st.selectbox("lr schedule", ["none", "a schedule"], help="A static select box.")
         dup, rem = st.columns(2)
         dup.button("Duplicate", width="stretch")
         rem.button("Remove", width="stretch")

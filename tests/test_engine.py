@@ -177,7 +177,7 @@ def test_cli_csv():
              "--run", "adagrad", "--steps", "10", "--noise", "0.1", "--seed", "3", "--format", "csv")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
-    assert lines[0].startswith("run,optimizer,settings,step,x,y,loss,grad_x,grad_y,momentum_buffer_x")
+    assert lines[0].startswith("run,optimizer,settings,step,x,y,loss,grad_x,grad_y,lr,momentum_buffer_x")
     assert len(lines) == 1 + 2 * 11
     assert lines[1].startswith('1,sgd,"sgd:lr=0.1,momentum=0.5,nesterov=true",0,')
     assert lines[-1].startswith("2,adagrad,adagrad,10,")

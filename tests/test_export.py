@@ -43,7 +43,7 @@ def _csv_sim():
                             start=(-1.5, 2.0), steps=12, noise=0.1, seed=3)
 
 
-_FLOAT_COLUMNS = ["x", "y", "loss", "grad_x", "grad_y", "exp_avg_x", "exp_avg_y", "exp_avg_sq_x", "exp_avg_sq_y",
+_FLOAT_COLUMNS = ["x", "y", "loss", "grad_x", "grad_y", "lr", "exp_avg_x", "exp_avg_y", "exp_avg_sq_x", "exp_avg_sq_y",
                   "momentum_buffer_x", "momentum_buffer_y", "sum_x", "sum_y"]
 
 
@@ -69,6 +69,8 @@ def test_csv_opens_in_pandas_with_one_header_row_runs_from_1_and_the_right_dtype
         np.testing.assert_array_equal(rows["loss"].to_numpy(), run.loss)
         np.testing.assert_array_equal(rows[["grad_x", "grad_y"]].to_numpy()[:-1], run.grad)
         assert rows[["grad_x", "grad_y"]].iloc[-1].isna().all()  # no gradient after the last step
+        np.testing.assert_array_equal(rows["lr"].to_numpy()[:-1], run.lr)  # the rate step t + 1 is taken with
+        assert np.isnan(rows["lr"].iloc[-1])
         for name in ("exp_avg", "exp_avg_sq", "momentum_buffer", "sum"):
             got = rows[[f"{name}_x", f"{name}_y"]].to_numpy()
             if name in run.state:
