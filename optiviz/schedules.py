@@ -710,7 +710,7 @@ class _Parser:
         raise ValueError(f"schedule: {what} at character {self.i + 1} ({near!r}) of {self.text[:80]!r}")
 
     def skip(self) -> None:
-        while self.i < len(self.text) and self.text[self.i] == " ":
+        while self.i < len(self.text) and self.text[self.i] in " \t\r\n":
             self.i += 1
 
     def peek(self) -> str:

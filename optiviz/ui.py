@@ -195,7 +195,7 @@ def _store_schedule(rid: int, schedule: schedules.Schedule | None) -> None:
         if kind == "list":
             value = ", ".join(str(v) for v in value)
         elif kind == "schedules":
-            value = ", ".join(schedules.format_schedule(s) for s in value)
+            value = ",\n".join(schedules.format_schedule(s) for s in value)
         ss[_run_key(rid, f"sched.{key}")] = value
 
 
@@ -672,6 +672,7 @@ def _schedule_controls(rid: int, k, selectbox, checkbox, number) -> None:
         return
     st.caption(schedules.SUMMARIES[name] + ".")
     text = partial(st.text_input, persist_state="page")
+    area = partial(st.text_area, persist_state="page", height=130)
     for key, default in schedules.KEYWORDS[name].items():
         label, help, kind, spec = schedules.FIELDS[key]
         wkey = k(f"sched.{key}")
@@ -682,7 +683,9 @@ def _schedule_controls(rid: int, k, selectbox, checkbox, number) -> None:
             if ss.get(wkey) not in choices:
                 ss[wkey] = choices[0]
             selectbox(label, choices, key=wkey, help=help)
-        elif kind in ("list", "schedules"):
+        elif kind == "schedules":  # SequentialLR's: whole calls, one after another
+            area(label, key=wkey, help=help)
+        elif kind == "list":
             text(label, key=wkey, help=help)
         else:
             lo, hi = spec

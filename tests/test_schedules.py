@@ -509,9 +509,9 @@ def test_the_sidebar_schedule_picker_fills_in_settings_for_the_run():
     assert parse_run(at.query_params["run"][0]).schedule == S("CosineAnnealingLR", T_max=400)
     # SequentialLR's schedulers are written as on the command line
     at.selectbox(key="r0.schedule").set_value("SequentialLR").run()
-    assert at.text_input(key="r0.sched.schedulers").value == (
-        "LinearLR(start_factor=0.1,total_iters=100), CosineAnnealingLR(T_max=900)")
-    at.text_input(key="r0.sched.schedulers").set_value("LinearLR(start_factor=0.2,total_iters=100), "
+    assert at.text_area(key="r0.sched.schedulers").value == (
+        "LinearLR(start_factor=0.1,total_iters=100),\nCosineAnnealingLR(T_max=900)")
+    at.text_area(key="r0.sched.schedulers").set_value("LinearLR(start_factor=0.2,total_iters=100), "
                                                       "ExponentialLR(gamma=0.99)").run()
     assert parse_run(at.query_params["run"][0]).schedule == S("SequentialLR", schedulers=[
         S("LinearLR", start_factor=0.2, total_iters=100), S("ExponentialLR", gamma=0.99)], milestones=[100])
