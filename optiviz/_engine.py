@@ -198,7 +198,7 @@ class Run:
     """
 
     def __init__(self, spec: RunSpec, path, loss, grad, state, diverged_at, diverged_reason, failure=None,
-                 failed_grad=None, lr=None, momentum=None):
+                 failed_grad=None, lr=None, momentum=None, failed_position=None):
         self.spec = spec
         #: The learning rate of each step ((n,): row i for step i + 1).
         self.lr: np.ndarray = np.full(grad.shape[0], spec.lr) if lr is None else lr
@@ -217,6 +217,8 @@ class Run:
         self.failure: str | None = failure
         #: The gradient step ``diverged_at`` received (noise included), where it was finite.
         self.failed_grad: np.ndarray | None = failed_grad
+        #: Where step ``diverged_at`` went when f there was not finite (failure "loss"); None otherwise.
+        self.failed_position: np.ndarray | None = failed_position
 
     @property
     def optimizer(self) -> str:
@@ -374,6 +376,7 @@ def _run_one(scenario: Scenario, spec: RunSpec, noise: np.ndarray) -> Run:
         grads[n].copy() if status not in (0, NON_FINITE_GRAD) else None,
         lrs[:n].copy() if n < steps else lrs,
         None if not moms.shape[0] else moms[:n].copy() if n < steps else moms,
+        path[n + 1].copy() if status == NON_FINITE_LOSS else None,
     )
 
 

@@ -89,6 +89,8 @@ def simulate_kernel(sid, sparams, oid, hp, x0, y0, noise, lrs, moms, mslot, plat
             return t - 1, ESCAPED
         f = surface_kernels.value(sid, p[0], p[1], sparams)
         if not math.isfinite(f):
+            path[t, 0] = p[0]  # where f is not finite (past the run's record: what its message names)
+            path[t, 1] = p[1]
             return t - 1, NON_FINITE_LOSS
         loss[t] = f
         path[t, 0] = p[0]

@@ -64,6 +64,23 @@ def _second_moment(run: Run) -> str:
     return next((words for name, words in _SECOND_MOMENT.items() if name in run.state), "its second moment")
 
 
+def _undefined(run: Run, sim: Simulation) -> str | None:
+    """On a typed function: the operation that is undefined (or infinite) where the run stopped, and where."""
+    surface = sim.surface
+    if not surface.expression or run.failure not in ("gradient", "loss"):
+        return None
+    point = run.path[-1] if run.failure == "gradient" else run.failed_position
+    if point is None:
+        return None
+    problem = surface.undefined_at(float(point[0]), float(point[1]))
+    if not problem:
+        return None
+    what = "its gradient" if run.failure == "gradient" else "f"
+    return (f"stopped at step {run.diverged_at}: {what} is not defined at {_point(point)}, where the function "
+            f"has {problem}. Your function is undefined there; a smaller learning rate, another start or a "
+            "domain that avoids the point keeps the runs where it is defined.")
+
+
 def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
     k, where = run.diverged_at, _point(run.path[-1])
     cause = run.stop_cause
@@ -76,6 +93,9 @@ def _stopped(run: Run, sim: Simulation) -> tuple[str, str]:
         return "warning", (f"ran far off the plot at step {k}: its steps grew until it was over 50 plot widths away, "
                            f"so it was stopped there. A smaller learning rate than η = {fmt_value(eta)} keeps it on "
                            "the surface.")
+    undefined = _undefined(run, sim)
+    if undefined:
+        return "warning", undefined
     if cause == "gradient":
         return "warning", (f"stopped at step {k}: the gradient at {where} is too large to hold in a float64 (over "
                            "1.8·10³⁰⁸). The run had gone where f is astronomically steep; a smaller learning rate "

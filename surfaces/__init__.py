@@ -6,6 +6,17 @@
 (0.0, (-0.0, 0.0))
 """
 
-from ._registry import ESCAPE_FACTOR, LR_MANTISSAS, QUADRATIC_DEFAULTS, Surface, get, names
+from ._expr import ExpressionError
+from ._registry import (
+    ESCAPE_FACTOR,
+    EXPRESSION_NAME,
+    LR_MANTISSAS,
+    QUADRATIC_DEFAULTS,
+    Surface,
+    from_expression,
+    get,
+    names,
+)
 
-__all__ = ["ESCAPE_FACTOR", "LR_MANTISSAS", "QUADRATIC_DEFAULTS", "Surface", "get", "names"]
+__all__ = ["ESCAPE_FACTOR", "EXPRESSION_NAME", "LR_MANTISSAS", "QUADRATIC_DEFAULTS", "ExpressionError", "Surface",
+           "from_expression", "get", "names"]

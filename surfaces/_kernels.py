@@ -34,6 +34,7 @@ LEVI = 11
 QUADRATIC = 12  # params: h11, h12, h22 (the Hessian)
 SADDLE = 13
 MONKEY_SADDLE = 14
+EXPRESSION = 15  # params: a typed function's program (surfaces._expr.compile_program)
 
 _TWO_PI = 2.0 * math.pi
 
@@ -96,6 +97,8 @@ def value(sid, x, y, params):
         return x * x - y * y
     if sid == MONKEY_SADDLE:
         return x * x * x - 3.0 * x * y * y
+    if sid == EXPRESSION:
+        return run_program(params, x, y)[0]
     return math.nan
 
 
@@ -174,7 +177,129 @@ def grad(sid, x, y, params):
         return 2.0 * x, -2.0 * y
     if sid == MONKEY_SADDLE:
         return 3.0 * x * x - 3.0 * y * y, -6.0 * x * y
+    if sid == EXPRESSION:
+        _, gx, gy = run_program(params, x, y)
+        return gx, gy
     return math.nan, math.nan
+
+
+@jit
+def run_program(params, x, y):
+    """A typed function's (f, df/dx, df/dy) at (x, y): its program (``surfaces._expr.compile_program``: length,
+    stack size, ops, then the scratch its stack lives in) run forward, each value with its two partial
+    derivatives (forward-mode), in the operations and order ``surfaces._expr.evaluate`` uses."""
+    n = int(params[0])
+    size = int(params[1])
+    base = 2 + n
+    v = params[base: base + size]
+    dx = params[base + size: base + 2 * size]
+    dy = params[base + 2 * size: base + 3 * size]
+    top = -1
+    i = 2
+    end = 2 + n
+    while i < end:
+        op = int(params[i])
+        i += 1
+        if op == 0:  # CONST
+            top += 1
+            v[top] = params[i]
+            dx[top] = 0.0
+            dy[top] = 0.0
+            i += 1
+        elif op == 1:  # X
+            top += 1
+            v[top] = x
+            dx[top] = 1.0
+            dy[top] = 0.0
+        elif op == 2:  # Y
+            top += 1
+            v[top] = y
+            dx[top] = 0.0
+            dy[top] = 1.0
+        elif op == 3:  # NEG
+            v[top] = -v[top]
+            dx[top] = -dx[top]
+            dy[top] = -dy[top]
+        elif op <= 8:  # binary: a (below), b (top)
+            b, bx, by = v[top], dx[top], dy[top]
+            top -= 1
+            a, ax, ay = v[top], dx[top], dy[top]
+            if op == 4:
+                v[top], dx[top], dy[top] = a + b, ax + bx, ay + by
+            elif op == 5:
+                v[top], dx[top], dy[top] = a - b, ax - bx, ay - by
+            elif op == 6:
+                v[top], dx[top], dy[top] = a * b, ax * b + a * bx, ay * b + a * by
+            elif op == 7:
+                if b == 0.0:
+                    v[top], dx[top], dy[top] = math.nan, math.nan, math.nan
+                else:
+                    q = a / b
+                    v[top], dx[top], dy[top] = q, (ax - q * bx) / b, (ay - q * by) / b
+            else:  # POW
+                if (a < 0.0 and b != math.floor(b)) or (a == 0.0 and b < 0.0):
+                    v[top], dx[top], dy[top] = math.nan, math.nan, math.nan
+                else:
+                    p = a ** b
+                    if bx == 0.0 and by == 0.0:
+                        k = b * a ** (b - 1.0)
+                        v[top], dx[top], dy[top] = p, k * ax, k * ay
+                    else:
+                        la = math.log(a) if a > 0.0 else math.nan
+                        v[top], dx[top], dy[top] = p, p * (bx * la + b * ax / a), p * (by * la + b * ay / a)
+        elif op == 9:  # SQR
+            a = v[top]
+            v[top], dx[top], dy[top] = a * a, 2.0 * a * dx[top], 2.0 * a * dy[top]
+        elif op >= 21:  # MIN, MAX
+            b, bx, by = v[top], dx[top], dy[top]
+            top -= 1
+            if (op == 21 and b < v[top]) or (op == 22 and b > v[top]):
+                v[top], dx[top], dy[top] = b, bx, by
+        else:  # one argument
+            a = v[top]
+            if op == 10:
+                k = math.cos(a)
+                f = math.sin(a)
+            elif op == 11:
+                k = -math.sin(a)
+                f = math.cos(a)
+            elif op == 12:
+                f = math.tan(a)
+                k = 1.0 + f * f
+            elif op == 13:
+                f = math.exp(a)
+                k = f
+            elif op == 14:  # LOG
+                if a < 0.0:
+                    f, k = math.nan, math.nan
+                elif a == 0.0:
+                    f, k = -math.inf, math.nan
+                else:
+                    f = math.log(a)
+                    k = 1.0 / a
+            elif op == 15:  # SQRT
+                if a < 0.0:
+                    f, k = math.nan, math.nan
+                else:
+                    f = math.sqrt(a)
+                    k = math.nan if f == 0.0 else 1.0 / (2.0 * f)
+            elif op == 16:
+                f = abs(a)
+                k = 1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0
+            elif op == 17:
+                f = math.tanh(a)
+                k = 1.0 - f * f
+            elif op == 18:
+                f = math.sinh(a)
+                k = math.cosh(a)
+            elif op == 19:
+                f = math.cosh(a)
+                k = math.sinh(a)
+            else:  # ATAN
+                f = math.atan(a)
+                k = 1.0 / (1.0 + a * a)
+            v[top], dx[top], dy[top] = f, k * dx[top], k * dy[top]
+    return v[0], dx[0], dy[0]
 
 
 @jit

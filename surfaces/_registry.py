@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from . import _expr
 from . import _kernels as K
 
 Point = tuple[float, float]
@@ -43,6 +44,8 @@ class Surface:
     noise: float = 0.0
     description: str = ""
     parameters: Mapping[str, float] = field(default_factory=dict)
+    #: A typed function's text (``from_expression``); empty for the built-in surfaces.
+    expression: str = ""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Surface) and (self.name, self.params) == (other.name, other.params)
@@ -51,6 +54,9 @@ class Surface:
         return hash((self.name, self.params))
 
     def __reduce__(self):
+        if self.expression:  # a typed function is rebuilt from its text
+            minimum = self.minima[0] if self.minima else None
+            return (from_expression, (self.expression, self.domain, minimum, self.start))
         # By name (and parameters): the registry rebuilds the same surface on unpickling.
         return (get, (self.name,), None, None, None) if not self.parameters else (_rebuild, (self.name,
                                                                                            dict(self.parameters)))
@@ -70,6 +76,14 @@ class Surface:
         out = np.empty((ys.shape[0], xs.shape[0]), dtype=np.float64)
         K.value_grid(self.sid, xs, ys, self.param_array, out)
         return out
+
+    def undefined_at(self, x: float, y: float) -> str:
+        """On a typed function: what is undefined or infinite in f or its gradient at (x, y), naming the
+        operation ("the log of a negative number in log(x) (log of -0.5)"); "" where all is defined (and always
+        on a built-in surface)."""
+        if not self.expression:
+            return ""
+        return _expr.evaluate(_expr.parse(self.expression), x, y)[3]
 
     @property
     def param_array(self) -> np.ndarray:
@@ -252,6 +266,76 @@ def names() -> list[str]:
     order = list(_SURFACES)
     order.insert(order.index("saddle"), "quadratic")
     return order
+
+
+#: The name a typed function's surface has (its text is ``Surface.expression``).
+EXPRESSION_NAME = "expr"
+#: The largest coordinate a typed function's domain may reach.
+MAX_COORDINATE = 1e6
+
+
+def _domain(domain) -> Domain:
+    try:
+        (x0, x1), (y0, y1) = domain
+        x0, x1, y0, y1 = (float(v) for v in (x0, x1, y0, y1))
+    except (TypeError, ValueError):
+        raise _expr.ExpressionError(f"the domain must be ((x_min, x_max), (y_min, y_max)), got {domain!r}") from None
+    for lo, hi, axis in ((x0, x1, "x"), (y0, y1, "y")):
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise _expr.ExpressionError(f"the {axis} range must be finite, got {lo:g} to {hi:g}")
+        if not lo < hi:
+            raise _expr.ExpressionError(f"the {axis} range is empty: {lo:g} to {hi:g} (the first must be smaller)")
+        if max(abs(lo), abs(hi)) > MAX_COORDINATE:
+            raise _expr.ExpressionError(f"the {axis} range must stay within ±{MAX_COORDINATE:g}, got {lo:g} to {hi:g}")
+        if hi - lo < 1e-6 * max(1.0, abs(lo), abs(hi)):
+            raise _expr.ExpressionError(f"the {axis} range {lo:g} to {hi:g} is too narrow to draw")
+    return (x0, x1), (y0, y1)
+
+
+def _point(name: str, point, domain: Domain) -> Point:
+    try:
+        x, y = (float(v) for v in point)
+    except (TypeError, ValueError):
+        raise _expr.ExpressionError(f"the {name} must be two numbers (x, y), got {point!r}") from None
+    (x0, x1), (y0, y1) = domain
+    if not (x0 <= x <= x1 and y0 <= y <= y1):
+        raise _expr.ExpressionError(f"the {name} ({x:g}, {y:g}) is outside the domain")
+    return x, y
+
+
+def from_expression(text: str, domain=((-2.0, 2.0), (-2.0, 2.0)), minimum=None, start=None) -> Surface:
+    """A surface of your own: f(x, y) typed as text (``"x**2 + 10*sin(y)"``, ``"(1-x)^2 + 100*(y-x^2)^2"``),
+    over ``domain`` ((x_min, x_max), (y_min, y_max)); ``minimum``: a known global minimum (x, y), optional;
+    ``start``: where runs start (default: a quarter in from the left, a quarter down from the top).
+
+    It works everywhere a built-in surface does, with an exact gradient (forward-mode, in the one compiled
+    kernel: nothing is compiled per function). Raises :class:`ExpressionError` (a ``ValueError``) saying what is
+    wrong and at which character; the grammar and its limits are in ``surfaces._expr``."""
+    tree = _expr.parse(text)
+    domain = _domain(domain)
+    program = _expr.compile_program(tree)
+    (x0, x1), (y0, y1) = domain
+    start = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0)) if start is None else _point("start", start, domain)
+    minima: tuple[Point, ...] = ()
+    min_value = None
+    if minimum is not None:
+        point = _point("minimum", minimum, domain)
+        value = _expr.evaluate(tree, *point)[0]
+        if not math.isfinite(value):
+            raise _expr.ExpressionError(f"f is not defined at the minimum ({point[0]:g}, {point[1]:g})")
+        minima, min_value = (point,), value
+    width = max(x1 - x0, y1 - y0)
+    g = _expr.evaluate(tree, *start)
+    slope = math.hypot(g[1], g[2]) if math.isfinite(g[1]) and math.isfinite(g[2]) else 0.0
+    # Step sizes that cross the domain in a few hundred steps: Adam's and AdaGrad's first steps are about lr,
+    # RMSProp's about 10 lr; SGD's lr times the slope at the start.
+    sgd = _lr_at_most(0.01 * width / slope) if slope > 0.0 else _lr_at_most(1e-3 * width)
+    rates = _lr(_lr_at_most(width / 200.0), _lr_at_most(width / 2000.0), _lr_at_most(width / 20.0), sgd)
+    return Surface(
+        EXPRESSION_NAME, "Your function", "f(x,y) = " + _expr.to_latex(tree), domain, minima, min_value, start,
+        rates, K.EXPRESSION, params=tuple(float(v) for v in program), description=f"Typed: {text.strip()}",
+        expression=text.strip(),
+    )
 
 
 def get(name: str | Surface, **params: float) -> Surface:
