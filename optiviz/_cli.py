@@ -53,6 +53,28 @@ def _pair(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"expected X,Y (two numbers), got {text!r}") from None
 
 
+def _domain(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"expected X0,X1,Y0,Y1 (four numbers), got {text!r}")
+    try:
+        x0, x1, y0, y1 = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X0,X1,Y0,Y1 (four numbers), got {text!r}") from None
+    return (x0, x1), (y0, y1)
+
+
+def surface_from_args(text: str, domain, minimum) -> surfaces.Surface:
+    """``--surface`` (with ``--domain`` and ``--minimum`` for an ``expr:`` one) as a Surface."""
+    if text.strip().lower().startswith(surfaces.EXPRESSION_NAME + ":"):
+        return surfaces.from_expression(text.strip()[len(surfaces.EXPRESSION_NAME) + 1:],
+                                        domain=domain or ((-2.0, 2.0), (-2.0, 2.0)), minimum=minimum)
+    if domain is not None or minimum is not None:
+        raise ValueError("--domain and --minimum are for a typed function (--surface expr:...)")
+    name, params = parse_surface(text)
+    return surfaces.get(name, **params)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m optiviz", description="Optimizer trajectories on 2-D loss surfaces.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -65,7 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--surface", required=True, metavar="NAME",
                      help=f"the loss surface: {', '.join(surfaces.names())}; quadratic takes parameters, "
-                     "e.g. quadratic:kappa=50,angle=30")
+                     "e.g. quadratic:kappa=50,angle=30; or your own function as expr:TEXT, e.g. "
+                     '"expr:(1-x)^2 + 100*(y-x^2)^2" (x, y, numbers, + - * / ^ or **, parentheses, pi, e, '
+                     "sin cos tan exp log sqrt abs tanh sinh cosh arctan atan, min max), with --domain")
+    sim.add_argument("--domain", type=_domain, metavar="X0,X1,Y0,Y1", default=None,
+                     help="the domain of an expr: surface (default -2,2,-2,2); write --domain=-3,3,-1,2")
+    sim.add_argument("--minimum", type=_pair, metavar="X,Y", default=None,
+                     help="a known global minimum of an expr: surface (optional; the loss chart then shows f - f*)")
     sim.add_argument("--run", action="append", required=True, metavar="SPEC", help=_RUN_HELP)
     sim.add_argument("--start", type=_pair, metavar="X,Y",
                      help="start point (default: the surface's); write --start=-1.5,2 when X is negative")
@@ -86,9 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         warmup()
         return 0
     try:
-        name, params = parse_surface(args.surface)
         sim = simulate(
-            surfaces.get(name, **params), [parse_run(r) for r in args.run],
+            surface_from_args(args.surface, args.domain, args.minimum), [parse_run(r) for r in args.run],
             start=args.start, steps=args.steps, noise=args.noise, seed=args.seed,
         )
     except ValueError as exc:

@@ -63,13 +63,19 @@ def surface_grid(surface, resolution: int = 361, levels: int = 24, hover_step: i
     raw = surface.values(xs, ys)
     offsets = (np.arange(supersample) - (supersample - 1) / 2) / supersample  # in pixels, around each centre
     fine_raw = surface.values(_spread(xs, offsets), _spread(ys, offsets))
-    lo = float(min(np.nanmin(raw), np.nanmin(fine_raw)))
-    p10, p99 = np.nanpercentile(raw - lo, [10, 99])
+    # Only where f is defined and finite (a typed function may be undefined somewhere: drawn blank there).
+    defined = raw[np.isfinite(raw)]
+    both = np.concatenate([defined, fine_raw[np.isfinite(fine_raw)]])
+    lo = float(both.min()) if both.size else 0.0
+    p10, p99 = np.percentile(defined - lo, [10, 99]) if defined.size else (0.0, 0.0)
     log_scaled = bool(surface.min_value is not None and p10 > 0 and p99 / p10 > 100)
     delta = max(p99 * 1e-6, 1e-12)
-    z, fine_z = ((np.log10(r - lo + delta) for r in (raw, fine_raw)) if log_scaled else (raw, fine_raw))
+    with np.errstate(all="ignore"):
+        z, fine_z = ((np.log10(r - lo + delta) for r in (raw, fine_raw)) if log_scaled else (raw, fine_raw))
     hs = slice(None, None, hover_step)
-    png = _contour_png(fine_z, levels, (float(np.nanmin(z)), float(np.nanmax(z))), supersample)
+    finite_z = z[np.isfinite(z)]
+    z_range = (float(finite_z.min()), float(finite_z.max())) if finite_z.size else (0.0, 1.0)
+    png = _contour_png(fine_z, levels, z_range, supersample)
     # z is only drawn (the 3D view): float32, half the memory in the app's cache of grids.
     return SurfaceGrid(xs, ys, z.astype(np.float32), log_scaled, png, xs[hs], ys[hs], raw[hs, hs], lo, float(delta))
 
@@ -85,8 +91,10 @@ def _contour_png(fine_z: np.ndarray, levels: int, z_range: tuple[float, float], 
     CONTOUR_SCALE over ``z_range``, darker where it crosses one of ``levels`` evenly spaced levels (a line
     a pixel wide), each pixel the mean of its samples, as a PNG data URI (top row = largest y)."""
     zmin, zmax = z_range
-    t = np.clip((fine_z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
-    t = np.where(np.isfinite(t), t, 1.0)
+    undefined = ~np.isfinite(fine_z)  # a typed function's undefined points (log of a negative...): blank
+    with np.errstate(all="ignore"):
+        t = np.clip((fine_z - zmin) / ((zmax - zmin) or 1.0), 0.0, 1.0)
+    t = np.where(undefined, 0.0, t)
     stops = np.array([s for s, _ in CONTOUR_SCALE])
     rgb_stops = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in CONTOUR_SCALE], dtype=float)
     rgb = np.stack([np.interp(t, stops, rgb_stops[:, k]) for k in range(3)], axis=-1)
@@ -98,6 +106,7 @@ def _contour_png(fine_z: np.ndarray, levels: int, z_range: tuple[float, float], 
         edge[:, :-1] |= edge[:, 1:].copy()
         edge[:-1, :] |= edge[1:, :].copy()
     rgb[edge] *= 0.86
+    rgb[undefined] = 255.0
     ny, nx = band.shape[0] // supersample, band.shape[1] // supersample
     rgb = rgb.reshape(ny, supersample, nx, supersample, 3).mean(axis=(1, 3))
     img = np.ascontiguousarray(rgb[::-1].round().astype(np.uint8))

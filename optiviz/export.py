@@ -28,6 +28,8 @@ def settings(sim: Simulation) -> dict[str, Any]:
     return {
         "surface": sc.surface.name,
         "surface_params": dict(sc.surface.parameters),
+        **({"expression": sc.surface.expression, "domain": [list(r) for r in sc.surface.domain],
+            "minimum": list(sc.surface.minima[0]) if sc.surface.minima else None} if sc.surface.expression else {}),
         "start": list(sc.start),
         "steps": sc.steps,
         "noise": sc.noise,
@@ -155,6 +157,12 @@ def _command(sim: Simulation) -> str:
     if sc.surface.parameters:
         surface += ":" + ",".join(f"{k}={v!r}" for k, v in sc.surface.parameters.items())
     parts = ["python", "-m", "optiviz", "simulate", "--surface", surface]
+    if sc.surface.expression:
+        (x0, x1), (y0, y1) = sc.surface.domain
+        parts[-1] = f"{surface}:{sc.surface.expression}"
+        parts.append(f"--domain={x0!r},{x1!r},{y0!r},{y1!r}")
+        if sc.surface.minima:
+            parts.append(f"--minimum={sc.surface.minima[0][0]!r},{sc.surface.minima[0][1]!r}")
     for spec in sc.runs:
         parts += ["--run", format_run(spec)]
     parts += [f"--start={sc.start[0]!r},{sc.start[1]!r}", "--steps", str(sc.steps), "--noise", repr(sc.noise),
@@ -305,10 +313,34 @@ def _branch_source(kernel, sid: int) -> str:
     raise ValueError(f"no branch for surface id {sid} in {kernel.__name__}")
 
 
+def _typed_source(surface: Surface) -> str:
+    """A typed function in torch operations, its gradient by autograd (optiviz's forward-mode derivatives are
+    the same to rounding)."""
+    from surfaces import _expr
+
+    body = _expr.to_torch(_expr.parse(surface.expression))
+    return (
+        "def f(x, y):\n"
+        f'    """Your function, typed as: {surface.expression}"""\n'
+        f"    return {body} + 0.0 * x + 0.0 * y  # (a tensor even where the text leaves out x or y)\n\n\n"
+        "def value(x, y):\n"
+        "    with torch.no_grad():\n"
+        "        return float(f(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))\n\n\n"
+        "def grad(x, y):\n"
+        '    """(df/dx, df/dy) by autograd."""\n'
+        "    px = torch.tensor(x, dtype=torch.float64, requires_grad=True)\n"
+        "    py = torch.tensor(y, dtype=torch.float64, requires_grad=True)\n"
+        "    gx, gy = torch.autograd.grad(f(px, py), (px, py))\n"
+        "    return float(gx), float(gy)\n"
+    )
+
+
 def surface_source(surface: Surface) -> str:
     """``value(x, y)`` and ``grad(x, y)`` of ``surface`` as plain Python source (uses ``math``), with the
     constants they need (``TWO_PI``; the quadratic's Hessian ``H11, H12, H22``): the branches of
     optiviz's compiled kernels for this surface, taken from their source."""
+    if surface.expression:
+        return _typed_source(surface)
     value_src, grad_src = _branch_source(K.value, surface.sid), _branch_source(K.grad, surface.sid)
     consts = []
     if "TWO_PI" in value_src + grad_src:

@@ -62,8 +62,8 @@ class Lesson:
 
 def _settings(view: View) -> tuple:
     v = view.resolved()
-    return (v.surface, tuple(sorted(v.surface_params)), tuple(map(float, v.start)), v.steps, float(v.noise), v.seed,
-            v.runs)
+    return (v.surface, tuple(sorted(v.surface_params)), v.expression, v.domain, v.minimum, tuple(map(float, v.start)),
+            v.steps, float(v.noise), v.seed, v.runs)
 
 
 def _lesson(id: str, title: str, text: str, *, surface: str, runs: tuple[RunSpec, ...], start: tuple[float, float],

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import surfaces
@@ -36,7 +37,9 @@ MAX_SEED = 2**31 - 1
 MAX_RUNS = 8
 SHOW_OPTIONS = ("moments", "arrows", "3d", "focus")
 #: Slider ranges of the app: a value outside them cannot be shown, so a link may not set it.
-_KNOWN = ("lesson", "surface", "start", "steps", "noise", "seed", "run", "show", "step")
+_KNOWN = ("lesson", "surface", "domain", "minimum", "start", "steps", "noise", "seed", "run", "show", "step")
+#: A typed function's domain when a link gives none.
+DEFAULT_DOMAIN = ((-2.0, 2.0), (-2.0, 2.0))
 _MAX_TEXT = 500
 
 
@@ -54,8 +57,14 @@ class View:
     show: frozenset[str] = field(default_factory=lambda: frozenset({"moments"}))
     step: int = 0  # the step the chart shows, 0 .. steps
     lesson: str | None = None  # the id of the lesson whose text is shown with the view (optiviz.lessons)
+    #: A typed function (``surface == "expr"``): its text, its domain and its known minimum (None: none given).
+    expression: str = ""
+    domain: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_DOMAIN
+    minimum: tuple[float, float] | None = None
 
     def surface_object(self) -> surfaces.Surface:
+        if self.surface == surfaces.EXPRESSION_NAME:
+            return typed_surface(self.expression, self.domain, self.minimum)
         return surfaces.get(self.surface, **dict(self.surface_params))
 
     def resolved(self) -> View:
@@ -69,6 +78,12 @@ class View:
         )
 
 
+@lru_cache(maxsize=64)
+def typed_surface(expression: str, domain, minimum) -> surfaces.Surface:
+    """``surfaces.from_expression``, remembered: a view asks for its surface often."""
+    return surfaces.from_expression(expression, domain=domain, minimum=minimum)
+
+
 def view_to_query(view: View) -> dict[str, str | list[str]]:
     """The view as query parameters (``run`` is a list: one entry per run)."""
     v = view.resolved()
@@ -76,8 +91,16 @@ def view_to_query(view: View) -> dict[str, str | list[str]]:
     surface = v.surface
     if v.surface_params:
         surface += ":" + ",".join(f"{k}={_num(x)}" for k, x in v.surface_params)
+    typed = {}
+    if v.surface == surfaces.EXPRESSION_NAME:
+        surface += ":" + v.expression
+        (x0, x1), (y0, y1) = v.domain
+        typed["domain"] = ",".join(_num(c) for c in (x0, x1, y0, y1))
+        if v.minimum is not None:
+            typed["minimum"] = f"{_num(v.minimum[0])},{_num(v.minimum[1])}"
     query |= {
         "surface": surface,
+        **typed,
         "start": f"{_num(v.start[0])},{_num(v.start[1])}",
         "steps": str(v.steps),
         "noise": _num(v.noise),
@@ -162,7 +185,32 @@ def parse_view(params: Mapping[str, Any]) -> tuple[View, list[str]]:
         except ValueError as exc:
             others = any(params.get(k) is not None for k in _KNOWN if k != "lesson")
             problem("lesson", text, str(exc), "the link's other settings" if others else "the default view")
-    if (text := get("surface")) is not None:
+    domain, minimum = DEFAULT_DOMAIN, None
+    if (text := get("domain")) is not None:
+        try:
+            parts = [_finite(p) for p in text.split(",")]
+            if len(parts) != 4:
+                raise ValueError("expected four numbers x_min,x_max,y_min,y_max")
+            domain = ((parts[0], parts[1]), (parts[2], parts[3]))
+        except ValueError as exc:
+            problem("domain", text, str(exc), "-2 to 2 in x and y")
+    if (text := get("minimum")) is not None:
+        try:
+            parts = [_finite(p) for p in text.split(",")]
+            if len(parts) != 2:
+                raise ValueError("expected two numbers x,y")
+            minimum = (parts[0], parts[1])
+        except ValueError as exc:
+            problem("minimum", text, str(exc), "no known minimum")
+    if (text := get("surface")) is not None and text.strip().lower().startswith(surfaces.EXPRESSION_NAME + ":"):
+        expression = text.strip()[len(surfaces.EXPRESSION_NAME) + 1:].strip()
+        try:
+            typed_surface(expression, domain, minimum)
+            view = replace(view, surface=surfaces.EXPRESSION_NAME, surface_params=(), expression=expression,
+                           domain=domain, minimum=minimum, start=None, noise=None)
+        except ValueError as exc:
+            problem("surface", text, str(exc), view.surface_object().title)
+    elif text is not None:
         try:
             name, sp = parse_surface(text)
             surfaces.get(name, **sp)

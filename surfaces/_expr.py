@@ -505,3 +505,35 @@ def _write(node: Node, latex: bool, parent: int = 0, right: bool = False) -> str
     if needs:
         return rf"\left({text}\right)" if latex else f"({text})"
     return text
+
+
+_TORCH = {"sin": "torch.sin", "cos": "torch.cos", "tan": "torch.tan", "exp": "torch.exp", "log": "torch.log",
+          "sqrt": "torch.sqrt", "abs": "torch.abs", "tanh": "torch.tanh", "sinh": "torch.sinh", "cosh": "torch.cosh",
+          "arctan": "torch.atan", "atan": "torch.atan", "min": "torch.minimum", "max": "torch.maximum"}
+
+
+def to_torch(node: Node) -> str:
+    """The tree as a Python expression of torch operations on float64 tensors ``x`` and ``y`` (for the PyTorch
+    script): the same operations, ``a^2`` as ``a * a`` as the kernel computes it."""
+    op = node.op
+    if op == "num":
+        return {"pi": "math.pi", "e": "math.e"}.get(node.text, repr(node.value))
+    if op in ("x", "y"):
+        return op
+    args = [to_torch(a) for a in node.args]
+    if op == "neg":
+        return f"(-{args[0]})"
+    if _is_square(node):
+        return f"({args[0]} * {args[0]})"
+    if op == "^":
+        return f"torch.pow({args[0]}, {args[1]})"
+    if op in "+-*/":
+        return f"({args[0]} {op} {args[1]})"
+    # the arguments as tensors: torch's functions take no plain numbers (sin(2), max(x, 0))
+    tensors = [a if _has_xy(n) else f"torch.tensor({a}, dtype=torch.float64)" for a, n in zip(args, node.args,
+                                                                                            strict=True)]
+    return f"{_TORCH[op]}({', '.join(tensors)})"
+
+
+def _has_xy(node: Node) -> bool:
+    return node.op in ("x", "y") or any(_has_xy(a) for a in node.args)
