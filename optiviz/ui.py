@@ -155,11 +155,114 @@ def surface3d_text(scenario: Scenario, labels: tuple[str, ...], colors: tuple[st
 # ---------------------------------------------------------------- session state
 
 def current_surface() -> surfaces.Surface:
-    """The surface the sidebar has selected (with the quadratic's parameters)."""
+    """The surface the sidebar has selected (with the quadratic's parameters; a typed function as last accepted)."""
     name = st.session_state["surface"]
     if name == "quadratic":
         return surfaces.get(name, kappa=st.session_state["kappa"], angle=st.session_state["angle"])
+    if name == surfaces.EXPRESSION_NAME:
+        _ensure_typed_state()
+        return share.typed_surface(*st.session_state["typed_good"])
     return surfaces.get(name)
+
+
+# ---------------------------------------------------------------- your function
+
+#: Functions to start from: (label, text, domain, minimum).
+TYPED_EXAMPLES = (
+    ("A cliff: a drop of 6 across x = 0", "3*tanh(10*x) + 0.1*(x^2 + y^2)", ((-3.0, 3.0), (-3.0, 3.0)), None),
+    ("An absolute-value valley: Adam's sign-like steps", "abs(x - y) + 0.05*(x + y)^2", ((-3.0, 3.0), (-3.0, 3.0)),
+     (0.0, 0.0)),
+    ("A narrow tilted valley", "50*(x - y)^2 + 0.5*(x + y - 1)^2", ((-2.0, 2.0), (-2.0, 2.0)), (0.5, 0.5)),
+    ("A plateau around a well", "1 - exp(-(x^2 + y^2))", ((-3.0, 3.0), (-3.0, 3.0)), (0.0, 0.0)),
+    ("Rosenbrock, typed", "(1-x)^2 + 100*(y-x^2)^2", ((-2.0, 2.0), (-1.0, 3.0)), (1.0, 1.0)),
+)
+_TYPED_KEYS = ("typed_x0", "typed_x1", "typed_y0", "typed_y1", "typed_min_x", "typed_min_y")
+
+
+def _store_typed(text: str, domain, minimum) -> None:
+    """A typed function into the sidebar's boxes, and as the one drawn."""
+    ss = st.session_state
+    (x0, x1), (y0, y1) = domain
+    ss["typed_text"] = text
+    ss["typed_x0"], ss["typed_x1"], ss["typed_y0"], ss["typed_y1"] = float(x0), float(x1), float(y0), float(y1)
+    ss["typed_min_x"], ss["typed_min_y"] = (None, None) if minimum is None else (float(minimum[0]), float(minimum[1]))
+    ss["typed_good"] = (text, ((float(x0), float(x1)), (float(y0), float(y1))),
+                        None if minimum is None else (float(minimum[0]), float(minimum[1])))
+    ss.pop("typed_error", None)
+
+
+def _ensure_typed_state() -> None:
+    if "typed_good" not in st.session_state:
+        _, text, domain, minimum = TYPED_EXAMPLES[0]
+        _store_typed(text, domain, minimum)
+
+
+def _on_typed_change() -> None:
+    """The function's text, domain or minimum edited: drawn if it is a function, else the message under the box
+    and the last good one stays (with everything else)."""
+    ss = st.session_state
+    mx, my = ss.get("typed_min_x"), ss.get("typed_min_y")
+    minimum = None if mx is None and my is None else (mx, my)
+    domain = ((ss.get("typed_x0"), ss.get("typed_x1")), (ss.get("typed_y0"), ss.get("typed_y1")))
+    text = ss.get("typed_text") or ""
+    try:
+        if minimum is not None and None in minimum:
+            raise surfaces.ExpressionError("the minimum needs both x and y (or neither)")
+        if None in domain[0] or None in domain[1]:
+            raise surfaces.ExpressionError("the domain needs all four numbers")
+        surf = share.typed_surface(text, domain, minimum)
+    except ValueError as exc:
+        ss["typed_error"] = str(exc)
+        return
+    ss["typed_good"] = (text, surf.domain, surf.minima[0] if surf.minima else None)
+    ss.pop("typed_error", None)
+    (x0, x1), (y0, y1) = surf.domain
+    if not (x0 <= ss["start_x"] <= x1 and y0 <= ss["start_y"] <= y1):
+        ss["start_x"], ss["start_y"] = float(surf.start[0]), float(surf.start[1])
+        ss["notice"] = "The start was outside the new domain: moved to its default."
+
+
+def _on_typed_example() -> None:
+    ss = st.session_state
+    label = ss.get("typed_example")
+    for name, text, domain, minimum in TYPED_EXAMPLES:
+        if name == label:
+            _store_typed(text, domain, minimum)
+            _on_surface_change()  # the example's start and recommended learning rates
+    ss["typed_example"] = None
+
+
+def _typed_controls() -> None:
+    """The typed function's box (its message under it), its domain and its optional minimum."""
+    ss = st.session_state
+    _ensure_typed_state()
+    st.selectbox("start from an example", [name for name, *_ in TYPED_EXAMPLES], index=None, key="typed_example",
+                 on_change=_on_typed_example, placeholder="an example…",
+                 help="Fills in the function, its domain and its minimum (and the runs' recommended rates).")
+    st.text_area("f(x, y) =", key="typed_text", on_change=_on_typed_change, max_chars=_expr_limit(), height=80,
+                 help="x, y, numbers, + − * /, ^ or ** (powers), parentheses, pi, e, and sin cos tan exp log sqrt "
+                      "abs tanh sinh cosh arctan (one argument), min max (two). Ctrl+Enter or a click outside "
+                      "applies it. The formula at the top of the page shows how it was read.")
+    if ss.get("typed_error"):
+        st.caption(f":red[{markdown_text(ss['typed_error'])}. The last function that worked stays drawn.]")
+    cx0, cx1 = st.columns(2)
+    cx0.number_input("x from", key="typed_x0", format="%g", on_change=_on_typed_change)
+    cx1.number_input("x to", key="typed_x1", format="%g", on_change=_on_typed_change)
+    cy0, cy1 = st.columns(2)
+    cy0.number_input("y from", key="typed_y0", format="%g", on_change=_on_typed_change)
+    cy1.number_input("y to", key="typed_y1", format="%g", on_change=_on_typed_change)
+    mx, my = st.columns(2)
+    mx.number_input("minimum x", key="typed_min_x", value=None, format="%g", on_change=_on_typed_change,
+                    placeholder="optional", help="A known global minimum (optional): the loss chart then shows "
+                                                 "f − f* and the distance to it.")
+    my.number_input("minimum y", key="typed_min_y", value=None, format="%g", on_change=_on_typed_change,
+                    placeholder="optional")
+
+
+def _expr_limit() -> int:
+    from surfaces import _expr
+
+    return _expr.MAX_LENGTH
 
 
 def _run_key(rid: int, name: str) -> str:
@@ -273,6 +376,8 @@ def apply_view(view: share.View) -> None:
     view = view.resolved()
     params = dict(view.surface_params)
     ss["surface"] = view.surface
+    if view.surface == surfaces.EXPRESSION_NAME:
+        _store_typed(view.expression, view.domain, view.minimum)
     ss["kappa"] = float(params.get("kappa", surfaces.QUADRATIC_DEFAULTS["kappa"]))
     ss["angle"] = float(params.get("angle", surfaces.QUADRATIC_DEFAULTS["angle"]))
     ss["start_x"], ss["start_y"] = float(view.start[0]), float(view.start[1])
@@ -306,6 +411,8 @@ def current_view(settings: Settings) -> share.View:
         show=frozenset(name for name, key in (("moments", "show_moments"), ("arrows", "show_arrows"),
                                               ("3d", "show_3d"), ("focus", "show_focus")) if ss.get(key)),
         step=int(ss["view_step"]), lesson=ss.get("lesson"),
+        **({"expression": surf.expression, "domain": surf.domain, "minimum": surf.minima[0] if surf.minima else None}
+           if surf.expression else {}),
     )
 
 
@@ -742,9 +849,13 @@ def sidebar() -> Settings:
     with st.sidebar:
         st.markdown("## optiviz")
         st.caption("Adam, RMSProp, AdaGrad and SGD side by side, with the numbers torch.optim computes.")
-        names = surfaces.names()
-        st.selectbox("Surface", names, key="surface", format_func=lambda n: surfaces.get(n).title,
-                     on_change=_on_surface_change, help="The loss surface f(x, y) the optimizers minimise.")
+        names = [*surfaces.names(), surfaces.EXPRESSION_NAME]
+        st.selectbox("Surface", names, key="surface",
+                     format_func=lambda n: "Your function…" if n == surfaces.EXPRESSION_NAME else surfaces.get(n).title,
+                     on_change=_on_surface_change,
+                     help="The loss surface f(x, y) the optimizers minimise; or type your own (the last entry).")
+        if ss["surface"] == surfaces.EXPRESSION_NAME:
+            _typed_controls()
         if ss["surface"] == "quadratic":
             st.select_slider("condition number κ", _options(C.KAPPA_GRID, "kappa"), key="kappa",
                              format_func=C.fmt_number,

@@ -330,3 +330,112 @@ def test_recommended_rates_follow_the_domain_and_the_slope():
         for r in run.runs:
             assert r.diverged_at is None, r
             assert r.loss[-1] < r.loss[0], r
+
+
+# ---- links, the command line, exports, the app ----------------------------------------------------------------
+
+def test_a_link_carries_a_typed_function_and_round_trips():
+    from optiviz import share
+
+    view, problems = share.parse_view({"surface": "expr:x^2 + 10*sin(y)", "domain": "-3,3,-4,4",
+                                       "minimum": "0,-1.5707963267948966"})
+    assert not problems and view.expression == "x^2 + 10*sin(y)" and view.domain == ((-3.0, 3.0), (-4.0, 4.0))
+    query = share.view_to_query(view)
+    assert query["surface"] == "expr:x^2 + 10*sin(y)" and query["domain"] == "-3,3,-4,4"
+    again, problems = share.parse_view(query)
+    assert not problems and again.resolved() == view.resolved()
+    assert again.surface_object().latex == r"f(x,y) = {x}^{2} + 10 \cdot \sin\left(y\right)"
+
+
+@pytest.mark.parametrize(("params", "words"), [
+    ({"surface": "expr:__import__('os').system('ls')"}, "calling '__import__' is not allowed"),
+    ({"surface": "expr:x+", "domain": "-1,1,-1,1"}, "the function ends too early"),
+    ({"surface": "expr:x+y", "domain": "1,1,0,1"}, "the x range is empty"),
+    ({"surface": "expr:x+y", "domain": "a,b"}, "`domain=a,b`"),
+    ({"surface": "expr:x+y", "minimum": "9,9"}, "outside the domain"),
+])
+def test_a_bad_typed_function_in_a_link_is_named_and_the_default_surface_opens(params, words):
+    from optiviz import share
+
+    view, problems = share.parse_view(params)
+    assert any(words in p for p in problems), problems
+    if "domain=a,b" not in words:
+        assert view.surface == "rosenbrock"
+
+
+def test_the_command_line_takes_a_typed_function(capsys):
+    import json
+
+    from optiviz._cli import main
+
+    main(["simulate", "--surface", "expr:(1-x)^2 + 100*(y-x^2)^2", "--domain=-2,2,-1,3", "--minimum=1,1",
+          "--run", "adam:lr=0.05", "--start=-1.5,2", "--steps", "50"])
+    data = json.loads(capsys.readouterr().out)
+    want = optiviz.simulate("rosenbrock", [optiviz.RunSpec("adam", lr=0.05)], start=(-1.5, 2.0), steps=50).runs[0]
+    np.testing.assert_allclose(data["runs"][0]["path"], want.path, rtol=0, atol=1e-12)
+    assert data["settings"]["expression"] == "(1-x)^2 + 100*(y-x^2)^2" and data["settings"]["minimum"] == [1.0, 1.0]
+    with pytest.raises(SystemExit) as info:
+        main(["simulate", "--surface", "expr:foo(x)", "--run", "adam"])
+    assert info.value.code == 2
+    assert "calling 'foo' is not allowed" in capsys.readouterr().err
+
+
+def test_the_pytorch_script_writes_the_function_in_torch_operations(tmp_path):
+    pytest.importorskip("torch")
+    import subprocess
+    import sys
+
+    from optiviz import export
+
+    s = _surface("log(1 + (x-1)^2) + abs(y) + 0.1*sin(3*x)^2 + max(x, -1)*0.1 + sin(2) + 2^x*0.01 + x^2.5*0",
+                 domain=((0.0, 3.0), (-2.0, 2.0)))
+    sim = optiviz.simulate(s, [optiviz.RunSpec("adam", lr=0.01), optiviz.RunSpec("sgd", lr=0.05, momentum=0.9)],
+                           steps=300)
+    src = export.to_torch_script(sim)
+    assert "torch.log(" in src and "torch.autograd.grad" in src and "--surface 'expr:log(1 + (x-1)^2)" in src
+    script = tmp_path / "replay.py"
+    script.write_text(src)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    finals = [line.split("= (")[1].rstrip(")").split(", ") for line in out.splitlines()]
+    for run, (x, y) in zip(sim.runs, finals, strict=True):
+        np.testing.assert_allclose([float(x), float(y)], run.path[-1], rtol=1e-9, atol=1e-12)
+
+
+def _param(at, key):
+    value = at.query_params[key]
+    return value if isinstance(value, str) else value[-1]
+
+
+def test_the_app_draws_a_typed_function_and_keeps_the_last_good_one_on_an_error():
+    from _apptest import open_app
+
+    at = open_app()
+    at.selectbox(key="surface").set_value("expr").run()
+    assert not at.exception and not at.error
+    assert _param(at, "surface").startswith("expr:")
+    at.text_area(key="typed_text").set_value("x^2 + 10*sin(y)").run()
+    assert _param(at, "surface") == "expr:x^2 + 10*sin(y)"
+    assert any(r"{x}^{2} + 10 \cdot \sin" in m.value for m in at.markdown)  # the formula as read
+    runs_before = list(at.query_params["run"])
+    at.text_area(key="typed_text").set_value("x^2 + foo(y)").run()
+    assert not at.exception
+    assert any("calling 'foo' is not allowed" in c.value and "stays drawn" in c.value for c in at.caption)
+    assert _param(at, "surface") == "expr:x^2 + 10*sin(y)"  # the last good one, and nothing else changed
+    assert list(at.query_params["run"]) == runs_before
+    at.text_area(key="typed_text").set_value("x^2 + 10*cos(y)").run()
+    assert _param(at, "surface") == "expr:x^2 + 10*cos(y)" and not any("stays drawn" in c.value for c in at.caption)
+    at.number_input(key="typed_x0").set_value(5.0).run()
+    assert any("the x range is empty: 5 to 3" in c.value for c in at.caption)
+    assert _param(at, "domain") == "-3,3,-3,3"
+    at.selectbox(key="typed_example").set_value("A plateau around a well").run()
+    assert _param(at, "surface") == "expr:1 - exp(-(x^2 + y^2))" and _param(at, "minimum") == "0,0"
+    assert not any("stays drawn" in c.value for c in at.caption)
+
+
+def test_a_link_to_a_typed_function_opens_with_its_box_filled():
+    from _apptest import open_app
+
+    at = open_app({"surface": "expr:abs(x - y) + 0.05*(x + y)^2", "domain": "-3,3,-3,3", "minimum": "0,0"})
+    assert at.text_area(key="typed_text").value == "abs(x - y) + 0.05*(x + y)^2"
+    assert at.number_input(key="typed_x1").value == 3.0 and at.number_input(key="typed_min_y").value == 0.0
+    assert not at.error
