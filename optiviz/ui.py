@@ -167,14 +167,17 @@ def current_surface() -> surfaces.Surface:
 
 # ---------------------------------------------------------------- your function
 
-#: Functions to start from: (label, text, domain, minimum).
+#: Functions to start from: (label, text, domain, minimum, start).
 TYPED_EXAMPLES = (
-    ("A cliff: a drop of 6 across x = 0", "3*tanh(10*x) + 0.1*(x^2 + y^2)", ((-3.0, 3.0), (-3.0, 3.0)), None),
+    ("A cliff: a drop of 6 across x = 0", "3*tanh(10*x) + 0.1*(x^2 + y^2)", ((-3.0, 3.0), (-3.0, 3.0)), None,
+     (1.5, 1.5)),
     ("An absolute-value valley: Adam's sign-like steps", "abs(x - y) + 0.05*(x + y)^2", ((-3.0, 3.0), (-3.0, 3.0)),
-     (0.0, 0.0)),
-    ("A narrow tilted valley", "50*(x - y)^2 + 0.5*(x + y - 1)^2", ((-2.0, 2.0), (-2.0, 2.0)), (0.5, 0.5)),
-    ("A plateau around a well", "1 - exp(-(x^2 + y^2))", ((-3.0, 3.0), (-3.0, 3.0)), (0.0, 0.0)),
-    ("Rosenbrock, typed", "(1-x)^2 + 100*(y-x^2)^2", ((-2.0, 2.0), (-1.0, 3.0)), (1.0, 1.0)),
+     (0.0, 0.0), (-2.0, 0.5)),
+    ("A narrow tilted valley", "50*(x - y)^2 + 0.5*(x + y - 1)^2", ((-2.0, 2.0), (-2.0, 2.0)), (0.5, 0.5),
+     (-1.5, 1.0)),
+    ("A plateau around a well: SGD crawls", "1 - exp(-(x^2 + y^2))", ((-3.0, 3.0), (-3.0, 3.0)), (0.0, 0.0),
+     (2.5, 2.0)),
+    ("Rosenbrock, typed", "(1-x)^2 + 100*(y-x^2)^2", ((-2.0, 2.0), (-1.0, 3.0)), (1.0, 1.0), (-1.5, 2.0)),
 )
 _TYPED_KEYS = ("typed_x0", "typed_x1", "typed_y0", "typed_y1", "typed_min_x", "typed_min_y")
 
@@ -193,7 +196,7 @@ def _store_typed(text: str, domain, minimum) -> None:
 
 def _ensure_typed_state() -> None:
     if "typed_good" not in st.session_state:
-        _, text, domain, minimum = TYPED_EXAMPLES[0]
+        _, text, domain, minimum, _ = TYPED_EXAMPLES[0]
         _store_typed(text, domain, minimum)
 
 
@@ -225,10 +228,11 @@ def _on_typed_change() -> None:
 def _on_typed_example() -> None:
     ss = st.session_state
     label = ss.get("typed_example")
-    for name, text, domain, minimum in TYPED_EXAMPLES:
+    for name, text, domain, minimum, start in TYPED_EXAMPLES:
         if name == label:
             _store_typed(text, domain, minimum)
-            _on_surface_change()  # the example's start and recommended learning rates
+            _on_surface_change()  # the recommended learning rates
+            ss["start_x"], ss["start_y"] = start
     ss["typed_example"] = None
 
 

@@ -303,12 +303,12 @@ def _apply(op: str, args: list[tuple[float, float, float]]) -> tuple[float, floa
                 return math.nan, math.nan, math.nan, "a negative number to a fractional power"
             if a == 0.0 and b < 0.0:
                 return math.nan, math.nan, math.nan, "0 to a negative power"
-            v = math.pow(a, b)
+            v = _pow(a, b)
             if bx == 0.0 and by == 0.0:
-                k = b * math.pow(a, b - 1.0)
+                k = b * _pow(a, b - 1.0)
                 return v, k * ax, k * ay, ""
             la = math.log(a) if a > 0.0 else math.nan
-            return v, v * (bx * la + b * ax / a), v * (by * la + b * ay / a), ""
+            return v, v * (bx * la + _div(b * ax, a)), v * (by * la + _div(b * ay, a)), ""
         if op == "sin":
             c = math.cos(a)
             return math.sin(a), c * ax, c * ay, ""
@@ -362,6 +362,26 @@ def _apply(op: str, args: list[tuple[float, float, float]]) -> tuple[float, floa
     except ValueError:
         return math.nan, math.nan, math.nan, f"undefined in {op}"
     raise AssertionError(op)
+
+
+def _pow(a: float, b: float) -> float:
+    """C's pow, as the kernel calls it: inf (not an exception) for 0 to a negative power or an overflow."""
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):
+        if a == 0.0:
+            odd = b == math.floor(b) and math.fmod(b, 2.0) != 0.0
+            return math.copysign(math.inf, a) if odd else math.inf
+        return math.inf if abs(a) > 1.0 or b < 0 else math.nan
+
+
+def _div(p: float, q: float) -> float:
+    """IEEE division, as the kernel's (0/0 is NaN, x/0 infinite)."""
+    if q == 0.0:
+        if p == 0.0 or math.isnan(p):
+            return math.nan
+        return math.copysign(math.inf, p) * math.copysign(1.0, q)
+    return p / q
 
 
 def evaluate(tree: Node, x: float, y: float) -> tuple[float, float, float, str]:

@@ -303,10 +303,24 @@ def _point(name: str, point, domain: Domain) -> Point:
     return x, y
 
 
+def _default_start(tree, domain: Domain) -> Point:
+    """A quarter in from the left and down from the top, or, where f or its gradient is not defined there, the
+    first point of a grid over the domain where they are (the domain's corner region first)."""
+    (x0, x1), (y0, y1) = domain
+    fractions = [(0.25, 0.75), (0.75, 0.75), (0.25, 0.25), (0.75, 0.25), (0.5, 0.9), (0.9, 0.5)]
+    fractions += [(i / 8, j / 8) for j in range(7, 0, -1) for i in range(1, 8)]
+    for fx, fy in fractions:
+        point = (x0 + fx * (x1 - x0), y0 + fy * (y1 - y0))
+        if all(math.isfinite(v) for v in _expr.evaluate(tree, *point)[:3]):
+            return point
+    return x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0)
+
+
 def from_expression(text: str, domain=((-2.0, 2.0), (-2.0, 2.0)), minimum=None, start=None) -> Surface:
     """A surface of your own: f(x, y) typed as text (``"x**2 + 10*sin(y)"``, ``"(1-x)^2 + 100*(y-x^2)^2"``),
     over ``domain`` ((x_min, x_max), (y_min, y_max)); ``minimum``: a known global minimum (x, y), optional;
-    ``start``: where runs start (default: a quarter in from the left, a quarter down from the top).
+    ``start``: where runs start (default: a quarter in from the left, a quarter down from the top, or the first
+    point of a grid where f and its gradient are defined).
 
     It works everywhere a built-in surface does, with an exact gradient (forward-mode, in the one compiled
     kernel: nothing is compiled per function). Raises :class:`ExpressionError` (a ``ValueError``) saying what is
@@ -315,7 +329,7 @@ def from_expression(text: str, domain=((-2.0, 2.0), (-2.0, 2.0)), minimum=None, 
     domain = _domain(domain)
     program = _expr.compile_program(tree)
     (x0, x1), (y0, y1) = domain
-    start = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0)) if start is None else _point("start", start, domain)
+    start = _default_start(tree, domain) if start is None else _point("start", start, domain)
     minima: tuple[Point, ...] = ()
     min_value = None
     if minimum is not None:
@@ -325,11 +339,18 @@ def from_expression(text: str, domain=((-2.0, 2.0), (-2.0, 2.0)), minimum=None, 
             raise _expr.ExpressionError(f"f is not defined at the minimum ({point[0]:g}, {point[1]:g})")
         minima, min_value = (point,), value
     width = max(x1 - x0, y1 - y0)
+    # Step sizes that cross the domain in a few hundred steps: Adam's and AdaGrad's first steps are about lr,
+    # RMSProp's about 10 lr; SGD's are lr times the slope: a hundredth of the domain at the start, and at most
+    # a twentieth where the domain is steepest (9 x 9 points), so that a flat start does not make it fly.
+    slopes = [math.hypot(g[1], g[2]) for g in (_expr.evaluate(tree, x0 + i * (x1 - x0) / 8, y0 + j * (y1 - y0) / 8)
+                                               for i in range(9) for j in range(9))
+              if math.isfinite(g[1]) and math.isfinite(g[2])]
     g = _expr.evaluate(tree, *start)
     slope = math.hypot(g[1], g[2]) if math.isfinite(g[1]) and math.isfinite(g[2]) else 0.0
-    # Step sizes that cross the domain in a few hundred steps: Adam's and AdaGrad's first steps are about lr,
-    # RMSProp's about 10 lr; SGD's lr times the slope at the start.
-    sgd = _lr_at_most(0.01 * width / slope) if slope > 0.0 else _lr_at_most(1e-3 * width)
+    steepest = max(slopes, default=0.0)
+    sgd = min(0.01 * width / slope if slope > 0.0 else math.inf,
+              0.05 * width / steepest if steepest > 0.0 else math.inf)
+    sgd = _lr_at_most(sgd if math.isfinite(sgd) else 1e-3 * width)
     rates = _lr(_lr_at_most(width / 200.0), _lr_at_most(width / 2000.0), _lr_at_most(width / 20.0), sgd)
     return Surface(
         EXPRESSION_NAME, "Your function", "f(x,y) = " + _expr.to_latex(tree), domain, minima, min_value, start,

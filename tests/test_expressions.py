@@ -427,7 +427,7 @@ def test_the_app_draws_a_typed_function_and_keeps_the_last_good_one_on_an_error(
     at.number_input(key="typed_x0").set_value(5.0).run()
     assert any("the x range is empty: 5 to 3" in c.value for c in at.caption)
     assert _param(at, "domain") == "-3,3,-3,3"
-    at.selectbox(key="typed_example").set_value("A plateau around a well").run()
+    at.selectbox(key="typed_example").set_value("A plateau around a well: SGD crawls").run()
     assert _param(at, "surface") == "expr:1 - exp(-(x^2 + y^2))" and _param(at, "minimum") == "0,0"
     assert not any("stays drawn" in c.value for c in at.caption)
 
