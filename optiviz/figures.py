@@ -1246,11 +1246,12 @@ def drawn_height(xs: np.ndarray, ys: np.ndarray, z: np.ndarray, px, py) -> np.nd
     u = (qx - xs[i]) / (xs[i + 1] - xs[i])
     v = (qy - ys[j]) / (ys[j + 1] - ys[j])
     z00, z10, z01, z11 = z[j, i], z[j, i + 1], z[j + 1, i], z[j + 1, i + 1]
-    bilinear = z00 * (1 - u) * (1 - v) + z10 * u * (1 - v) + z01 * (1 - u) * v + z11 * u * v
-    main = np.where(u >= v, z00 + u * (z10 - z00) + v * (z11 - z10), z00 + v * (z01 - z00) + u * (z11 - z01))
-    anti = np.where(u + v <= 1, z00 + u * (z10 - z00) + v * (z01 - z00),
-                    z11 + (1 - u) * (z01 - z11) + (1 - v) * (z10 - z11))
-    return np.where(inside, np.maximum(np.maximum(bilinear, main), anti), np.nan)
+    with np.errstate(invalid="ignore"):  # a typed function's undefined cells (NaN, ±inf) stay undefined
+        bilinear = z00 * (1 - u) * (1 - v) + z10 * u * (1 - v) + z01 * (1 - u) * v + z11 * u * v
+        main = np.where(u >= v, z00 + u * (z10 - z00) + v * (z11 - z10), z00 + v * (z01 - z00) + u * (z11 - z01))
+        anti = np.where(u + v <= 1, z00 + u * (z10 - z00) + v * (z01 - z00),
+                        z11 + (1 - u) * (z01 - z11) + (1 - v) * (z10 - z11))
+        return np.where(inside, np.maximum(np.maximum(bilinear, main), anti), np.nan)
 
 
 def _min_pooled(z: np.ndarray, k: int) -> np.ndarray:

@@ -439,3 +439,20 @@ def test_a_link_to_a_typed_function_opens_with_its_box_filled():
     assert at.text_area(key="typed_text").value == "abs(x - y) + 0.05*(x + y)^2"
     assert at.number_input(key="typed_x1").value == 3.0 and at.number_input(key="typed_min_y").value == 0.0
     assert not at.error
+
+
+def test_figures_of_a_partly_undefined_function_draw_without_warnings():
+    import warnings
+
+    from optiviz import export, figures
+
+    s = _surface("log(x) + (y-1)^2 + 0.2*x", domain=((-1.0, 3.0), (-1.0, 3.0)))
+    sim = optiviz.simulate(s, optiviz.default_runs(s), steps=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures.create_trajectory_figure(sim)
+        figures.create_loss_figure(sim)
+        figures.create_surface3d_figure(sim)
+        export.to_json(sim)
+    grid = figures.surface_grid(s)
+    assert 0.3 < np.isnan(grid.z).mean() < 0.7  # x < 0 is blank
