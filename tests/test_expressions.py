@@ -455,4 +455,4 @@ def test_figures_of_a_partly_undefined_function_draw_without_warnings():
         figures.create_surface3d_figure(sim)
         export.to_json(sim)
     grid = figures.surface_grid(s)
-    assert 0.3 < np.isnan(grid.z).mean() < 0.7  # x < 0 is blank
+    assert 0.2 < np.isnan(grid.z).mean() < 0.3  # x < 0, a quarter of the domain, is blank
