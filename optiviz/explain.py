@@ -60,12 +60,19 @@ def _hyper_latex(run: Run) -> str:
         value = run.spec.hyper[param.name]
         if param.flag or not opt.listed(param.name, value):
             continue
+        cycled = run.momentum is not None and param.name in ("betas", "momentum")
         if param.parts:
             parts.append(r",\ ".join(f"{part.symbol} = {format_number(v)}" for part, v in zip(param.parts, value,
-                                                                                             strict=True)))
+                                                                                             strict=True))
+                         + (r"\ (\beta_1\ \text{cycled by the schedule})" if cycled else ""))
             continue
         name = param.name.replace("_", "\\_")
-        parts.append(rf"{param.symbol} = {format_number(value)}\ (\text{{{name}}})")
+        if run.spec.schedule is not None and param.name == "lr":
+            name, symbol = r"lr, before the schedule", r"\eta_0"
+        else:
+            symbol = param.symbol
+        name += ", cycled by the schedule" if cycled else ""
+        parts.append(rf"{symbol} = {format_number(value)}\ (\text{{{name}}})")
     return r",\quad ".join(parts)
 
 

@@ -464,6 +464,8 @@ def test_explain_starts_with_the_schedules_rate_and_its_formula():
             _check_latex(first.formula)
             _check_latex(first.values[0])
             assert run.spec.schedule.name in ex.title
+            assert r"\eta_0 = " in ex.hyper and "before the schedule" in ex.hyper
+            assert ("cycled by the schedule" in ex.hyper) == (run.momentum is not None)
             if run.momentum is not None:
                 second = ex.lines[1]
                 assert second.key == "momentum_t" and second.result[0] == run.momentum[t - 1]
