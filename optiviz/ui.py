@@ -591,7 +591,11 @@ def _spec_from_state(rid: int) -> tuple[RunSpec | None, str | None]:
 
 
 def run_label(spec: RunSpec) -> str:
-    parts = [f"lr {C.fmt_number(spec.lr)}" + ("" if spec.schedule is None else f" {spec.schedule.name}")]
+    schedule = spec.schedule
+    if schedule is not None and schedule.name in ("OneCycleLR", "CyclicLR"):  # they set the lr themselves
+        parts = [f"{schedule.name} max_lr {C.fmt_number(schedule.kwargs['max_lr'])}"]
+    else:
+        parts = [f"lr {C.fmt_number(spec.lr)}" + ("" if schedule is None else f" {schedule.name}")]
     for name, value in spec.changed().items():
         if name == "lr":
             continue
@@ -852,7 +856,8 @@ def sidebar() -> Settings:
     ss = st.session_state
     with st.sidebar:
         st.markdown("## optiviz")
-        st.caption("Adam, RMSProp, AdaGrad and SGD side by side, with the numbers torch.optim computes.")
+        st.caption("Adam, RMSProp, AdaGrad, SGD and eleven more side by side, with the numbers torch.optim (or the "
+                   "optimizer's reference) computes.")
         names = [*surfaces.names(), surfaces.EXPRESSION_NAME]
         st.selectbox("Surface", names, key="surface",
                      format_func=lambda n: "Your function…" if n == surfaces.EXPRESSION_NAME else surfaces.get(n).title,

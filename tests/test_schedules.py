@@ -536,3 +536,14 @@ def test_a_link_with_a_schedule_opens_with_its_settings_in_the_sidebar():
     assert at.selectbox(key="r0.schedule").value == "SequentialLR"
     assert at.text_input(key="r0.sched.milestones").value == "50"
     assert at.session_state["r1.schedule"] == "none"  # the other run's controls are not shown, its state kept
+
+
+def test_run_labels_name_the_schedule_and_the_rate_it_starts_from():
+    from optiviz.ui import run_label
+
+    assert run_label(optiviz.RunSpec("adam", lr=0.2, schedule=S("StepLR", step_size=3))) == "Adam (lr 0.2 StepLR)"
+    # OneCycleLR and CyclicLR set the lr themselves: the label gives their max_lr, not the run's lr
+    assert run_label(optiviz.RunSpec("adam", lr=0.2, schedule=S("OneCycleLR", max_lr=0.3, total_steps=9))) == (
+        "Adam (OneCycleLR max_lr 0.3)")
+    assert run_label(optiviz.RunSpec("sgd", lr=0.2, momentum=0.9, schedule=S(
+        "CyclicLR", base_lr=0.01, max_lr=0.5))).startswith("SGD (CyclicLR max_lr 0.5")
