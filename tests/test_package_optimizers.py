@@ -14,14 +14,22 @@ import sys
 import numpy as np
 import pytest
 from _apptest import open_app
-from test_explain import _check_latex, _parse
-from test_export import _close, _run_script
+from _optimizer_checks import (
+    EXPLAIN_SURFACES,
+    LR_SURFACES,
+    check_explain,
+    check_notes,
+    check_recommended_lr,
+    check_script_reproduces,
+    check_sidebar_controls,
+    simulate_cases,
+)
 
 import optiviz
 import surfaces
 from optiviz import export, share
 from optiviz._text import format_run, parse_run
-from optiviz.explain import explain, notes
+from optiviz.explain import explain
 from optiviz.optimizers import ademamix, lion
 
 NAMES = ("lion", "ademamix", "prodigy")
@@ -41,55 +49,21 @@ CASES = [
     ("prodigy", {"weight_decay": 0.1, "safeguard_warmup": True, "d0": 1e-4, "d_coef": 0.5, "growth_rate": 1.05}),
     ("prodigy", {"betas": (0.0, 0.99), "eps": 1e-6}),
 ]
-EXPLAIN_SURFACES = ("rosenbrock", "beale", "booth", "himmelblau")
-
-
-def _simulate(surface: str, steps: int = 60):
-    surf = surfaces.get(surface)
-    runs = [optiviz.RunSpec(name, lr=optiviz.optimizers.get(name).recommended_lr(surf), **hyper)
-            for name, hyper in CASES]
-    return optiviz.simulate(surf, runs, steps=steps)
 
 
 @pytest.mark.parametrize("surface", EXPLAIN_SURFACES)
 def test_explain_reproduces_the_recorded_run(surface):
-    """Every line with a recorded counterpart equals it, the last line is the recorded position exactly, and the
-    substituted numbers read back as the results."""
-    sim = _simulate(surface)
+    sim = simulate_cases(surface, CASES)
     for (name, hyper), run in zip(CASES, sim.runs, strict=True):
         n = run.steps_done
         assert n >= 10, (surface, name, hyper, run)
         for t in sorted({1, 2, 3, 5, 6, 7, n // 2, n}):
-            ex = explain(run, t)
-            for line in ex.lines:
-                for k in range(2):
-                    value = line.result[k]
-                    assert isinstance(value, float) and math.isfinite(value), (name, line.key, t)
-                    if line.key in run.state:
-                        arr = run.state[line.key]
-                        want = arr[t] if arr.ndim == 1 else arr[t, k]
-                        assert value == pytest.approx(want, rel=1e-12, abs=1e-300), (name, line.key, t, k)
-                    if line.key == "effective_lr":
-                        assert value == pytest.approx(run.effective_lr[t - 1, k], rel=1e-12), (name, t, k)
-                    shown = line.values[k].rsplit(" = ", 1)[1]
-                    assert _parse(shown) == pytest.approx(value, rel=5e-5, abs=1e-300), (name, line.key)
-                    _check_latex(line.values[k])
-                _check_latex(line.formula)
-            _check_latex(ex.hyper)
-            assert ex.lines[0].key == "grad"
-            assert ex.lines[-1].key == "param"
-            assert ex.lines[-1].result == (run.path[t, 0], run.path[t, 1]), (name, hyper, t)  # the kernel's arithmetic
-            assert ex.step_note.startswith(f"At step {t} "), ex.step_note
-            assert "\\" not in ex.step_note and "$" not in ex.step_note
+            check_explain(run, t)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notes_and_look_for(name):
-    spec = optiviz.optimizers.get(name)
-    assert spec.look_for and "\n" not in spec.look_for
-    text = notes(name)
-    run = optiviz.simulate("booth", [optiviz.RunSpec(name, lr=0.01)], steps=2).runs[0]
-    assert explain(run, 1).note.startswith(text)
+    check_notes(name)
 
 
 def test_lion_moves_every_coordinate_by_exactly_lr():
@@ -287,11 +261,7 @@ def test_torch_script_reproduces_the_runs(tmp_path):
                  "import prodigyopt  # pip install prodigyopt"):
         assert line in script
     assert "growth_rate=float('inf')" in script and "t_alpha_beta3=None" in script and "use_triton=False" in script
-    got = _run_script(script, tmp_path)
-    for i, run in enumerate(sim.runs):
-        line = got[i + 1]
-        assert line["name"] == run.optimizer and run.diverged_at is None
-        assert _close(line["final"], run.path[-1]), (i, line["final"], run.path[-1].tolist())
+    check_script_reproduces(sim, script, tmp_path)
 
 
 #: (surface, optimizer) whose default run leaves the plot, as it should: Prodigy's d measures the distance to a
@@ -299,34 +269,14 @@ def test_torch_script_reproduces_the_runs(tmp_path):
 ESCAPES = {("saddle", "prodigy"), ("noisy_saddle", "prodigy")}
 
 
-@pytest.mark.parametrize("surface", ["rosenbrock", "beale", "himmelblau", "rastrigin", "booth", "quadratic",
-                                     "saddle", "noisy_saddle", "matyas", "goldstein_price"])
+@pytest.mark.parametrize("surface", LR_SURFACES)
 def test_recommended_lr_gives_a_run_that_goes_somewhere(surface):
-    """At the recommended lr each runs the app's 1000 steps (or, on a saddle, runs off it after a while) and ends
-    lower than it started."""
-    surf = surfaces.get(surface)
-    sim = optiviz.simulate(surf, [optiviz.RunSpec(name, lr=optiviz.optimizers.get(name).recommended_lr(surf))
-                                  for name in NAMES], steps=1000)
-    for name, run in zip(NAMES, sim.runs, strict=True):
-        if (surface, name) in ESCAPES:
-            assert run.diverged_reason == "escaped" and run.steps_done >= 30, (name, run)
-        else:
-            assert run.diverged_at is None, (name, run)
-        assert run.loss[-1] < run.loss[0], (name, run.loss[-1], run.loss[0])
+    check_recommended_lr(surface, NAMES, ESCAPES)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sidebar_draws_the_optimizers_controls(name):
-    at = open_app({"run": [name, "adam"], "surface": "booth"})
-    at.radio(key="edit_run").set_value(0)
-    at.run()
-    assert not at.exception
-    spec = optiviz.optimizers.get(name)
-    keys = {w.key for kind in (at.select_slider, at.number_input, at.checkbox) for w in kind}
-    for param, _, _ in spec.widgets():
-        assert f"r0.{param.name}" in keys, (param.name, sorted(k for k in keys if k.startswith("r0.")))
-    assert at.selectbox(key="r0.optimizer").value == name
-    assert not at.error
+    check_sidebar_controls(name)
 
 
 def _link_run(at) -> str:

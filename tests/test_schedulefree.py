@@ -7,21 +7,27 @@ test_reference_parity.py."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from _apptest import open_app
-from test_explain import _check_latex, _parse
-from test_export import _close, _run_script
+from _optimizer_checks import (
+    EXPLAIN_SURFACES,
+    LR_SURFACES,
+    check_explain,
+    check_notes,
+    check_recommended_lr,
+    check_script_reproduces,
+    check_sidebar_controls,
+    simulate_cases,
+)
 
 import optiviz
 import surfaces
 from optiviz import export, figures, share
 from optiviz._text import format_run, parse_run
-from optiviz.explain import explain, notes
+from optiviz.explain import explain
 
 NAMES = ("adamw_schedulefree", "sgd_schedulefree")
 
@@ -35,57 +41,23 @@ CASES = [
     ("sgd_schedulefree", {"weight_decay": 0.1, "momentum": 0.8}),
     ("sgd_schedulefree", {"warmup_steps": 8, "r": 0.5}),
 ]
-EXPLAIN_SURFACES = ("rosenbrock", "beale", "booth", "himmelblau")
-
-
-def _simulate(surface: str, steps: int = 60):
-    surf = surfaces.get(surface)
-    runs = [optiviz.RunSpec(name, lr=optiviz.optimizers.get(name).recommended_lr(surf), **hyper)
-            for name, hyper in CASES]
-    return optiviz.simulate(surf, runs, steps=steps)
 
 
 @pytest.mark.parametrize("surface", EXPLAIN_SURFACES)
 def test_explain_reproduces_the_recorded_run(surface):
-    """Every line with a recorded counterpart equals it, the last line is the recorded position y exactly, and the
-    substituted numbers read back as the results."""
-    sim = _simulate(surface)
+    sim = simulate_cases(surface, CASES)
     for (name, hyper), run in zip(CASES, sim.runs, strict=True):
         n = run.steps_done
         assert n >= 10, (surface, name, hyper, run)
         for t in sorted({1, 2, 3, 5, 8, 9, n // 2, n}):
-            ex = explain(run, t)
-            keys = [line.key for line in ex.lines]
-            for line in ex.lines:
-                for k in range(2):
-                    value = line.result[k]
-                    assert isinstance(value, float) and math.isfinite(value), (name, line.key, t)
-                    if line.key in run.state:
-                        arr = run.state[line.key]
-                        want = arr[t] if arr.ndim == 1 else arr[t, k]
-                        assert value == pytest.approx(want, rel=1e-12, abs=1e-300), (name, line.key, t, k)
-                    if line.key == "effective_lr":
-                        assert value == pytest.approx(run.effective_lr[t - 1, k], rel=1e-12), (name, t, k)
-                    shown = line.values[k].rsplit(" = ", 1)[1]
-                    assert _parse(shown) == pytest.approx(value, rel=5e-5, abs=1e-300), (name, line.key)
-                    _check_latex(line.values[k])
-                _check_latex(line.formula)
-            _check_latex(ex.hyper)
-            assert keys[0] == "grad" and keys[-1] == "param"
+            keys = [line.key for line in check_explain(run, t).lines]
             assert {"z", "x", "ckp1", "weight_sum"} <= set(keys)
             assert ("scheduled_lr" in keys) == bool(hyper.get("warmup_steps")), (name, hyper, keys)
-            assert ex.lines[-1].result == (run.path[t, 0], run.path[t, 1]), (name, hyper, t)  # the kernel's arithmetic
-            assert ex.step_note.startswith(f"At step {t} "), ex.step_note
-            assert "\\" not in ex.step_note and "$" not in ex.step_note
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_notes_and_look_for(name):
-    spec = optiviz.optimizers.get(name)
-    assert spec.look_for and "\n" not in spec.look_for
-    text = notes(name)
-    run = optiviz.simulate("booth", [optiviz.RunSpec(name, lr=0.01)], steps=2).runs[0]
-    assert explain(run, 1).note.startswith(text)
+    check_notes(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -184,30 +156,12 @@ def test_torch_script_puts_the_reference_in_train_mode_and_reproduces_the_runs(t
     assert "schedulefree.AdamWScheduleFreeReference, train_mode=True," in script
     assert "schedulefree.SGDScheduleFreeReference, train_mode=True," in script
     assert "opt.train()" in script
-    got = _run_script(script, tmp_path)
-    for i, run in enumerate(sim.runs):
-        line = got[i + 1]
-        assert line["name"] == run.optimizer and run.diverged_at is None
-        assert _close(line["final"], run.path[-1]), (i, line["final"], run.path[-1].tolist())
+    check_script_reproduces(sim, script, tmp_path)
 
 
-#: (surface, optimizer) whose default run leaves the plot, as it should: a saddle is unbounded below.
-ESCAPES: set[tuple[str, str]] = set()
-
-
-@pytest.mark.parametrize("surface", ["rosenbrock", "beale", "himmelblau", "rastrigin", "booth", "quadratic",
-                                     "saddle", "noisy_saddle", "matyas", "goldstein_price"])
+@pytest.mark.parametrize("surface", LR_SURFACES)
 def test_recommended_lr_gives_a_run_that_goes_somewhere(surface):
-    """At the recommended lr each runs the app's 1000 steps and ends lower than it started."""
-    surf = surfaces.get(surface)
-    sim = optiviz.simulate(surf, [optiviz.RunSpec(name, lr=optiviz.optimizers.get(name).recommended_lr(surf))
-                                  for name in NAMES], steps=1000)
-    for name, run in zip(NAMES, sim.runs, strict=True):
-        if (surface, name) in ESCAPES:
-            assert run.diverged_reason == "escaped" and run.steps_done >= 30, (name, run)
-        else:
-            assert run.diverged_at is None, (name, run)
-        assert run.loss[-1] < run.loss[0], (name, run.loss[-1], run.loss[0])
+    check_recommended_lr(surface, NAMES)  # none of them leaves even a saddle's plot in 1000 steps
 
 
 def test_on_rosenbrock_schedule_free_sgd_survives_the_lr_where_sgd_escapes():
@@ -249,13 +203,4 @@ def test_the_contour_draws_x_and_z_beside_the_path_with_heads_the_playback_moves
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sidebar_draws_the_optimizers_controls(name):
-    at = open_app({"run": [name, "adam"], "surface": "booth"})
-    at.radio(key="edit_run").set_value(0)
-    at.run()
-    assert not at.exception
-    spec = optiviz.optimizers.get(name)
-    keys = {w.key for kind in (at.select_slider, at.number_input, at.checkbox) for w in kind}
-    for param, _, _ in spec.widgets():
-        assert f"r0.{param.name}" in keys, (param.name, sorted(k for k in keys if k.startswith("r0.")))
-    assert at.selectbox(key="r0.optimizer").value == name
-    assert not at.error
+    check_sidebar_controls(name)
