@@ -77,10 +77,23 @@ def _lower_panels(layout: dict, band: float) -> None:
 
 
 @lru_cache(maxsize=2)
+def _side_by_side(titles: Sequence[str]) -> dict:
+    """One row of panels over the steps, one per title."""
+    return _layout(make_subplots(rows=1, cols=len(titles), horizontal_spacing=0.1, subplot_titles=titles))
+
+
+def _stacked_patch(titles: Sequence[str], spacing: float, height: int, legend_y: float) -> dict:
+    """For narrow screens: the two panels of a side-by-side chart one above the other, titles a little smaller."""
+    stacked = _layout(make_subplots(rows=2, cols=1, vertical_spacing=spacing, subplot_titles=titles))
+    patch = {**_restacked(stacked, titles), "height": height, "legend": {"y": legend_y}}
+    for ann in patch["annotations"]:
+        ann["font"] = {"size": 13}
+    return patch
+
+
 def loss_grid(has_min: bool) -> dict:
     """Layout of the loss chart: loss, and (``has_min``) distance to the nearest minimum beside it."""
-    return _layout(make_subplots(rows=1, cols=2 if has_min else 1, horizontal_spacing=0.1,
-                                 subplot_titles=LOSS_TITLES[has_min]))
+    return _side_by_side(LOSS_TITLES[has_min])
 
 
 #: The schedule chart's panels: the learning rate of each step, and (where a schedule cycles it) the momentum or β₁.
@@ -90,18 +103,13 @@ SCHEDULE_TITLES = {True: ("learning rate η_t of each step (log)", "momentum or 
 
 def schedule_grid(cycled: bool) -> dict:
     """Layout of the schedule chart: η_t, and (``cycled``) the momentum or β₁ beside it."""
-    return _layout(make_subplots(rows=1, cols=2 if cycled else 1, horizontal_spacing=0.1,
-                                 subplot_titles=SCHEDULE_TITLES[cycled]))
+    return _side_by_side(SCHEDULE_TITLES[cycled])
 
 
 @lru_cache(maxsize=1)
 def narrow_schedule_patch() -> dict:
     """For narrow screens: the schedule chart's two panels one above the other."""
-    stacked = _layout(make_subplots(rows=2, cols=1, vertical_spacing=0.25, subplot_titles=SCHEDULE_TITLES[True]))
-    patch = {**_restacked(stacked, SCHEDULE_TITLES[True]), "height": 480, "legend": {"y": -0.2}}
-    for ann in patch["annotations"]:
-        ann["font"] = {"size": 13}
-    return patch
+    return _stacked_patch(SCHEDULE_TITLES[True], 0.25, 480, -0.2)
 
 
 def _restacked(stacked: dict, titles: Sequence[str]) -> dict:
@@ -116,11 +124,7 @@ def _restacked(stacked: dict, titles: Sequence[str]) -> dict:
 @lru_cache(maxsize=1)
 def narrow_loss_patch() -> dict:
     """For narrow screens: the loss chart's two panels one above the other, titles a little smaller."""
-    stacked = _layout(make_subplots(rows=2, cols=1, vertical_spacing=0.2, subplot_titles=LOSS_TITLES[True]))
-    patch = {**_restacked(stacked, LOSS_TITLES[True]), "height": 600, "legend": {"y": -0.18}}
-    for ann in patch["annotations"]:
-        ann["font"] = {"size": 13}
-    return patch
+    return _stacked_patch(LOSS_TITLES[True], 0.2, 600, -0.18)
 
 
 def narrow_meta(patch: dict, square: dict | None = None, below: int = NARROW_BELOW) -> dict:

@@ -1130,39 +1130,54 @@ def create_loss_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
             data.append({**common, **_series_x(kept, 0), "y": _codec.pack(dist, scale="log"), "showlegend": False,
                          "xaxis": "x2",
                          "yaxis": "y2"})
-    last_step = max(1, max(run.steps_done for run in sim.runs))
-    bottom, top = {}, {}
-    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
-        if key.startswith("xaxis"):
-            layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
-        else:
-            values = seen[0 if key == "yaxis" else 1]
-            bottom[key[5:]], top[key[5:]] = _fix_range(layout[key], *_panel_range(values, robust=False),
-                                                       log=has_min)
+    ranges = _step_axes(layout, sim, seen, log=(has_min, has_min))
     # A run that lands exactly on the minimum (f − f* or the distance is 0 in float64) has nothing to draw
     # there on a log scale, and its line just stops: a marker on the panel's floor says why.
     what = {"": "f(x_t) − f* ≤ 0 in float64", "2": "exactly on the minimum"}
     data += [{
-        "type": "scatter", "mode": "markers", "x": [step], "y": [bottom[axis]], "xaxis": f"x{axis}",
+        "type": "scatter", "mode": "markers", "x": [step], "y": [ranges[axis][0]], "xaxis": f"x{axis}",
         "yaxis": f"y{axis}", "name": f"{labels[i]} exact", "legendgroup": f"run{i}", "showlegend": False,
         "cliponaxis": False, "marker": {"symbol": "triangle-down", "size": 10, "color": colors[i],
                                         "line": {"color": "white", "width": 1}},
         "hovertemplate": f"{labels[i]}<br>step {step}: {what[axis]}, the first time<br>"
                          "(a log scale has no place for 0)<extra></extra>",
     } for i, axis, step in exact]
-    # The step being shown in the trajectory chart, which the chart component moves here too.
-    cursors = []
-    for axis in bottom:
-        data.append({
-            "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
-            "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0],
-            "y": [bottom[axis], top[axis]], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-        })
-        cursors.append(len(data) - 1)
+    cursors = _step_cursors(data, ranges)
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.3})
     layout["meta"] = {"optivizCursors": cursors, **(narrow_meta(narrow_loss_patch()) if has_min else {})}
     return SpecFigure.from_arrays({"data": data, "layout": layout})
+
+
+def _step_axes(layout: dict, sim: Simulation, seen, log: tuple[bool, bool]) -> dict[str, tuple[float, float]]:
+    """The axes of a chart of panels over the steps (the loss chart, the schedule chart): every x axis from step
+    0 to the last, titled "step"; each y axis fixed to the values its panel draws (``seen[0]`` the first panel's,
+    ``seen[1]`` the second's; ``log`` each one's scale). Returns each panel's (bottom, top) in data units, by
+    axis suffix ("", "2")."""
+    last_step = max(1, max(run.steps_done for run in sim.runs))
+    ranges = {}
+    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+        if key.startswith("xaxis"):
+            layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
+        else:
+            first = key == "yaxis"
+            ranges[key[5:]] = _fix_range(layout[key], *_panel_range(seen[0 if first else 1], robust=False),
+                                         log=log[0 if first else 1])
+    return ranges
+
+
+def _step_cursors(data: list, ranges: dict[str, tuple[float, float]]) -> list[int]:
+    """The step being shown in the trajectory chart, as a line across each panel (``ranges``: ``_step_axes``'s),
+    which the chart component moves; returns their trace indices."""
+    cursors = []
+    for axis, (bottom, top) in ranges.items():
+        data.append({
+            "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
+            "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0],
+            "y": [bottom, top], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+        })
+        cursors.append(len(data) - 1)
+    return cursors
 
 
 def create_schedule_figure(sim: Simulation, *, labels: Sequence[str] | None = None,
@@ -1199,23 +1214,7 @@ def create_schedule_figure(sim: Simulation, *, labels: Sequence[str] | None = No
             data.append({**common, **_series_x(kept, 1), "y": _codec.pack(reduced), "showlegend": False,
                          "xaxis": "x2", "yaxis": "y2",
                          "hovertemplate": f"{labels[i]}<br>{name} at step %{{x}}: %{{y:.4g}}<extra></extra>"})
-    last_step = max(1, max(run.steps_done for run in sim.runs))
-    bottom, top = {}, {}
-    for key in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
-        if key.startswith("xaxis"):
-            layout[key].update(title={"text": "step"}, range=[0, last_step], autorange=False)
-        else:
-            values = seen[0 if key == "yaxis" else 1]
-            bottom[key[5:]], top[key[5:]] = _fix_range(layout[key], *_panel_range(values, robust=False),
-                                                       log=key == "yaxis")
-    cursors = []
-    for axis in bottom:
-        data.append({
-            "type": "scatter", "mode": "lines", "line": {"color": "#0f172a", "width": 1}, "opacity": 0.5,
-            "showlegend": False, "hoverinfo": "skip", "name": "current step", "x": [0, 0],
-            "y": [bottom[axis], top[axis]], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-        })
-        cursors.append(len(data) - 1)
+    cursors = _step_cursors(data, _step_axes(layout, sim, seen, log=(True, False)))
     layout.update(height=height, margin={"l": 50, "r": 20, "t": 40, "b": 40}, font=_FONT,
                   legend={"orientation": "h", "y": -0.35})
     layout["meta"] = {"optivizCursors": cursors, "optivizNoPreview": True,
