@@ -23,6 +23,7 @@ import numbers
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -415,10 +416,7 @@ class _CyclicLR(_LRScheduler):
         group = optimizer.group
         group["lr"] = base_lr
         self.max_lrs = [max_lr]
-        step_size_up = float(step_size_up)
-        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
-        self.total_size = step_size_up + step_size_down
-        self.step_ratio = step_size_up / self.total_size
+        self.total_size, self.step_ratio = _cyclic_sizes(step_size_up, step_size_down)
         if mode not in ["triangular", "triangular2", "exp_range"]:
             raise ValueError("mode is invalid and scale_fn is None")
         self.mode, self.gamma = mode, gamma
@@ -441,12 +439,7 @@ class _CyclicLR(_LRScheduler):
         return self.gamma**x
 
     def get_lr(self):
-        cycle = math.floor(1 + self.last_epoch / self.total_size)
-        x = 1.0 + self.last_epoch / self.total_size - cycle
-        if x <= self.step_ratio:
-            scale_factor = x / self.step_ratio
-        else:
-            scale_factor = (x - 1) / (self.step_ratio - 1)
+        cycle, scale_factor = _cyclic_position(self.last_epoch, self.total_size, self.step_ratio)
         lrs = []
         for base_lr, max_lr in zip(self.base_lrs, self.max_lrs, strict=True):
             base_height = (max_lr - base_lr) * scale_factor
@@ -464,6 +457,23 @@ class _CyclicLR(_LRScheduler):
                 momentum = max_momentum - base_height * self.scale_fn(self.last_epoch)
             _set_momentum(self.optimizer.group, self.use_beta1, momentum)
         return lrs
+
+
+def _cyclic_sizes(step_size_up, step_size_down) -> tuple[float, float]:
+    """CyclicLR's cycle length and the share of it spent going up (torch's ``total_size``, ``step_ratio``)."""
+    step_size_up = float(step_size_up)
+    step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+    total_size = step_size_up + step_size_down
+    return total_size, step_size_up / total_size
+
+
+def _cyclic_position(last_epoch: int, total_size: float, step_ratio: float) -> tuple[int, float]:
+    """Where CyclicLR is at ``last_epoch``: the cycle (from 1) and the height in it (0 at base_lr, 1 at max_lr)."""
+    cycle = math.floor(1 + last_epoch / total_size)
+    x = 1.0 + last_epoch / total_size - cycle
+    if x <= step_ratio:
+        return cycle, x / step_ratio
+    return cycle, (x - 1) / (step_ratio - 1)
 
 
 class _CosineAnnealingWarmRestarts(_LRScheduler):
@@ -511,22 +521,7 @@ class _OneCycleLR(_LRScheduler):
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        phase = {"start_lr": "initial_lr", "end_lr": "max_lr", "start_momentum": "max_momentum",
-                 "end_momentum": "base_momentum"}
-        if three_phase:
-            self._schedule_phases = [
-                {**phase, "end_step": float(pct_start * self.total_steps) - 1},
-                {"end_step": float(2 * pct_start * self.total_steps) - 2, "start_lr": "max_lr",
-                 "end_lr": "initial_lr", "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
-                {"end_step": self.total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
-                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"},
-            ]
-        else:
-            self._schedule_phases = [
-                {**phase, "end_step": float(pct_start * self.total_steps) - 1},
-                {"end_step": self.total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr",
-                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
-            ]
+        self._schedule_phases = _onecycle_phases(self.total_steps, pct_start, three_phase)
         if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
             raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
         if anneal_strategy not in ["cos", "linear"]:
@@ -556,20 +551,37 @@ class _OneCycleLR(_LRScheduler):
             raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is "
                              f"{self.total_steps}")
         group = self.optimizer.group
-        start_step = 0.0
-        for i, phase in enumerate(self._schedule_phases):
-            end_step = phase["end_step"]
-            if step_num <= end_step or i == len(self._schedule_phases) - 1:
-                pct = (step_num - start_step) / (end_step - start_step)
-                computed_lr = self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
-                if self.cycle_momentum:
-                    computed_momentum = self._anneal_func(group[phase["start_momentum"]],
-                                                          group[phase["end_momentum"]], pct)
-                break
-            start_step = phase["end_step"]
+        phase, pct = _phase_at(self._schedule_phases, step_num)
+        computed_lr = self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
         if self.cycle_momentum:
+            computed_momentum = self._anneal_func(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
             _set_momentum(group, self.use_beta1, computed_momentum)
         return [computed_lr]
+
+
+def _onecycle_phases(total_steps: int, pct_start: float, three_phase: bool) -> list[dict]:
+    """OneCycleLR's phases as torch lists them: where each ends, and the group's keys it anneals between."""
+    up = {"end_step": float(pct_start * total_steps) - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
+          "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+    if three_phase:
+        return [up,
+                {"end_step": float(2 * pct_start * total_steps) - 2, "start_lr": "max_lr", "end_lr": "initial_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"},
+                {"end_step": total_steps - 1, "start_lr": "initial_lr", "end_lr": "min_lr",
+                 "start_momentum": "max_momentum", "end_momentum": "max_momentum"}]
+    return [up, {"end_step": total_steps - 1, "start_lr": "max_lr", "end_lr": "min_lr",
+                 "start_momentum": "base_momentum", "end_momentum": "max_momentum"}]
+
+
+def _phase_at(phases: list[dict], step_num: int) -> tuple[dict, float]:
+    """The phase OneCycleLR is in at ``step_num``, and how far into it (torch's ``pct``)."""
+    start_step = 0.0
+    for i, phase in enumerate(phases):
+        end_step = phase["end_step"]
+        if step_num <= end_step or i == len(phases) - 1:
+            return phase, (step_num - start_step) / (end_step - start_step)
+        start_step = phase["end_step"]
+    raise AssertionError("unreachable")
 
 
 def _check_cycling(optimizer: _Group) -> None:
@@ -625,15 +637,32 @@ def momentum_key(hyper: Mapping[str, Any]) -> str | None:
 def check_run(schedule: Schedule, hyper: Mapping[str, Any], steps: int | None = None) -> None:
     """What torch would refuse for this schedule on this optimizer (and, given ``steps``, over that many
     steps): a cycling schedule on an optimizer without momentum or betas, OneCycleLR's total steps."""
-    series(schedule, hyper, steps if steps is not None else 1)
+    _series(schedule, *_series_key(hyper), steps if steps is not None else 1)
 
 
 def series(schedule: Schedule, hyper: Mapping[str, Any], steps: int) -> tuple[np.ndarray, np.ndarray | None]:
     """The learning rate of steps 1..``steps`` ((steps,)) under ``schedule``, starting from ``hyper["lr"]``, and
     the momentum (or β₁) of each step where the schedule cycles it (None otherwise): what torch's optimizer
     reads from its param group at each ``step()`` with the scheduler stepped after each. ReduceLROnPlateau's
-    depends on the losses: its series here is the starting lr, which the kernel lowers."""
-    optimizer = _Group(hyper["lr"], hyper)
+    depends on the losses: its series here is the starting lr, which the kernel lowers. Fresh arrays (the
+    kernel writes a plateau's rates into them)."""
+    lrs, moms = _series(schedule, *_series_key(hyper), steps)
+    return lrs.copy(), None if moms is None else moms.copy()
+
+
+def _series_key(hyper: Mapping[str, Any]) -> tuple:
+    """What of the hyperparameters a scheduler reads: the lr, and the betas or momentum it may cycle."""
+    return hyper["lr"], hyper.get("betas"), hyper.get("momentum")
+
+
+@lru_cache(maxsize=64)
+def _series(schedule: Schedule, lr: float, betas: tuple | None, momentum: float | None, steps: int
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`series`, remembered (read-only): the sidebar, the scenario's checks and the simulation all ask for
+    the same run's rates on every rerun, at up to 10,000 Python scheduler steps (~15 ms) each time."""
+    hyper = {"lr": lr, **({"betas": betas} if betas is not None else {}),
+             **({"momentum": momentum} if momentum is not None else {})}
+    optimizer = _Group(lr, hyper)
     scheduler = _build(schedule, optimizer)
     key = momentum_key(hyper) if schedule.cycles_momentum else None
     group = optimizer.group
@@ -645,6 +674,9 @@ def series(schedule: Schedule, hyper: Mapping[str, Any], steps: int) -> tuple[np
             moms[t] = group["betas"][0] if key == "betas" else group["momentum"]
         if scheduler is not None:
             scheduler.step()  # after every optimizer step, the last one too (OneCycleLR refuses too many)
+    lrs.flags.writeable = False
+    if moms is not None:
+        moms.flags.writeable = False
     return lrs, moms
 
 
@@ -895,17 +927,16 @@ def _anneal(strategy: str, start: str, end: str, pct: str) -> str:
     return rf"{start} + ({end} - {start}) \cdot {pct}"
 
 
-def _onecycle_phase(h: dict, e: int) -> tuple[int, float, list[dict]]:
+def _onecycle_at(h: dict, e: int) -> tuple[int, int, dict, float]:
+    """OneCycleLR at ``last_epoch`` ``e``: the phase's number (from 0), how many there are, the phase, its pct."""
     total = h["total_steps"] if h["total_steps"] is not None else h["epochs"] * h["steps_per_epoch"]
-    pct_start = h["pct_start"]
-    ends = ([float(pct_start * total) - 1, float(2 * pct_start * total) - 2, total - 1] if h["three_phase"]
-            else [float(pct_start * total) - 1, total - 1])
-    start = 0.0
-    for i, end in enumerate(ends):
-        if e <= end or i == len(ends) - 1:
-            return i, (e - start) / (end - start), ends
-        start = end
-    raise AssertionError("unreachable")
+    phases = _onecycle_phases(total, h["pct_start"], h["three_phase"])
+    phase, pct = _phase_at(phases, e)
+    return phases.index(phase), len(phases), phase, pct
+
+
+def _cyclic_at(h: dict, e: int) -> tuple[int, float]:
+    return _cyclic_position(e, *_cyclic_sizes(h["step_size_up"], h["step_size_down"]))
 
 
 def explain_lines(schedule: Schedule, lr0: float, t: int, lrs: np.ndarray, moms: np.ndarray | None
@@ -965,22 +996,15 @@ def _lr_formula(s: Schedule, lr0: float, e: int, lrs: np.ndarray, t: int) -> tup
                 rf"{n(h['eta_min'])} + ({n(lr0)} - {n(h['eta_min'])}) \cdot \frac{{1 + \cos(\pi \cdot {t_cur}/{t_i})}}"
                 r"{2}")
     if s.name == "OneCycleLR":
-        i, pct, _ = _onecycle_phase(h, e)
+        i, count, phase, pct = _onecycle_at(h, e)
         initial = h["max_lr"] / h["div_factor"]
         values = {"initial": initial, "max": h["max_lr"], "min": initial / h["final_div_factor"]}
-        pairs = ([("initial", "max"), ("max", "initial"), ("initial", "min")] if h["three_phase"]
-                 else [("initial", "max"), ("max", "min")])
-        a, b = pairs[i]
-        return (rf"\text{{phase {i + 1} of {len(pairs)}}}:\ \eta_t = "
+        a, b = (phase[key].removesuffix("_lr") for key in ("start_lr", "end_lr"))
+        return (rf"\text{{phase {i + 1} of {count}}}:\ \eta_t = "
                 + _anneal(h["anneal_strategy"], rf"\eta_{{\text{{{a}}}}}", rf"\eta_{{\text{{{b}}}}}", r"\text{pct}"),
                 _anneal(h["anneal_strategy"], n(values[a]), n(values[b]), n(pct)))
     if s.name == "CyclicLR":
-        total = float(h["step_size_up"]) + float(h["step_size_down"] if h["step_size_down"] is not None
-                                                 else h["step_size_up"])
-        ratio = float(h["step_size_up"]) / total
-        cycle = math.floor(1 + e / total)
-        x = 1.0 + e / total - cycle
-        height = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        cycle, height = _cyclic_at(h, e)
         scale = {"triangular": "1", "triangular2": rf"2^{{-({cycle} - 1)}}",
                  "exp_range": rf"{n(h['gamma'])}^{{{e}}}"}[h["mode"]]
         return (r"\eta_t = \text{base\_lr} + (\text{max\_lr} - \text{base\_lr}) \cdot h_t \cdot \text{scale}",
@@ -998,20 +1022,13 @@ def _momentum_formula(s: Schedule, e: int) -> tuple[str, str]:
         idx = bisect_right(h["milestones"], e)
         return _momentum_formula(h["schedulers"][idx], e - h["milestones"][idx - 1] if idx > 0 else e)
     if s.name == "OneCycleLR":
-        i, pct, _ = _onecycle_phase(h, e)
-        pairs = ([("max", "base"), ("base", "max"), ("max", "max")] if h["three_phase"]
-                 else [("max", "base"), ("base", "max")])
-        a, b = pairs[i]
+        _, _, phase, pct = _onecycle_at(h, e)
+        a, b = (phase[key].removesuffix("_momentum") for key in ("start_momentum", "end_momentum"))
         values = {"max": h["max_momentum"], "base": h["base_momentum"]}
         return (r"\beta_{1,t} = " + _anneal(h["anneal_strategy"], rf"m_{{\text{{{a}}}}}", rf"m_{{\text{{{b}}}}}",
                                                 r"\text{pct}"),
                 _anneal(h["anneal_strategy"], n(values[a]), n(values[b]), n(pct)))
-    total = float(h["step_size_up"]) + float(h["step_size_down"] if h["step_size_down"] is not None
-                                             else h["step_size_up"])
-    ratio = float(h["step_size_up"]) / total
-    cycle = math.floor(1 + e / total)
-    x = 1.0 + e / total - cycle
-    height = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+    _, height = _cyclic_at(h, e)
     return (r"\beta_{1,t} = m_{\max} - (m_{\max} - m_{\text{base}}) \cdot h_t \cdot \text{scale}",
             rf"{n(h['max_momentum'])} - ({n(h['max_momentum'])} - {n(h['base_momentum'])}) \cdot {n(height)}"
             + ("" if h["mode"] == "triangular" else r" \cdot \text{scale}"))
