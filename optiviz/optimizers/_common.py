@@ -6,7 +6,7 @@ import numpy as np
 
 from surfaces._numba import jit
 
-from ._base import Param
+from ._base import Param, lr_column
 
 
 @jit
@@ -38,6 +38,19 @@ def power(base, exponent) -> np.ndarray | float:
         return np.zeros(shape)
     out = _power(bases, exponents)
     return float(out[0]) if shape == () else out.reshape(shape)
+
+
+def v_hat(run) -> np.ndarray:
+    """The divisor moment of an optimizer whose step divides by √v̂ + ε (its ``bias_corrected["v_hat"]``)."""
+    return run.bias_corrected["v_hat"]
+
+
+def lr_over_root_v_hat(run, lr: np.ndarray | None = None) -> np.ndarray:
+    """``lr / (√v̂ + ε)`` per step and coordinate: the effective step size of such an optimizer (``lr``: each
+    step's rate as an (n, 1) column, the run's by default)."""
+    lr = lr_column(run) if lr is None else lr
+    with np.errstate(all="ignore"):
+        return lr / (np.sqrt(run.bias_corrected["v_hat"]) + run.spec.hyper["eps"])
 
 
 def lr(default: float, help: str = "Learning rate η, on a log scale (1e-5 to 10).") -> Param:

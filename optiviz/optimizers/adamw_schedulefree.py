@@ -135,10 +135,6 @@ def bias_corrected(run) -> dict[str, np.ndarray]:
     return {"v_hat": run.state["exp_avg_sq"][1:] / bc2}
 
 
-def divisor_moment(run) -> np.ndarray:
-    return run.bias_corrected["v_hat"]
-
-
 def scheduled_lr(run) -> np.ndarray:
     """The warmup-scheduled learning rate of each step, as an (n, 1) column."""
     return run.state["scheduled_lr"][1:, None]
@@ -146,8 +142,7 @@ def scheduled_lr(run) -> np.ndarray:
 
 def effective_lr(run) -> np.ndarray:
     """What multiplies g in z's step: ``scheduled_lr / (sqrt(v̂_t) + eps)``."""
-    with np.errstate(all="ignore"):
-        return scheduled_lr(run) / (np.sqrt(run.bias_corrected["v_hat"]) + run.spec.hyper["eps"])
+    return C.lr_over_root_v_hat(run, scheduled_lr(run))
 
 
 def companions(run) -> list[tuple[str, np.ndarray]]:
@@ -296,7 +291,7 @@ SPEC = Optimizer(
     "AdamW without a schedule: y, where gradients are taken, between z (Adam's step) and x (their average)",
     PARAMS, STATE, check, pack, init, step, ("schedulefree", "AdamWScheduleFreeReference"), package="schedulefree",
     reference_options={}, train_mode=True, recommended_lr=C.surface_lr("adam"), bias_corrected=bias_corrected,
-    divisor_moment=divisor_moment, effective_lr=effective_lr, panels=panels, explain=explain, notes=NOTES,
+    divisor_moment=C.v_hat, effective_lr=effective_lr, panels=panels, explain=explain, notes=NOTES,
     step_note=step_note, title_options=title_options, listed=listed, decoupled=lambda h: True,
     companions=companions,
     look_for="the path y trails between z (thin dashes, running ahead) and their average x (dotted), which settles "

@@ -25,7 +25,7 @@ from surfaces._numba import jit
 
 from . import _common as C
 from . import _explain as E
-from ._base import VECTOR, Optimizer, Param, lerp, lr_column, sqrt, steps_column
+from ._base import VECTOR, Optimizer, Param, lerp, sqrt, steps_column
 
 PARAMS = (
     C.lr(1e-3),
@@ -173,16 +173,6 @@ def bias_corrected(run) -> dict[str, np.ndarray]:
             "mix": m_hat + alpha_t * st["exp_avg_slow"][1:]}
 
 
-def divisor_moment(run) -> np.ndarray:
-    return run.bias_corrected["v_hat"]
-
-
-def effective_lr(run) -> np.ndarray:
-    """``lr / (sqrt(v_hat) + eps)``: what multiplies the mix."""
-    with np.errstate(all="ignore"):
-        return lr_column(run) / (np.sqrt(run.bias_corrected["v_hat"]) + run.spec.hyper["eps"])
-
-
 def momentum(run) -> np.ndarray:
     return run.bias_corrected["mix"]
 
@@ -325,8 +315,9 @@ NOTES = (
 SPEC = Optimizer(
     "ademamix", "AdEMAMix", "Adam plus a slow momentum (β₃ = 0.9999) weighted by α: m̂₁ + α·m₂ over √v̂",
     PARAMS, STATE, check, pack, init, step, ("pytorch_optimizer", "AdEMAMix"), package="pytorch-optimizer",
-    recommended_lr=C.surface_lr("adam"), bias_corrected=bias_corrected, divisor_moment=divisor_moment,
-    effective_lr=effective_lr, momentum=momentum, panels=panels, explain=explain, notes=NOTES, step_note=step_note,
+    recommended_lr=C.surface_lr("adam"), bias_corrected=bias_corrected, divisor_moment=C.v_hat,
+    effective_lr=C.lr_over_root_v_hat, momentum=momentum, panels=panels, explain=explain, notes=NOTES,
+    step_note=step_note,
     title_options=title_options, decoupled=lambda h: h["weight_decouple"],
     listed=lambda key, value: value is not None and not (value == 0 and key == "weight_decay"),
     look_for="Adam at first; then the slow momentum builds up and carries the run on, overshooting where the "

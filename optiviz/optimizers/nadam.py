@@ -21,7 +21,7 @@ from surfaces._numba import jit
 
 from . import _common as C
 from . import _explain as E
-from ._base import SCALAR, VECTOR, Optimizer, Param, at_least_zero, check_betas, lerp, lr_column, sqrt, steps_column
+from ._base import SCALAR, VECTOR, Optimizer, Param, at_least_zero, check_betas, lerp, sqrt, steps_column
 
 PARAMS = (
     C.lr(2e-3),
@@ -116,16 +116,6 @@ def bias_corrected(run) -> dict[str, np.ndarray]:
     a, b = coefficients(run)
     bc2 = 1.0 - C.power(run.spec.hyper["betas"][1], steps_column(run))
     return {"m_bar": a * used_gradient(run) + b * run.state["exp_avg"][1:], "v_hat": run.state["exp_avg_sq"][1:] / bc2}
-
-
-def divisor_moment(run) -> np.ndarray:
-    return run.bias_corrected["v_hat"]
-
-
-def effective_lr(run) -> np.ndarray:
-    """``lr / (sqrt(v_hat) + eps)``: what multiplies m̄_t."""
-    with np.errstate(all="ignore"):
-        return lr_column(run) / (np.sqrt(run.bias_corrected["v_hat"]) + run.spec.hyper["eps"])
 
 
 def momentum(run) -> np.ndarray:
@@ -260,8 +250,9 @@ NOTES = (
 SPEC = Optimizer(
     "nadam", "NAdam", "Adam with Nesterov momentum (a look-ahead step) and a momentum schedule warming up to β₁",
     PARAMS, STATE, check, pack, init, step, ("torch.optim", "NAdam"),
-    recommended_lr=lambda surface: surface.lr["adam"], bias_corrected=bias_corrected, divisor_moment=divisor_moment,
-    effective_lr=effective_lr, momentum=momentum, panels=panels, explain=explain, notes=NOTES, step_note=step_note,
+    recommended_lr=lambda surface: surface.lr["adam"], bias_corrected=bias_corrected, divisor_moment=C.v_hat,
+    effective_lr=C.lr_over_root_v_hat, momentum=momentum, panels=panels, explain=explain, notes=NOTES,
+    step_note=step_note,
     title_options=title_options, decoupled=lambda h: h["decoupled_weight_decay"],
     look_for="Adam's path, but turning earlier where the gradient turns: less overshoot in a curved valley",
 )
