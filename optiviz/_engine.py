@@ -461,6 +461,8 @@ def default_runs(surface: str | Surface, optimizers: Iterable[str] = ("adam", "r
 def warmup() -> None:
     """Compile (or load from the on-disk cache) every kernel signature the app uses."""
     sim = simulate("rosenbrock", (*default_runs("rosenbrock"), RunSpec("adamw")), steps=2, noise=0.1)
+    for run in sim.runs:  # the derived series: their powers β^t are compiled too (optimizers._common.power)
+        run.effective_lr  # noqa: B018
     sim.surface.values(np.linspace(-1.0, 1.0, 3), np.linspace(-1.0, 1.0, 3))
     sim.surface.value(0.0, 0.0)
     sim.surface.grad(0.0, 0.0)
